@@ -1,0 +1,201 @@
+"""The HTTP sender: connect, write one signed request, classify the answer.  Nothing else.
+
+Buffering and retry policy belong to the uploader (Telegraf's split between an output plugin and
+its running wrapper); this module only knows the ingest API's URLs, headers and status codes.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC
+from email.utils import parsedate_to_datetime
+from typing import Any, Final
+
+import requests
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from agent import __version__
+from shared.batch import CONTENT_ENCODING, CONTENT_TYPE
+from shared.reading import ReadingError, parse_timestamp
+from shared.signing import public_key_text, sign_request
+
+ENROLL_PATH: Final = "/api/v1/agents/enroll"
+BATCHES_PATH: Final = "/api/v1/batches"
+ENROLL_AGENT_ID: Final = "enroll"
+DEFAULT_TIMEOUT_S: Final = 30.0
+#: Statuses worth trying again later, as they are (OTLP, Prometheus remote-write, Datadog).
+RETRYABLE: Final = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+class IngestError(Exception):
+    """The ingest service could not be reached or refused a request."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How one request ended: ``accepted``, ``retry`` (same bytes, later) or ``rejected``."""
+
+    verdict: str
+    status: int | None
+    body: dict[str, Any]
+    retry_after_s: float | None = None
+    clock_offset_s: float | None = None
+
+    @property
+    def error(self) -> str:
+        """A one-line reason for logs and the dead-letter table."""
+        code = self.body.get("error", "")
+        message = self.body.get("message", "")
+        return f"HTTP {self.status} {code}: {message}".strip() if self.status else message
+
+
+class IngestClient:
+    """One ingest server; a ``requests.Session`` keeps the TLS connection alive between calls."""
+
+    def __init__(
+        self,
+        server: str,
+        *,
+        verify: bool | str = True,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.server = server.rstrip("/")
+        self.verify = verify
+        self.timeout_s = timeout_s
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = f"scm-agent/{__version__}"
+        #: Seconds to add to the local clock; learnt from the server when it says we are off.
+        self.clock_offset_s = 0.0
+
+    def close(self) -> None:
+        """Close pooled connections."""
+        self.session.close()
+
+    def enroll(self, key: Ed25519PrivateKey, token: str) -> dict[str, Any]:
+        """Register this agent's public key with a one-time token; returns the server's answer."""
+        body = json.dumps(
+            {
+                "token": token,
+                "public_key": public_key_text(key),
+                "hostname": socket.gethostname(),
+                "agent_version": __version__,
+            }
+        ).encode("utf-8")
+        outcome = self._signed_post(
+            key,
+            ENROLL_PATH,
+            body,
+            agent_id=ENROLL_AGENT_ID,
+            request_id=str(uuid.uuid4()),
+            headers={"Content-Type": "application/json"},
+        )
+        if outcome.verdict != "accepted":
+            raise IngestError(f"enrollment refused: {outcome.error}")
+        return outcome.body
+
+    def post_batch(
+        self, key: Ed25519PrivateKey, agent_id: str, batch_id: str, body: bytes
+    ) -> Outcome:
+        """Send one batch's exact bytes; a stale clock is corrected once and the request re-signed.
+
+        The timestamp is part of the signature, so the retry is signed afresh.
+        """
+        headers = {"Content-Type": CONTENT_TYPE, "Content-Encoding": CONTENT_ENCODING}
+        outcome = self._signed_post(
+            key, BATCHES_PATH, body, agent_id=agent_id, request_id=batch_id, headers=headers
+        )
+        if outcome.clock_offset_s is not None:
+            self.clock_offset_s = outcome.clock_offset_s
+            outcome = self._signed_post(
+                key, BATCHES_PATH, body, agent_id=agent_id, request_id=batch_id, headers=headers
+            )
+        return outcome
+
+    def _signed_post(
+        self,
+        key: Ed25519PrivateKey,
+        path: str,
+        body: bytes,
+        *,
+        agent_id: str,
+        request_id: str,
+        headers: dict[str, str],
+    ) -> Outcome:
+        timestamp = int(time.time() + self.clock_offset_s)
+        signed = sign_request(
+            key,
+            method="POST",
+            path=path,
+            body=body,
+            agent_id=agent_id,
+            request_id=request_id,
+            timestamp=timestamp,
+        )
+        try:
+            response = self.session.post(
+                self.server + path,
+                data=body,
+                headers={**headers, **signed},
+                timeout=self.timeout_s,
+                verify=self.verify,
+            )
+        except requests.RequestException as err:
+            return Outcome("retry", None, {"message": f"{type(err).__name__}: {_short(err)}"})
+        return _classify(response)
+
+
+def _classify(response: requests.Response) -> Outcome:
+    """Map an HTTP answer onto the retry policy of notes/ingest-protocol.md."""
+    body = _json_body(response)
+    status = response.status_code
+    if 200 <= status < 300:
+        return Outcome("accepted", status, body)
+    if status == 401 and body.get("error") == "stale_timestamp":
+        offset = _server_offset(body)
+        if offset is not None:
+            return Outcome("retry", status, body, clock_offset_s=offset)
+    if status in RETRYABLE:
+        return Outcome("retry", status, body, retry_after_s=_retry_after(response))
+    return Outcome("rejected", status, body)
+
+
+def _server_offset(body: dict[str, Any]) -> float | None:
+    """How far the server clock is ahead of ours, from the ``server_time`` it sent back."""
+    try:
+        server_now = parse_timestamp(body.get("server_time"), "server_time").timestamp()
+    except ReadingError:
+        return None
+    return server_now - time.time()
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    """``Retry-After`` as seconds, from either of its two forms."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, moment.timestamp() - time.time())
+
+
+def _json_body(response: requests.Response) -> dict[str, Any]:
+    try:
+        data = response.json()
+    except ValueError:
+        return {"message": _short(response.text)}
+    return data if isinstance(data, dict) else {"message": _short(str(data))}
+
+
+def _short(value: object, limit: int = 200) -> str:
+    return " ".join(str(value).split())[:limit]

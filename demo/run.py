@@ -1,0 +1,197 @@
+"""The one-command demo: a simulated printer fleet, the ingest on SQLite, an enrolled agent.
+
+It drives only the public command lines (``scm-ingest``, ``scm-agent``, ``snmpsim``), exactly
+as a technician would, so the demo is also a smoke test of the real entry points:
+
+1. serve every printer capture in ``tests/fixtures/printers`` with snmpsim on 127.0.0.1;
+2. create the ingest database, a customer, a portal user and a one-time enrollment token;
+3. start the ingest web service on 127.0.0.1;
+4. enroll an agent with the token and push one read cycle of the whole fleet;
+5. print the URL of the device page and the login, then keep serving until Ctrl-C.
+
+``--once`` stops after checking that the devices arrived (used by the test suite).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import ExitStack
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures" / "printers"
+BIN = Path(sys.executable).parent
+CUSTOMER = "Demo Ufficio srl"
+EMAIL = "referente@demo.example"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the demo; returns the process exit code."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8000, help="ingest web port (default 8000)")
+    parser.add_argument("--workdir", type=Path, default=ROOT / ".demo", help="state folder")
+    parser.add_argument("--once", action="store_true", help="stop after one verified cycle")
+    args = parser.parse_args(argv)
+
+    shutil.rmtree(args.workdir, ignore_errors=True)
+    args.workdir.mkdir(parents=True)
+    env = {
+        **os.environ,
+        "SCM_DATABASE_URL": f"sqlite:///{args.workdir / 'ingest.sqlite'}",
+        "SCM_AGENT_HOME": str(args.workdir / "agent"),
+        "SCM_INSTANCE_PATH": str(args.workdir / "instance"),
+        "SNMPSIM_ALLOW_ROOT": "true",
+    }
+    with ExitStack() as stack:
+        snmp_port = _free_udp_port()
+        stack.enter_context(_Background(_snmpsim_command(snmp_port, args.workdir), env, "snmpsim"))
+        _run(["scm-ingest", "db", "upgrade"], env)
+        password = secrets.token_urlsafe(12)
+        _run(["scm-ingest", "customer", "create", CUSTOMER], env)
+        _run(
+            [
+                "scm-ingest",
+                "user",
+                "create",
+                "--email",
+                EMAIL,
+                "--customer",
+                CUSTOMER,
+                "--password-stdin",
+            ],
+            env,
+            stdin=password + "\n",
+        )
+        token = _run(["scm-ingest", "token", "create", "--customer", CUSTOMER], env).strip()
+        server = f"http://127.0.0.1:{args.port}"
+        stack.enter_context(
+            _Background(
+                [_bin("scm-ingest"), "serve", "--host", "127.0.0.1", "--port", str(args.port)],
+                env,
+                "ingest",
+            )
+        )
+        _wait_http(server + "/login")
+        _run(["scm-agent", "enroll", "--server", server, "--token", token], env)
+        cases = sorted(
+            p.name.removesuffix(".expected.json") for p in FIXTURES.glob("*.expected.json")
+        )
+        _wait_snmp(f"127.0.0.1:{snmp_port}", cases[0], env)
+        targets = [arg for case in cases for arg in ("--target", f"127.0.0.1:{snmp_port}/{case}")]
+        print(_run(["scm-agent", "push", *targets], env).strip())
+        print(f"\nDevices page: {server}/devices\n  login: {EMAIL}\n  password: {password}\n")
+        if args.once:
+            return 0
+        print("Serving; press Ctrl-C to stop.")
+        try:
+            signal.pause()
+        except KeyboardInterrupt:
+            print("\nstopping")
+    return 0
+
+
+def _snmpsim_command(port: int, workdir: Path) -> list[str]:
+    cache = workdir / "snmpsim-cache"
+    cache.mkdir()
+    return [
+        _bin("snmpsim-command-responder"),
+        f"--data-dir={FIXTURES}",
+        f"--agent-udpv4-endpoint=127.0.0.1:{port}",
+        f"--cache-dir={cache}",
+    ]
+
+
+def _bin(name: str) -> str:
+    """A console script of this virtual environment (falling back to PATH)."""
+    candidate = BIN / name
+    return str(candidate) if candidate.exists() else name
+
+
+def _run(command: list[str], env: dict[str, str], stdin: str | None = None) -> str:
+    result = subprocess.run(
+        [_bin(command[0]), *command[1:]],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    if result.returncode != 0:
+        sys.exit(
+            f"demo: {' '.join(command[:3])} failed ({result.returncode}): "
+            f"{result.stderr.strip() or result.stdout.strip()}"
+        )
+    return result.stdout
+
+
+class _Background:
+    """A child process for the duration of a ``with`` block; its output goes to a log file."""
+
+    def __init__(self, command: list[str], env: dict[str, str], name: str) -> None:
+        self.command, self.env, self.name = command, env, name
+
+    def __enter__(self) -> subprocess.Popen[bytes]:
+        self.log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(self.command, env=self.env, stdout=self.log, stderr=self.log)
+        time.sleep(0.2)
+        if self.proc.poll() is not None:
+            self.log.seek(0)
+            sys.exit(f"demo: {self.name} did not start: {self.log.read().decode()[-500:]}")
+        return self.proc
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+def _wait_snmp(address: str, community: str, env: dict[str, str], timeout_s: float = 30) -> None:
+    """snmpsim indexes its data files before it answers; wait for its first answer."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        probe = subprocess.run(
+            [_bin("scm-agent"), "read", address, "--community", community, "--json"],
+            env=env,
+            capture_output=True,
+            check=False,
+            timeout=60,
+        )
+        if probe.returncode == 0:
+            return
+    sys.exit(f"demo: the simulated printers at {address} did not answer within {timeout_s:.0f} s")
+
+
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_http(url: str, timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - loopback URL we built
+                return
+        except OSError:
+            time.sleep(0.2)
+    sys.exit(f"demo: {url} did not answer within {timeout_s:.0f} s")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The ingest service: verifies signed agent batches, stores them, serves the portal."""

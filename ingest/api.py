@@ -1,0 +1,160 @@
+"""The agent API: enrollment and batch upload.  A thin layer: HTTP in, domain call, JSON out.
+
+Checks run cheapest first and nothing is stored until all of them pass (see
+notes/ingest-protocol.md): size limit, signature headers, clock window, agent, digest and
+signature, idempotency, then the body itself.  Every answer is JSON with ``server_time`` so an
+agent can correct its clock; errors are ``{"error": code, "message": text}``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from ingest.app import db_session
+from ingest.domain.enrollment import enroll_agent, find_agent
+from ingest.domain.errors import DomainError
+from ingest.domain.intake import previous_result, store_batch
+from shared.batch import BatchError, decode_batch
+from shared.reading import format_timestamp
+from shared.signing import (
+    HEADER_SIGNATURE,
+    SignatureError,
+    check_clock,
+    key_fingerprint,
+    load_public_key,
+    parse_signed_headers,
+    verify_request,
+)
+
+ENROLL_AGENT_ID = "enroll"
+blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+log = logging.getLogger(__name__)
+
+
+@blueprint.post("/agents/enroll")
+def enroll() -> tuple[Response, int]:
+    """Register an agent's public key with a one-time token; the request is signed by that key."""
+    signed = parse_signed_headers(request.headers)
+    if signed.agent_id != ENROLL_AGENT_ID:
+        raise SignatureError("bad_header", f"enrollment is signed as agent {ENROLL_AGENT_ID!r}")
+    check_clock(signed, time.time())
+    body = request.get_data(cache=False)
+    data = _json_object(body)
+    token, public_key = data.get("token"), data.get("public_key")
+    if not isinstance(token, str) or not isinstance(public_key, str):
+        raise DomainError("malformed_request", "token and public_key are required strings")
+    verify_request(signed, load_public_key(public_key), method="POST", path=request.path, body=body)
+    session = db_session()
+    agent, created = enroll_agent(
+        session,
+        token=token,
+        public_key=public_key,
+        hostname=_text(data.get("hostname")),
+        agent_version=_text(data.get("agent_version")),
+        now=datetime.now(UTC),
+    )
+    session.commit()
+    log.info(
+        "agent %s %s for customer %s (key %s)",
+        agent.public_id,
+        "enrolled" if created else "re-confirmed",
+        agent.customer_id,
+        key_fingerprint(public_key),
+    )
+    payload = {"agent_id": agent.public_id, "customer": agent.customer.name}
+    return _answer(payload), 201 if created else 200
+
+
+@blueprint.post("/batches")
+def batches() -> tuple[Response, int]:
+    """Accept one signed, gzip-compressed batch of readings, exactly once."""
+    signed = parse_signed_headers(request.headers)
+    check_clock(signed, time.time())
+    session = db_session()
+    agent = find_agent(session, signed.agent_id)
+    body = request.get_data(cache=False)
+    verify_request(
+        signed, load_public_key(agent.public_key), method="POST", path=request.path, body=body
+    )
+    earlier = previous_result(session, agent, signed.request_id, signed.digest)
+    if earlier is not None:
+        return _answer(earlier.response), 200
+    batch = decode_batch(body)
+    if batch.batch_id != signed.request_id or batch.agent_id != agent.public_id:
+        raise DomainError(
+            "header_mismatch", "batch_id/agent_id in the body differ from the signed headers"
+        )
+    result = store_batch(
+        session,
+        agent,
+        batch,
+        digest=signed.digest,
+        signature=request.headers.get(HEADER_SIGNATURE, ""),
+        received_at=datetime.now(UTC),
+    )
+    if not result.duplicate:
+        log.info(
+            "batch %s seq %s from %s: %s readings",
+            batch.batch_id,
+            batch.seq,
+            agent.public_id,
+            len(batch.readings),
+        )
+    return _answer(result.response), 200
+
+
+@blueprint.errorhandler(SignatureError)
+def _signature_error(err: SignatureError) -> tuple[Response, int]:
+    log.warning("refused request to %s: %s", request.path, err.reason)
+    return _error(err.reason, str(err)), 401
+
+
+@blueprint.errorhandler(DomainError)
+def _domain_error(err: DomainError) -> tuple[Response, int]:
+    log.warning("refused request to %s: %s", request.path, err.code)
+    return _error(err.code, err.message), err.status
+
+
+@blueprint.errorhandler(BatchError)
+def _batch_error(err: BatchError) -> tuple[Response, int]:
+    log.warning("refused batch: %s", err.reason)
+    return _error(err.reason, str(err)), 413 if err.reason == "too_large" else 400
+
+
+@blueprint.errorhandler(RequestEntityTooLarge)
+def _too_large(_err: RequestEntityTooLarge) -> tuple[Response, int]:
+    return _error("too_large", "request body is over the size limit"), 413
+
+
+@blueprint.errorhandler(HTTPException)
+def _http_error(err: HTTPException) -> tuple[Response, int]:
+    return _error(err.name.lower().replace(" ", "_"), err.description or ""), err.code or 500
+
+
+def _answer(payload: dict[str, Any]) -> Response:
+    return jsonify({**payload, "server_time": format_timestamp(datetime.now(UTC))})
+
+
+def _error(code: str, message: str) -> Response:
+    return _answer({"error": code, "message": message})
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise DomainError("malformed_request", f"body is not valid JSON: {err}") from err
+    if not isinstance(data, dict):
+        raise DomainError("malformed_request", "body must be a JSON object")
+    return data
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None

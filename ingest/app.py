@@ -1,0 +1,87 @@
+"""The application factory (Flask tutorial style): settings in, a configured app out."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, g, redirect, url_for
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+from ingest.config import Settings, load_settings
+from ingest.db import Database
+from shared.batch import MAX_BODY_BYTES
+
+csrf = CSRFProtect()
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings | None = None, overrides: Mapping[str, Any] | None = None
+) -> Flask:
+    """Build the ingest application: API for agents, pages for people."""
+    settings = settings or load_settings()
+    app = Flask(__name__, instance_path=str(settings.instance_path))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    app.config.update(overrides or {})
+    app.extensions["scm.db"] = Database(settings.database_url)
+
+    from ingest import api, auth, portal
+
+    csrf.init_app(app)
+    auth.init_app(app)
+    app.register_blueprint(api.blueprint)
+    csrf.exempt(api.blueprint)
+    app.register_blueprint(auth.blueprint)
+    app.register_blueprint(portal.blueprint)
+    app.teardown_appcontext(_close_session)
+    app.after_request(_security_headers)
+
+    @app.get("/")
+    def index() -> Response:
+        return redirect(url_for("portal.devices"))
+
+    return app
+
+
+def database(app: Flask) -> Database:
+    """The application's database handle."""
+    db: Database = app.extensions["scm.db"]
+    return db
+
+
+def db_session() -> Session:
+    """The current request's session, opened on first use and closed at teardown."""
+    from flask import current_app
+
+    if "db_session" not in g:
+        g.db_session = database(current_app).sessions()
+    session: Session = g.db_session
+    return session
+
+
+def _close_session(_error: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def _security_headers(response: Response) -> Response:
+    """Conservative defaults for every page: no framing, no sniffing, no referrer leaks."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault(
+        "Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self' data:"
+    )
+    return response

@@ -1,0 +1,120 @@
+"""``scm-ingest``: the operator's commands (database, customers, tokens, users, serving)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+import click
+from sqlalchemy.orm import Session
+
+from ingest.config import load_settings
+from ingest.db import Database
+from ingest.domain.accounts import create_user, find_customer, get_or_create_customer
+from ingest.domain.enrollment import create_token
+from ingest.domain.errors import DomainError
+from ingest.migrate import upgrade
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    """A session on the configured database; domain errors become one-line CLI errors."""
+    database = Database(load_settings().database_url)
+    try:
+        with database.session() as session:
+            yield session
+            session.commit()
+    except DomainError as err:
+        raise click.ClickException(err.message) from err
+    finally:
+        database.dispose()
+
+
+@click.group()
+def main() -> None:
+    """SCM ingest service administration."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema to the latest revision."""
+    upgrade(load_settings().database_url)
+    click.echo("database is up to date")
+
+
+@main.group()
+def customer() -> None:
+    """Customers."""
+
+
+@customer.command("create")
+@click.argument("name")
+def customer_create(name: str) -> None:
+    """Create customer NAME (no-op if it exists)."""
+    with _session() as session:
+        row = get_or_create_customer(session, name)
+        click.echo(f"customer {row.id}: {row.name}")
+
+
+@main.group()
+def token() -> None:
+    """One-time enrollment tokens."""
+
+
+@token.command("create")
+@click.option("--customer", "customer_name", required=True, help="customer the agent belongs to")
+@click.option("--ttl-days", default=7, show_default=True, type=click.IntRange(1, 90))
+def token_create(customer_name: str, ttl_days: int) -> None:
+    """Print a new one-time enrollment token (shown once, stored only as a hash)."""
+    with _session() as session:
+        value = create_token(
+            session, find_customer(session, customer_name), ttl=timedelta(days=ttl_days)
+        )
+    click.echo(value)
+
+
+@main.group()
+def user() -> None:
+    """Portal and staff users."""
+
+
+@user.command("create")
+@click.option("--email", required=True)
+@click.option("--customer", "customer_name", help="the customer this user belongs to")
+@click.option("--staff", is_flag=True, help="dealer staff: sees every customer")
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input")
+def user_create(email: str, customer_name: str | None, staff: bool, password_stdin: bool) -> None:
+    """Create a user; the password is read from stdin or prompted, never taken as an argument."""
+    if bool(customer_name) == staff:
+        raise click.UsageError("give exactly one of --customer NAME and --staff")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with _session() as session:
+        owner = find_customer(session, customer_name) if customer_name else None
+        row = create_user(session, email, password, customer=owner, staff=staff)
+        click.echo(f"user {row.id}: {row.email}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Serve the API and the portal (threaded; use gunicorn ingest.wsgi:app in production)."""
+    from werkzeug.serving import run_simple
+
+    from ingest.app import create_app
+
+    run_simple(host, port, create_app(), threaded=True, use_reloader=False)

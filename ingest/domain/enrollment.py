@@ -1,0 +1,96 @@
+"""One-time enrollment tokens and the agents they create.
+
+A token is shown once (``scm-ingest token create``) and only its SHA-256 is stored.  Enrolling
+with a used token fails, except when the same key presents it again: that is an agent retrying
+after a lost answer, and it gets the same agent id back instead of a burnt token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ingest.domain.errors import DomainError
+from ingest.models import Agent, Customer, EnrollmentToken
+
+DEFAULT_TOKEN_TTL = timedelta(days=7)
+TOKEN_PREFIX = "scm-enroll-"  # noqa: S105 - a visible prefix, not a secret
+
+
+def hash_token(token: str) -> str:
+    """What is stored and looked up in place of the token itself."""
+    return hashlib.sha256(token.strip().encode("utf-8")).hexdigest()
+
+
+def create_token(
+    session: Session,
+    customer: Customer,
+    *,
+    ttl: timedelta = DEFAULT_TOKEN_TTL,
+    now: datetime | None = None,
+) -> str:
+    """A new one-time token for ``customer``; the clear text exists only in the return value."""
+    now = now or datetime.now(UTC)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(24)
+    session.add(
+        EnrollmentToken(
+            token_hash=hash_token(token),
+            customer_id=customer.id,
+            created_at=now,
+            expires_at=now + ttl,
+        )
+    )
+    session.flush()
+    return token
+
+
+def enroll_agent(
+    session: Session,
+    *,
+    token: str,
+    public_key: str,
+    hostname: str | None,
+    agent_version: str | None,
+    now: datetime,
+) -> tuple[Agent, bool]:
+    """The agent for this token and key, and whether it was created now (False: a retry)."""
+    row = session.scalar(
+        select(EnrollmentToken).where(EnrollmentToken.token_hash == hash_token(token))
+    )
+    if row is None:
+        raise DomainError("invalid_token", "unknown enrollment token", 401)
+    if row.used_at is not None:
+        if row.agent is not None and row.agent.public_key == public_key:
+            return row.agent, False
+        raise DomainError("token_used", "this enrollment token was already used", 401)
+    if row.expires_at < now:
+        raise DomainError("token_expired", "this enrollment token has expired", 401)
+    if session.scalar(select(Agent).where(Agent.public_key == public_key)) is not None:
+        raise DomainError("key_in_use", "this public key is already enrolled", 409)
+    agent = Agent(
+        public_id="agt_" + secrets.token_hex(8),
+        customer_id=row.customer_id,
+        public_key=public_key,
+        hostname=(hostname or "")[:255] or None,
+        agent_version=(agent_version or "")[:64] or None,
+        enrolled_at=now,
+        last_seq=0,
+        active=True,
+    )
+    session.add(agent)
+    session.flush()
+    row.used_at = now
+    row.agent_id = agent.id
+    return agent, True
+
+
+def find_agent(session: Session, public_id: str) -> Agent:
+    """An active agent by the id it signs with; unknown or disabled agents are refused alike."""
+    agent = session.scalar(select(Agent).where(Agent.public_id == public_id))
+    if agent is None or not agent.active:
+        raise DomainError("unknown_agent", "unknown or disabled agent", 401)
+    return agent

@@ -1,0 +1,89 @@
+"""Devices seen by agents and what each reading said about them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ingest.models.accounts import Customer
+from ingest.models.agents import Agent, UploadBatch
+from ingest.models.base import Base
+
+
+class Device(Base):
+    """A printer of one customer, keyed by ``identity`` (see ``ingest.domain.registry``)."""
+
+    __tablename__ = "devices"
+    __table_args__ = (UniqueConstraint("customer_id", "identity"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    identity: Mapped[str] = mapped_column(String(300))
+    manufacturer: Mapped[str | None] = mapped_column(String(200))
+    model: Mapped[str | None] = mapped_column(String(200))
+    serial: Mapped[str | None] = mapped_column(String(200))
+    mac: Mapped[str | None] = mapped_column(String(17), index=True)
+    last_address: Mapped[str | None] = mapped_column(String(300))
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+
+    customer: Mapped[Customer] = relationship()
+
+
+class DeviceReading(Base):
+    """One poll of one device, with its provenance (agent and signed batch)."""
+
+    __tablename__ = "device_readings"
+    __table_args__ = (Index("ix_device_readings_device_observed", "device_id", "observed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"))
+    batch_id: Mapped[int] = mapped_column(ForeignKey("upload_batches.id"), index=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), index=True)
+    observed_at: Mapped[datetime]
+    received_at: Mapped[datetime]
+    address: Mapped[str] = mapped_column(String(300))
+    total: Mapped[int | None] = mapped_column(BigInteger)
+    mono: Mapped[int | None] = mapped_column(BigInteger)
+    colour: Mapped[int | None] = mapped_column(BigInteger)
+    print_mono: Mapped[int | None] = mapped_column(BigInteger)
+    print_colour: Mapped[int | None] = mapped_column(BigInteger)
+    copy_mono: Mapped[int | None] = mapped_column(BigInteger)
+    copy_colour: Mapped[int | None] = mapped_column(BigInteger)
+    fax: Mapped[int | None] = mapped_column(BigInteger)
+    scan: Mapped[int | None] = mapped_column(BigInteger)
+    duplex: Mapped[int | None] = mapped_column(BigInteger)
+    #: The reading exactly as the agent sent it (contracts/reading.md), for audit and replays.
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    device: Mapped[Device] = relationship()
+    batch: Mapped[UploadBatch] = relationship()
+    agent: Mapped[Agent] = relationship()
+    supplies: Mapped[list[SupplyLevel]] = relationship(
+        back_populates="reading", order_by="SupplyLevel.slot"
+    )
+
+
+class SupplyLevel(Base):
+    """One supply slot in one reading: the history toner forecasts are made from."""
+
+    __tablename__ = "supply_levels"
+    __table_args__ = (Index("ix_supply_levels_device_observed", "device_id", "observed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reading_id: Mapped[int] = mapped_column(ForeignKey("device_readings.id"), index=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"))
+    observed_at: Mapped[datetime]
+    slot: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(32))
+    colour: Mapped[str | None] = mapped_column(String(64))
+    description: Mapped[str | None] = mapped_column(String(512))
+    level: Mapped[int | None] = mapped_column(BigInteger)
+    max_capacity: Mapped[int | None] = mapped_column(BigInteger)
+    percent: Mapped[int | None]
+    state: Mapped[str] = mapped_column(String(32))
+
+    reading: Mapped[DeviceReading] = relationship(back_populates="supplies")

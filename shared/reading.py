@@ -1,0 +1,310 @@
+"""One device reading: the contract both the agent and the ingest service speak.
+
+The JSON shape is fixed by ``contracts/reading.md``: ``scm-agent read --json`` prints it and every
+upload batch carries a list of it.  These frozen dataclasses are the only place that shape is
+spelled out; ``to_dict`` writes it and ``from_dict`` checks untrusted input (the ingest side) so a
+malformed reading is refused with a message naming the field, never stored half-understood.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+
+COUNTER_KEYS: Final = (
+    "total",
+    "mono",
+    "colour",
+    "print_mono",
+    "print_colour",
+    "copy_mono",
+    "copy_colour",
+    "fax",
+    "scan",
+    "duplex",
+)
+SUPPLY_KINDS: Final = frozenset(
+    {
+        "toner",
+        "ink",
+        "drum",
+        "developer",
+        "waste_toner",
+        "waste_ink",
+        "fuser",
+        "transfer",
+        "maintenance",
+        "staples",
+        "other",
+    }
+)
+SUPPLY_STATES: Final = frozenset({"ok", "low", "empty", "some_remaining", "unknown"})
+ALERT_SEVERITIES: Final = frozenset({"critical", "warning", "info"})
+
+#: Printer-MIB sentinels for prtMarkerSuppliesLevel / MaxCapacity.
+LEVEL_OTHER: Final = -1
+LEVEL_UNKNOWN: Final = -2
+LEVEL_SOME_REMAINING: Final = -3
+
+#: At or below this percentage a supply counts as "low" when the device gives a numeric level.
+LOW_PERCENT: Final = 10
+
+_MAC_RE: Final = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+_MAX_TEXT: Final = 512
+_MAX_COUNTER: Final = 2**63 - 1
+_MAX_SUPPLIES: Final = 256
+_MAX_ALERTS: Final = 256
+
+
+class ReadingError(ValueError):
+    """A reading that does not follow the contract; the message names the offending field."""
+
+
+def supply_percent(level: int | None, max_capacity: int | None) -> int | None:
+    """``round(100*level/max)`` clamped to 0..100, or None where either value is a sentinel."""
+    if level is None or max_capacity is None or level < 0 or max_capacity <= 0:
+        return None
+    return max(0, min(100, round(100 * level / max_capacity)))
+
+
+def supply_state(level: int | None, max_capacity: int | None) -> str:
+    """The contract's coarse state, derived from the raw MIB values only."""
+    if level == LEVEL_SOME_REMAINING:
+        return "some_remaining"
+    percent = supply_percent(level, max_capacity)
+    if percent is None:
+        return "unknown"
+    if level == 0:
+        return "empty"
+    return "low" if percent <= LOW_PERCENT else "ok"
+
+
+def utc_now() -> datetime:
+    """Now, in UTC, to the second (the contract's timestamps have no fractions)."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def format_timestamp(moment: datetime) -> str:
+    """RFC 3339 UTC with a ``Z``, as in the contract: ``2026-11-22T10:00:00Z``."""
+    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_timestamp(text: Any, where: str) -> datetime:
+    """Parse an RFC 3339 timestamp; a naive one is refused because its zone would be a guess."""
+    if not isinstance(text, str):
+        raise ReadingError(f"{where}: expected an RFC 3339 timestamp string")
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as err:
+        raise ReadingError(f"{where}: not an RFC 3339 timestamp: {text[:40]!r}") from err
+    if moment.tzinfo is None:
+        raise ReadingError(f"{where}: timestamp has no time zone")
+    return moment.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """Who the device says it is; ``None`` means the device does not say."""
+
+    manufacturer: str | None = None
+    model: str | None = None
+    serial: str | None = None
+    mac: str | None = None
+    firmware: str | None = None
+    sys_object_id: str | None = None
+    sys_descr: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Counters:
+    """Lifetime page counters; ``None`` means "not reported", never zero."""
+
+    total: int | None = None
+    mono: int | None = None
+    colour: int | None = None
+    print_mono: int | None = None
+    print_colour: int | None = None
+    copy_mono: int | None = None
+    copy_colour: int | None = None
+    fax: int | None = None
+    scan: int | None = None
+    duplex: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Supply:
+    """One consumable slot, with the raw MIB level and max kept beside the derived percent."""
+
+    kind: str
+    colour: str | None
+    description: str | None
+    level: int | None
+    max: int | None
+    percent: int | None
+    state: str
+
+    @classmethod
+    def from_raw(
+        cls,
+        kind: str,
+        colour: str | None,
+        description: str | None,
+        level: int | None,
+        max_capacity: int | None,
+    ) -> Supply:
+        """Build a supply from raw MIB values, deriving percent and state by the contract's rule."""
+        return cls(
+            kind=kind,
+            colour=colour,
+            description=description,
+            level=level,
+            max=max_capacity,
+            percent=supply_percent(level, max_capacity),
+            state=supply_state(level, max_capacity),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """An active alert on the device."""
+
+    severity: str
+    code: str
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """Everything one poll of one device produced."""
+
+    address: str
+    observed_at: datetime
+    device: Device = field(default_factory=Device)
+    counters: Counters = field(default_factory=Counters)
+    supplies: tuple[Supply, ...] = ()
+    alerts: tuple[Alert, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The contract's JSON object, keys in the contract's order."""
+        return {
+            "address": self.address,
+            "observed_at": format_timestamp(self.observed_at),
+            "device": {name: getattr(self.device, name) for name in Device.__slots__},
+            "counters": {name: getattr(self.counters, name) for name in COUNTER_KEYS},
+            "supplies": [
+                {name: getattr(s, name) for name in Supply.__slots__} for s in self.supplies
+            ],
+            "alerts": [{name: getattr(a, name) for name in Alert.__slots__} for a in self.alerts],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Reading:
+        """Check an untrusted reading against the contract and build it; raises ReadingError."""
+        if not isinstance(data, dict):
+            raise ReadingError("reading: expected an object")
+        device = _object(data.get("device"), "device")
+        counters = _object(data.get("counters"), "counters")
+        return cls(
+            address=_text(data.get("address"), "address", required=True) or "",
+            observed_at=parse_timestamp(data.get("observed_at"), "observed_at"),
+            device=Device(**_checked_device(device)),
+            counters=Counters(
+                **{name: _counter(counters.get(name), f"counters.{name}") for name in COUNTER_KEYS}
+            ),
+            supplies=tuple(
+                _supply(item, f"supplies[{i}]")
+                for i, item in enumerate(_array(data.get("supplies"), "supplies", _MAX_SUPPLIES))
+            ),
+            alerts=tuple(
+                _alert(item, f"alerts[{i}]")
+                for i, item in enumerate(_array(data.get("alerts"), "alerts", _MAX_ALERTS))
+            ),
+        )
+
+
+def _checked_device(device: dict[str, Any]) -> dict[str, str | None]:
+    values = {name: _text(device.get(name), f"device.{name}") for name in Device.__slots__}
+    mac = values["mac"]
+    if mac is not None and not _MAC_RE.match(mac):
+        raise ReadingError("device.mac: expected lower-case aa:bb:cc:dd:ee:ff")
+    return values
+
+
+def _object(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ReadingError(f"{where}: expected an object")
+    return value
+
+
+def _array(value: Any, where: str, limit: int) -> list[Any]:
+    if not isinstance(value, list):
+        raise ReadingError(f"{where}: expected an array")
+    if len(value) > limit:
+        raise ReadingError(f"{where}: more than {limit} entries")
+    return value
+
+
+def _text(value: Any, where: str, *, required: bool = False) -> str | None:
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        raise ReadingError(f"{where}: expected a string")
+    if len(value) > _MAX_TEXT:
+        raise ReadingError(f"{where}: longer than {_MAX_TEXT} characters")
+    return value
+
+
+def _integer(value: Any, where: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+            return int(value)
+        raise ReadingError(f"{where}: expected an integer")
+    if abs(value) > _MAX_COUNTER:
+        raise ReadingError(f"{where}: out of range")
+    return value
+
+
+def _counter(value: Any, where: str) -> int | None:
+    number = _integer(value, where)
+    if number is not None and number < 0:
+        raise ReadingError(f"{where}: a page counter cannot be negative")
+    return number
+
+
+def _supply(value: Any, where: str) -> Supply:
+    item = _object(value, where)
+    kind = item.get("kind")
+    if kind not in SUPPLY_KINDS:
+        raise ReadingError(f"{where}.kind: one of {sorted(SUPPLY_KINDS)}")
+    state = item.get("state")
+    if state not in SUPPLY_STATES:
+        raise ReadingError(f"{where}.state: one of {sorted(SUPPLY_STATES)}")
+    percent = _integer(item.get("percent"), f"{where}.percent")
+    if percent is not None and not 0 <= percent <= 100:
+        raise ReadingError(f"{where}.percent: must be within 0..100")
+    return Supply(
+        kind=kind,
+        colour=_text(item.get("colour"), f"{where}.colour"),
+        description=_text(item.get("description"), f"{where}.description"),
+        level=_integer(item.get("level"), f"{where}.level"),
+        max=_integer(item.get("max"), f"{where}.max"),
+        percent=percent,
+        state=state,
+    )
+
+
+def _alert(value: Any, where: str) -> Alert:
+    item = _object(value, where)
+    severity = item.get("severity")
+    if severity not in ALERT_SEVERITIES:
+        raise ReadingError(f"{where}.severity: one of {sorted(ALERT_SEVERITIES)}")
+    return Alert(
+        severity=severity,
+        code=_text(item.get("code"), f"{where}.code", required=True) or "",
+        description=_text(item.get("description"), f"{where}.description"),
+    )

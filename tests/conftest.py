@@ -1,0 +1,52 @@
+"""Fixtures shared across the suite.
+
+``snmpsim`` is one snmpsim process per test session (it takes ~3 s to start) serving the real
+printer captures in ``tests/fixtures/printers`` and the hostile ones in
+``tests/fixtures/garbage``; the SNMP community picks the file (``librenms__sharp``,
+``ident/librenms__kyocera``, ``garbage__huge``).
+
+The repository root goes on ``sys.path`` first thing: pytest puts ``tests/`` there, and
+``tests/agent`` / ``tests/shared`` (no ``__init__.py``) would otherwise shadow the real
+``agent`` and ``shared`` packages as empty namespace packages, since the editable install's
+finder only runs after the path finder.  A regular package found anywhere on the path wins.
+"""
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.append(str(ROOT))
+
+import pytest  # noqa: E402
+from support.database import build_schema, empty_tables, test_database_url  # noqa: E402
+from support.snmpsim import Snmpsim, start_snmpsim  # noqa: E402
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PRINTER_FIXTURES = FIXTURES / "printers"
+GARBAGE_FIXTURES = FIXTURES / "garbage"
+
+
+@pytest.fixture(scope="session")
+def snmpsim() -> Iterator[Snmpsim]:
+    server = start_snmpsim([PRINTER_FIXTURES, GARBAGE_FIXTURES], probe_community="librenms__epson")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def migrated_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The test database (SQLite, or PostgreSQL from SCM_TEST_DATABASE_URL), migrated once."""
+    url = test_database_url(tmp_path_factory.mktemp("db"))
+    build_schema(url)
+    return url
+
+
+@pytest.fixture
+def database_url(migrated_url: str) -> str:
+    """The test database with every table emptied for this test."""
+    empty_tables(migrated_url)
+    return migrated_url

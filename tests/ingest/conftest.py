@@ -1,0 +1,44 @@
+"""Ingest fixtures: the app on the test database, a client, a session, a token, an agent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+from support.ingest import TestAgent, enroll_agent, issue_token
+
+from ingest.app import create_app, database
+from ingest.config import Settings
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    settings = Settings(database_url=database_url, instance_path=tmp_path, secret_key="test-" * 8)
+    application = create_app(settings, {"TESTING": True})
+    yield application
+    database(application).dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
+    with database(app).session() as db:
+        yield db
+
+
+@pytest.fixture
+def token(app: Flask) -> str:
+    return issue_token(app)
+
+
+@pytest.fixture
+def agent(client: FlaskClient, token: str) -> TestAgent:
+    return enroll_agent(client, token)

@@ -1,0 +1,231 @@
+"""POST /api/v1/batches: accepted once, and every forged, tampered or replayed upload refused.
+
+Each refusal test also checks that nothing was stored: a refused batch leaves no trace.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import time
+import zlib
+
+import pytest
+from sqlalchemy import func, select
+from support.ingest import (
+    BATCHES_PATH,
+    enroll_agent,
+    gzip_json,
+    issue_token,
+    reading,
+    signed_headers,
+)
+
+from ingest.models import Device, DeviceReading, SupplyLevel, UploadBatch
+from shared.batch import MAX_BODY_BYTES, SCHEMA, new_batch_id
+from shared.signing import generate_private_key
+
+
+def stored(session) -> tuple[int, int, int, int]:
+    session.expire_all()
+    return tuple(
+        session.scalar(select(func.count()).select_from(model))
+        for model in (UploadBatch, Device, DeviceReading, SupplyLevel)
+    )
+
+
+NOTHING = (0, 0, 0, 0)
+
+
+def test_batch_is_stored_with_device_reading_and_supplies(client, agent, session):
+    batch_id, body = agent.batch(
+        reading("SN-1", total=1234), reading("SN-2", mac="00:11:22:33:44:66")
+    )
+    response = agent.post(client, batch_id, body)
+    assert response.status_code == 200, response.get_json()
+    answer = response.get_json()
+    assert answer["batch_id"] == batch_id
+    assert answer["accepted"] == 2
+    assert answer["duplicate"] is False
+    assert answer["seq"] == 1
+    assert "server_time" in answer
+    assert stored(session) == (1, 2, 2, 2)
+    row = session.scalar(select(DeviceReading).join(Device).where(Device.serial == "SN-1"))
+    assert row.total == 1234
+    assert row.supplies[0].percent == 80
+    assert row.payload["device"]["serial"] == "SN-1"
+
+
+def test_resent_batch_gets_the_original_answer_and_stores_nothing_twice(client, agent, session):
+    batch_id, body = agent.batch(reading())
+    first = agent.post(client, batch_id, body).get_json()
+    again = agent.post(client, batch_id, body)
+    assert again.status_code == 200
+    answer = again.get_json()
+    assert answer["duplicate"] is True
+    assert answer["received_at"] == first["received_at"]
+    assert answer["accepted"] == first["accepted"]
+    assert stored(session) == (1, 1, 1, 1)
+
+
+def test_same_batch_id_with_another_body_is_a_conflict(client, agent, session):
+    batch_id, body = agent.batch(reading(total=10))
+    agent.post(client, batch_id, body)
+    agent.seq -= 1
+    _, other = agent.batch(reading(total=99), batch_id=batch_id)
+    response = agent.post(client, batch_id, other)
+    assert response.status_code == 409
+    assert response.get_json()["error"] == "batch_id_reused"
+    assert stored(session) == (1, 1, 1, 1)
+
+
+def test_forged_signature_is_refused(client, agent, session):
+    batch_id, body = agent.batch(reading())
+    response = agent.post(client, batch_id, body, key=generate_private_key())
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "bad_signature"
+    assert stored(session) == NOTHING
+
+
+def test_tampered_body_is_refused(client, agent, session):
+    batch_id, body = agent.batch(reading(total=100))
+    _, tampered = agent.batch(reading(total=1), batch_id=batch_id)
+    headers = signed_headers(
+        agent.key, BATCHES_PATH, body, agent_id=agent.agent_id, request_id=batch_id
+    )  # signed for the original bytes...
+    response = client.post(
+        BATCHES_PATH,
+        data=tampered,  # ...sent with others
+        headers={**headers, "Content-Encoding": "gzip"},
+    )
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "digest_mismatch"
+    assert stored(session) == NOTHING
+
+
+def test_stale_timestamp_is_refused(client, agent, session):
+    batch_id, body = agent.batch(reading())
+    response = agent.post(client, batch_id, body, timestamp=int(time.time()) - 301)
+    assert response.status_code == 401
+    answer = response.get_json()
+    assert answer["error"] == "stale_timestamp"
+    assert "server_time" in answer
+    assert stored(session) == NOTHING
+
+
+def test_future_timestamp_is_refused(client, agent, session):
+    batch_id, body = agent.batch(reading())
+    response = agent.post(client, batch_id, body, timestamp=int(time.time()) + 301)
+    assert response.status_code == 401
+    assert stored(session) == NOTHING
+
+
+def test_replay_of_a_captured_request_after_the_window_is_refused(client, agent, session):
+    batch_id, body = agent.batch(reading())
+    assert agent.post(client, batch_id, body).status_code == 200
+    response = agent.post(client, batch_id, body, timestamp=int(time.time()) - 600)
+    assert response.status_code == 401
+    assert stored(session) == (1, 1, 1, 1)
+
+
+def test_unknown_agent_is_refused(client, agent, session):
+    agent.agent_id = "agt_doesnotexist"
+    batch_id, body = agent.batch(reading())
+    response = agent.post(client, batch_id, body)
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "unknown_agent"
+    assert stored(session) == NOTHING
+
+
+def test_other_agents_key_cannot_upload_as_this_agent(app, client, agent, session):
+    intruder = enroll_agent(client, issue_token(app, "Bianchi spa"))
+    batch_id, body = agent.batch(reading())
+    response = agent.post(client, batch_id, body, key=intruder.key)
+    assert response.status_code == 401
+    assert stored(session) == NOTHING
+
+
+def test_gzip_bomb_is_refused_without_inflating_it(client, agent, session):
+    bomb = gzip.compress(b"[" + b" " * (17 * 1024 * 1024) + b"]", mtime=0)
+    assert len(bomb) < MAX_BODY_BYTES
+    batch_id = new_batch_id()
+    response = agent.post(client, batch_id, bomb)
+    assert response.status_code == 413
+    assert response.get_json()["error"] == "too_large"
+    assert stored(session) == NOTHING
+
+
+def test_body_over_the_size_limit_is_refused(client, agent, session):
+    body = os.urandom(MAX_BODY_BYTES + 1)
+    response = agent.post(client, new_batch_id(), body)
+    assert response.status_code == 413
+    assert response.get_json()["error"] == "too_large"
+    assert stored(session) == NOTHING
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(gzip.compress(b"{not json", mtime=0), id="malformed-json"),
+        pytest.param(b"plain text, not gzip", id="not-gzip"),
+        pytest.param(gzip.compress(b'{"a":1}', mtime=0)[:-6], id="truncated-gzip"),
+        pytest.param(gzip.compress('"é"'.encode("latin-1"), mtime=0), id="not-utf8"),
+        pytest.param(gzip_json([1, 2]), id="not-an-object"),
+    ],
+)
+def test_malformed_body_is_a_400(client, agent, session, body):
+    response = agent.post(client, new_batch_id(), body)
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "malformed_batch"
+    assert stored(session) == NOTHING
+
+
+def test_malformed_reading_names_the_field(client, agent, session):
+    batch_id = new_batch_id()
+    good = reading().to_dict()
+    bad = {**good, "counters": {**good["counters"], "total": -5}}
+    body = gzip_json(
+        {
+            "schema": SCHEMA,
+            "agent_id": agent.agent_id,
+            "batch_id": batch_id,
+            "seq": 1,
+            "created_at": good["observed_at"],
+            "readings": [good, bad],
+        }
+    )
+    response = agent.post(client, batch_id, body)
+    assert response.status_code == 400
+    assert "readings[1].counters.total" in response.get_json()["message"]
+    assert stored(session) == NOTHING
+
+
+def test_body_batch_id_must_match_the_signed_header(client, agent, session):
+    _, body = agent.batch(reading())
+    response = agent.post(client, new_batch_id(), body)
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "header_mismatch"
+    assert stored(session) == NOTHING
+
+
+def test_unsigned_upload_is_refused(client, agent, session):
+    _, body = agent.batch(reading())
+    response = client.post(BATCHES_PATH, data=body, headers={"Content-Encoding": "gzip"})
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "missing_header"
+    assert stored(session) == NOTHING
+
+
+def test_a_device_that_moved_ip_stays_one_device(client, agent, session):
+    for address in ("10.0.0.5:161", "10.0.0.77:161"):
+        batch_id, body = agent.batch(reading("SN-9", address=address))
+        assert agent.post(client, batch_id, body).status_code == 200
+    assert stored(session)[1:3] == (1, 2)
+    assert session.scalar(select(Device)).last_address == "10.0.0.77:161"
+
+
+def test_deflate_bomb_in_raw_zlib_is_not_accepted_as_gzip(client, agent, session):
+    body = zlib.compress(b"{}" * 1000)
+    response = agent.post(client, new_batch_id(), body)
+    assert response.status_code == 400
+    assert stored(session) == NOTHING

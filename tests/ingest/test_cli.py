@@ -1,0 +1,77 @@
+"""``scm-ingest`` administration commands against the test database."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from ingest.cli import main
+from ingest.domain.enrollment import hash_token
+from ingest.models import EnrollmentToken, User
+
+
+@pytest.fixture
+def run(database_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("SCM_DATABASE_URL", database_url)
+    monkeypatch.setenv("SCM_INSTANCE_PATH", str(tmp_path))
+
+    def invoke(*args, stdin=None):
+        return CliRunner().invoke(main, list(args), input=stdin)
+
+    return invoke
+
+
+def test_token_create_prints_only_the_token_and_stores_its_hash(run, session):
+    assert run("customer", "create", "Rossi srl").exit_code == 0
+    result = run("token", "create", "--customer", "Rossi srl")
+    assert result.exit_code == 0, result.output
+    token = result.output.strip()
+    assert token.startswith("scm-enroll-")
+    assert len(token.split()) == 1
+    assert session.scalar(select(EnrollmentToken)).token_hash == hash_token(token)
+
+
+def test_token_for_an_unknown_customer_is_a_clear_error(run):
+    result = run("token", "create", "--customer", "Nessuno")
+    assert result.exit_code == 1
+    assert "no customer named 'Nessuno'" in result.output
+
+
+def test_user_create_reads_the_password_from_stdin(run, session):
+    run("customer", "create", "Rossi srl")
+    result = run(
+        "user",
+        "create",
+        "--email",
+        "Anna@Rossi.example",
+        "--customer",
+        "Rossi srl",
+        "--password-stdin",
+        stdin="a very long password\n",
+    )
+    assert result.exit_code == 0, result.output
+    user = session.scalar(select(User))
+    assert user.email == "anna@rossi.example"
+    assert "a very long password" not in user.password_hash
+
+
+def test_user_is_customer_or_staff_never_both(run):
+    run("customer", "create", "Rossi srl")
+    both = run(
+        "user",
+        "create",
+        "--email",
+        "x@y.example",
+        "--customer",
+        "Rossi srl",
+        "--staff",
+        "--password-stdin",
+        stdin="a very long password\n",
+    )
+    assert both.exit_code == 2
+    weak = run(
+        "user", "create", "--email", "x@y.example", "--staff", "--password-stdin", stdin="short\n"
+    )
+    assert weak.exit_code == 1
+    assert "10+ characters" in weak.output

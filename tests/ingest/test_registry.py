@@ -1,0 +1,122 @@
+"""The device identity rule: manufacturer + serial, else MAC, never the IP address."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from ingest.domain.accounts import get_or_create_customer
+from ingest.domain.registry import identity_keys, manufacturer_key, resolve_device
+from ingest.models import Device
+from shared.reading import Device as Info
+
+T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("KONICA MINOLTA", "Konica-Minolta"), ("Hewlett-Packard", "hewlett packard"), (None, "")],
+)
+def test_manufacturer_spellings_fold_together(a, b):
+    assert manufacturer_key(a) == manufacturer_key(b)
+
+
+@pytest.mark.parametrize(
+    "serial", ["", "  ", "0", "unknown", "N/A", "000000000", "FFFFFFFF", "serial_number"]
+)
+def test_placeholder_serials_fall_back_to_the_mac(serial):
+    keys = identity_keys(Info(manufacturer="HP", serial=serial, mac="00:11:22:33:44:55"), "h:161")
+    assert keys.serial is None
+    assert keys.primary == "mac:00:11:22:33:44:55"
+
+
+def test_serial_is_trimmed_and_case_folded():
+    a = identity_keys(Info(manufacturer="Brother", serial=" e7812abc "), "h:161")
+    b = identity_keys(Info(manufacturer="BROTHER", serial="E7812ABC"), "x:161")
+    assert a.primary == b.primary == "sn:brother:E7812ABC"
+
+
+def test_nothing_but_an_address_is_still_kept():
+    keys = identity_keys(Info(), "10.0.0.9:161")
+    assert keys.primary == "addr:10.0.0.9:161||"
+
+
+def test_another_model_at_the_same_address_is_another_device():
+    a = identity_keys(Info(manufacturer="Brother", model="HL-2270DW"), "10.0.0.9:161")
+    b = identity_keys(Info(manufacturer="Brother", model="DCP-7070DW"), "10.0.0.9:161")
+    assert a.primary != b.primary
+
+
+@pytest.fixture
+def customer(session):
+    row = get_or_create_customer(session, "Verdi snc")
+    session.commit()
+    return row
+
+
+def count(session) -> int:
+    return session.scalar(select(func.count()).select_from(Device))
+
+
+def test_ip_change_keeps_the_device(session, customer):
+    info = Info(manufacturer="Ricoh", serial="W123", mac="00:00:74:aa:bb:cc")
+    first = resolve_device(session, customer.id, info, "10.0.0.5:161", T0)
+    moved = resolve_device(session, customer.id, info, "10.0.0.99:161", T0 + timedelta(hours=1))
+    assert moved.id == first.id
+    assert moved.last_address == "10.0.0.99:161"
+    assert count(session) == 1
+
+
+def test_late_reading_does_not_rewind_the_address(session, customer):
+    info = Info(manufacturer="Ricoh", serial="W123")
+    resolve_device(session, customer.id, info, "10.0.0.99:161", T0 + timedelta(hours=1))
+    device = resolve_device(session, customer.id, info, "10.0.0.5:161", T0)
+    assert device.last_address == "10.0.0.99:161"
+
+
+def test_mac_only_device_is_upgraded_when_the_serial_appears(session, customer):
+    mac_only = resolve_device(session, customer.id, Info(mac="00:80:77:01:02:03"), "h:161", T0)
+    assert mac_only.identity == "mac:00:80:77:01:02:03"
+    upgraded = resolve_device(
+        session,
+        customer.id,
+        Info(manufacturer="Brother", serial="E1", mac="00:80:77:01:02:03"),
+        "h:161",
+        T0,
+    )
+    assert upgraded.id == mac_only.id
+    assert upgraded.identity == "sn:brother:E1"
+    again = resolve_device(session, customer.id, Info(mac="00:80:77:01:02:03"), "h:161", T0)
+    assert again.id == mac_only.id
+    assert count(session) == 1
+
+
+def test_two_serials_behind_one_mac_stay_two_devices(session, customer):
+    mac = "00:80:77:01:02:03"
+    a = resolve_device(
+        session, customer.id, Info(manufacturer="X", serial="A1", mac=mac), "h:1", T0
+    )
+    b = resolve_device(
+        session, customer.id, Info(manufacturer="X", serial="B2", mac=mac), "h:1", T0
+    )
+    assert a.id != b.id
+
+
+def test_same_serial_at_two_customers_is_two_devices(session, customer):
+    other = get_or_create_customer(session, "Neri srl")
+    info = Info(manufacturer="Canon", serial="XYZ")
+    a = resolve_device(session, customer.id, info, "h:161", T0)
+    b = resolve_device(session, other.id, info, "h:161", T0)
+    assert a.id != b.id
+    assert a.customer_id == customer.id
+    assert b.customer_id == other.id
+
+
+def test_a_field_the_device_stops_reporting_is_kept(session, customer):
+    resolve_device(
+        session, customer.id, Info(manufacturer="OKI", serial="S", model="C332"), "h", T0
+    )
+    device = resolve_device(session, customer.id, Info(manufacturer="OKI", serial="S"), "h", T0)
+    assert device.model == "C332"
