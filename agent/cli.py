@@ -22,6 +22,8 @@ from agent.enrollment import AlreadyEnrolledError, enroll
 from agent.ingest_client import IngestClient, IngestError
 from agent.reader import read_device, read_many
 from agent.report import format_summary
+from agent.scan_cli import add_scan_command
+from agent.service_cli import add_service_commands
 from agent.snmp import (
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
@@ -136,6 +138,8 @@ def _build_parser() -> argparse.ArgumentParser:
         help=f"SNMP retries after a timeout (default: {DEFAULT_RETRIES})",
     )
     push.set_defaults(handler=_cmd_push)
+    add_service_commands(commands)
+    add_scan_command(commands)
     return parser
 
 

@@ -27,8 +27,12 @@ ENROLL_PATH: Final = "/api/v1/agents/enroll"
 BATCHES_PATH: Final = "/api/v1/batches"
 ENROLL_AGENT_ID: Final = "enroll"
 DEFAULT_TIMEOUT_S: Final = 30.0
-#: Statuses worth trying again later, as they are (OTLP, Prometheus remote-write, Datadog).
-RETRYABLE: Final = frozenset({408, 425, 429, 500, 502, 503, 504})
+CONFIG_PATH: Final = "/api/v1/agents/config"
+HEARTBEAT_PATH: Final = "/api/v1/agents/heartbeat"
+#: The 4xx answers worth trying again later with the same bytes; every 5xx is too.  408 and 429
+#: say "later"; 409 is in because the service issue asks for it (an idempotency conflict may be
+#: a twin request still in flight), and the uploader dead-letters a batch whose 409 persists.
+RETRYABLE_4XX: Final = frozenset({408, 409, 429})
 
 
 class IngestError(Exception):
@@ -63,12 +67,19 @@ class IngestClient:
         verify: bool | str = True,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         session: requests.Session | None = None,
+        proxy: str | None = None,
     ) -> None:
+        """``verify``: True (system CAs), a CA bundle path, or False (a lab only).
+
+        Without ``proxy`` the standard ``HTTPS_PROXY`` / ``NO_PROXY`` variables apply.
+        """
         self.server = server.rstrip("/")
         self.verify = verify
         self.timeout_s = timeout_s
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = f"scm-agent/{__version__}"
+        #: Passed with every request so a configured proxy wins over the environment's.
+        self.proxies = {"https": proxy, "http": proxy} if proxy else {}
         #: Seconds to add to the local clock; learnt from the server when it says we are off.
         self.clock_offset_s = 0.0
 
@@ -86,8 +97,9 @@ class IngestClient:
                 "agent_version": __version__,
             }
         ).encode("utf-8")
-        outcome = self._signed_post(
+        outcome = self._signed(
             key,
+            "POST",
             ENROLL_PATH,
             body,
             agent_id=ENROLL_AGENT_ID,
@@ -101,24 +113,60 @@ class IngestClient:
     def post_batch(
         self, key: Ed25519PrivateKey, agent_id: str, batch_id: str, body: bytes
     ) -> Outcome:
-        """Send one batch's exact bytes; a stale clock is corrected once and the request re-signed.
-
-        The timestamp is part of the signature, so the retry is signed afresh.
-        """
+        """Send one batch's exact bytes; the batch id is the request id (the idempotency key)."""
         headers = {"Content-Type": CONTENT_TYPE, "Content-Encoding": CONTENT_ENCODING}
-        outcome = self._signed_post(
-            key, BATCHES_PATH, body, agent_id=agent_id, request_id=batch_id, headers=headers
+        return self._with_clock_retry(
+            key, "POST", BATCHES_PATH, body, agent_id=agent_id, request_id=batch_id, headers=headers
         )
-        if outcome.clock_offset_s is not None:
-            self.clock_offset_s = outcome.clock_offset_s
-            outcome = self._signed_post(
-                key, BATCHES_PATH, body, agent_id=agent_id, request_id=batch_id, headers=headers
-            )
-        return outcome
 
-    def _signed_post(
+    def get_config(self, key: Ed25519PrivateKey, agent_id: str) -> Outcome:
+        """Fetch this agent's remote configuration (a signed GET over an empty body)."""
+        return self._with_clock_retry(
+            key, "GET", CONFIG_PATH, b"", agent_id=agent_id, request_id=str(uuid.uuid4())
+        )
+
+    def post_heartbeat(
+        self, key: Ed25519PrivateKey, agent_id: str, payload: dict[str, Any]
+    ) -> Outcome:
+        """Send one heartbeat; the answer carries the server's configuration version."""
+        body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
+        return self._with_clock_retry(
+            key,
+            "POST",
+            HEARTBEAT_PATH,
+            body,
+            agent_id=agent_id,
+            request_id=str(uuid.uuid4()),
+            headers={"Content-Type": "application/json"},
+        )
+
+    def _with_clock_retry(
         self,
         key: Ed25519PrivateKey,
+        method: str,
+        path: str,
+        body: bytes,
+        *,
+        agent_id: str,
+        request_id: str,
+        headers: dict[str, str] | None = None,
+    ) -> Outcome:
+        """One request; a stale clock is corrected once and the request signed afresh.
+
+        The timestamp is part of the signature, so the retry needs a new one.
+        """
+        args = (key, method, path, body)
+        options = {"agent_id": agent_id, "request_id": request_id, "headers": headers or {}}
+        outcome = self._signed(*args, **options)
+        if outcome.clock_offset_s is not None:
+            self.clock_offset_s = outcome.clock_offset_s
+            outcome = self._signed(*args, **options)
+        return outcome
+
+    def _signed(
+        self,
+        key: Ed25519PrivateKey,
+        method: str,
         path: str,
         body: bytes,
         *,
@@ -129,7 +177,7 @@ class IngestClient:
         timestamp = int(time.time() + self.clock_offset_s)
         signed = sign_request(
             key,
-            method="POST",
+            method=method,
             path=path,
             body=body,
             agent_id=agent_id,
@@ -137,12 +185,14 @@ class IngestClient:
             timestamp=timestamp,
         )
         try:
-            response = self.session.post(
+            response = self.session.request(
+                method,
                 self.server + path,
-                data=body,
+                data=body or None,
                 headers={**headers, **signed},
                 timeout=self.timeout_s,
                 verify=self.verify,
+                proxies=self.proxies,
             )
         except requests.RequestException as err:
             return Outcome("retry", None, {"message": f"{type(err).__name__}: {_short(err)}"})
@@ -150,7 +200,11 @@ class IngestClient:
 
 
 def _classify(response: requests.Response) -> Outcome:
-    """Map an HTTP answer onto the retry policy of notes/ingest-protocol.md."""
+    """Map an HTTP answer onto the retry policy of notes/ingest-protocol.md and the issue.
+
+    2xx accepted; 5xx, 408, 409, 429 and a correctable clock retried later with the same bytes;
+    any other 4xx rejected for good (the server will never take those bytes as they are).
+    """
     body = _json_body(response)
     status = response.status_code
     if 200 <= status < 300:
@@ -159,7 +213,7 @@ def _classify(response: requests.Response) -> Outcome:
         offset = _server_offset(body)
         if offset is not None:
             return Outcome("retry", status, body, clock_offset_s=offset)
-    if status in RETRYABLE:
+    if status >= 500 or status in RETRYABLE_4XX:
         return Outcome("retry", status, body, retry_after_s=_retry_after(response))
     return Outcome("rejected", status, body)
 

@@ -76,14 +76,21 @@ async def read_device(
     *,
     profiles: Sequence[VendorProfile] = PROFILES,
     clock: Callable[[], datetime] = utc_now,
+    identity: Mapping[str, Value] | None = None,
 ) -> Reading:
     """Read one device; raises :class:`DeviceUnreachable` if it does not answer the first GET.
 
     A device that answers the first GET and then falls silent also raises
     :class:`DeviceUnreachable`: half a reading would report its missing counters as "not
     reported", which is false, so no reading is better than a wrong one.
+
+    ``identity`` is the answer to a GET of at least :data:`IDENTITY_SCALARS` the caller already
+    has (a discovery sweep's probe): that first round trip is then not repeated.
     """
-    values: dict[str, Value] = await client.get(target, IDENTITY_SCALARS)
+    if identity is None:
+        values: dict[str, Value] = await client.get(target, IDENTITY_SCALARS)
+    else:
+        values = dict(identity)
     observed_at = clock()
     try:
         profile = identify(values, profiles)

@@ -13,19 +13,26 @@ Why it looks the way it does (figures in ``notes/snmp-in-python.md``):
   add ~40 % CPU for names nobody reads.
 * Transport targets are created once per address and reused; retries are explicit because
   pysnmp's default (5) turns one dead host into six seconds.
-* SNMPv3 will use the v3arch engine behind the same two coroutines (:meth:`SnmpClient.get` and
-  :meth:`SnmpClient.walk_columns`): only ``_exchange`` knows which API carries a request, so the
-  reader never changes when v3 arrives.
+* SNMPv3 uses pysnmp's v3arch engine (:mod:`agent.snmp_v3`, one per process, built on first
+  use) behind the same two coroutines (:meth:`SnmpClient.get` and :meth:`SnmpClient.walk_columns`):
+  only ``_exchange`` knows which API carries a request, so the reader is the same for every
+  version.  A v3 device that refuses the user or keys raises :class:`CredentialRejected` at once,
+  where a wrong community can only look like silence.
+* Every request goes through ``_exchange``, which owns politeness: at most ``max_in_flight``
+  requests outstanding, at most ``rate`` packets per second, and the retries (pysnmp's own are
+  off, so each retransmission is paced like any other packet).
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from pyasn1.error import PyAsn1Error
 from pyasn1.type.univ import Null, ObjectIdentifier, OctetString
@@ -42,10 +49,15 @@ from pysnmp.hlapi.v1arch.asyncio import (
 from pysnmp.proto import errind
 from pysnmp.proto.rfc1905 import EndOfMibView, NoSuchInstance, NoSuchObject
 
+from agent.snmp_probe import EngineProbe
+
+if TYPE_CHECKING:
+    from agent.snmp_v3 import V3Engine
+
 Value = int | bytes | str | None
 """A value as the rest of the agent sees it: integers, raw octets, dotted OIDs, or None."""
 
-SnmpVersion = Literal["1", "2c"]
+SnmpVersion = Literal["1", "2c", "3"]
 
 DEFAULT_PORT: Final = 161
 DEFAULT_TIMEOUT: Final = 1.0
@@ -53,6 +65,14 @@ DEFAULT_RETRIES: Final = 1
 DEFAULT_MAX_REPETITIONS: Final = 10
 DEFAULT_MAX_ROWS: Final = 512
 DEFAULT_MAX_REQUESTS: Final = 64
+#: Requests outstanding at once when the caller sets no limit (a /24 sweep fits in one wave).
+DEFAULT_MAX_IN_FLIGHT: Final = 256
+
+#: SNMPv3 protocol names, spelled as configuration spells them (``shared.agent_config``).
+AUTH_PROTOCOLS: Final = ("md5", "sha", "sha224", "sha256", "sha384", "sha512")
+PRIV_PROTOCOLS: Final = ("des", "3des", "aes", "aes128", "aes192", "aes256")
+#: RFC 3414: a passphrase shorter than 8 characters is refused by agents.
+MIN_KEY_LENGTH: Final = 8
 
 # SNMP error-status codes (RFC 3416) this module reacts to.
 _TOO_BIG: Final = 1
@@ -81,14 +101,73 @@ class TargetError(SnmpError):
     """The address cannot be used (bad syntax, unknown host name)."""
 
 
+class CredentialRejected(SnmpError):  # noqa: N818 - says what happened, like DeviceUnreachable
+    """An SNMPv3 device answered but refused the user, its keys or its security level."""
+
+
+@dataclass(frozen=True, slots=True)
+class UsmUser:
+    """An SNMPv3 user: noAuthNoPriv, authNoPriv or authPriv by which keys are set.
+
+    Keys never appear in ``repr``, so a target can be logged.  Protocol names are lower-case
+    (``sha256``, ``aes``) as in the agent's configuration.
+    """
+
+    name: str
+    auth_protocol: str | None = None
+    auth_key: str | None = field(default=None, repr=False)
+    priv_protocol: str | None = None
+    priv_key: str | None = field(default=None, repr=False)
+    context: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise TargetError("an SNMPv3 user needs a name")
+        for kind, protocol, key, known in (
+            ("auth", self.auth_protocol, self.auth_key, AUTH_PROTOCOLS),
+            ("priv", self.priv_protocol, self.priv_key, PRIV_PROTOCOLS),
+        ):
+            if (protocol is None) != (key is None):
+                raise TargetError(f"SNMPv3 user {self.name}: {kind} protocol and key go together")
+            if protocol is not None and protocol not in known:
+                raise TargetError(f"SNMPv3 {kind} protocol {protocol!r}: one of {list(known)}")
+            if key is not None and len(key) < MIN_KEY_LENGTH:
+                raise TargetError(f"SNMPv3 user {self.name}: {kind} key shorter than 8 characters")
+        if self.priv_protocol and not self.auth_protocol:
+            raise TargetError(f"SNMPv3 user {self.name}: privacy needs authentication")
+
+    @property
+    def security_level(self) -> str:
+        """``noAuthNoPriv``, ``authNoPriv`` or ``authPriv``."""
+        if self.priv_protocol:
+            return "authPriv"
+        return "authNoPriv" if self.auth_protocol else "noAuthNoPriv"
+
+    def as_tuple(self) -> tuple[str, str, str | None, str, str | None, str]:
+        """The plain values :mod:`agent.snmp_v3` configures the engine with."""
+        return (
+            self.name,
+            self.auth_protocol or "none",
+            self.auth_key,
+            self.priv_protocol or "none",
+            self.priv_key,
+            self.context,
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Target:
-    """Where a device is and how to talk to it (v1/v2c community for now)."""
+    """Where a device is and how to talk to it: a v1/v2c community, or a v3 user (``usm``)."""
 
     host: str
     port: int = DEFAULT_PORT
-    community: str = "public"
+    community: str = field(default="public", repr=False)
     version: SnmpVersion = "2c"
+    usm: UsmUser | None = None
+
+    def __post_init__(self) -> None:
+        if (self.version == "3") != (self.usm is not None):
+            raise TargetError("SNMP version 3 goes with an SNMPv3 user, and only with one")
 
     @property
     def address(self) -> str:
@@ -97,7 +176,14 @@ class Target:
         return f"{host}:{self.port}"
 
     @classmethod
-    def parse(cls, text: str, *, community: str = "public", version: SnmpVersion = "2c") -> Target:
+    def parse(
+        cls,
+        text: str,
+        *,
+        community: str = "public",
+        version: SnmpVersion = "2c",
+        usm: UsmUser | None = None,
+    ) -> Target:
         """Parse ``HOST[:PORT]``: IPv4, a host name, a bare IPv6 address or ``[IPv6]:PORT``."""
         text = text.strip()
         match = _BRACKETED_RE.match(text) or _HOST_PORT_RE.match(text)
@@ -108,6 +194,8 @@ class Target:
         port = int(port_text) if port_text else DEFAULT_PORT
         if not 0 < port < 65536:
             raise TargetError(f"port out of range in {text!r}")
+        if usm is not None:
+            return cls(host=host, port=port, community="", version="3", usm=usm)
         return cls(host=host, port=port, community=community, version=version)
 
     @property
@@ -180,26 +268,76 @@ class _SafeDispatcher(SnmpDispatcher):
             return b""
 
 
-class SnmpClient:
-    """All SNMP requests of the process, over one reused dispatcher.
+class Pacer:
+    """Politeness for every request of a client: a bound on requests in flight and on their rate.
 
-    Use as ``async with SnmpClient(timeout=1, retries=1) as client:``; leaving the block closes
-    the dispatcher (otherwise a 0.1 s timer keeps firing and late timeouts land after exit).
+    ``max_in_flight`` caps outstanding requests (a semaphore); ``rate`` (packets per second, None
+    for no cap) spaces the moments packets leave.  Both apply to retries too, since the client
+    sends each retry as a request of its own.
     """
 
-    def __init__(self, *, timeout: float = DEFAULT_TIMEOUT, retries: int = DEFAULT_RETRIES) -> None:
+    def __init__(
+        self, *, max_in_flight: int = DEFAULT_MAX_IN_FLIGHT, rate: float | None = None
+    ) -> None:
+        if max_in_flight < 1:
+            raise ValueError("max_in_flight must be at least 1")
+        if rate is not None and rate <= 0:
+            raise ValueError("rate must be positive")
+        self.max_in_flight = max_in_flight
+        self.rate = rate
+        self._slots = asyncio.Semaphore(max_in_flight)
+        self._next_send = 0.0
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold one in-flight slot for the duration of one request, sent no earlier than allowed."""
+        async with self._slots:
+            if self.rate is not None:
+                loop = asyncio.get_running_loop()
+                now = loop.time()
+                send_at = max(now, self._next_send)
+                self._next_send = send_at + 1.0 / self.rate
+                if send_at > now:
+                    await asyncio.sleep(send_at - now)
+            yield
+
+
+class _TimedOut(Exception):  # noqa: N818 - internal signal, never leaves this module
+    """One attempt got no answer; ``_exchange`` decides whether to retry."""
+
+
+class SnmpClient:
+    """All SNMP requests of the process, over one reused dispatcher (and one v3 engine).
+
+    Use as ``async with SnmpClient(timeout=1, retries=1) as client:``; leaving the block closes
+    the dispatchers (otherwise a 0.1 s timer keeps firing and late timeouts land after exit).
+    ``max_in_flight`` and ``rate`` (packets per second) make it polite; see :class:`Pacer`.
+    """
+
+    def __init__(
+        self,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        retries: int = DEFAULT_RETRIES,
+        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+        rate: float | None = None,
+    ) -> None:
         if timeout <= 0:
             raise ValueError("timeout must be positive")
         if retries < 0:
             raise ValueError("retries cannot be negative")
         self.timeout = timeout
         self.retries = retries
+        self.pacer = Pacer(max_in_flight=max_in_flight, rate=rate)
         self._dispatcher: SnmpDispatcher | None = None
         self._transports: dict[tuple[str, int, bool], Any] = {}
         self._auth: dict[tuple[str, SnmpVersion], CommunityData] = {}
+        self._v3: V3Engine | None = None
+        self._probe: EngineProbe | None = None
 
     async def __aenter__(self) -> SnmpClient:
         self._dispatcher = _SafeDispatcher()
+        self._probe = EngineProbe()
         return self
 
     async def __aexit__(
@@ -211,11 +349,32 @@ class SnmpClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the dispatcher; safe to call twice."""
+        """Close the dispatchers and the probe socket; safe to call twice."""
         dispatcher, self._dispatcher = self._dispatcher, None
+        v3, self._v3 = self._v3, None
+        probe, self._probe = self._probe, None
         self._transports.clear()
         if dispatcher is not None:
             dispatcher.close()
+        if v3 is not None:
+            v3.close()
+        if probe is not None:
+            probe.close()
+
+    async def speaks_v3(self, target: Target) -> bytes | None:
+        """The device's SNMPv3 engine ID when it answers an engine-discovery probe, else None.
+
+        Needs no credential and is paced and retried like any request; see :mod:`agent.snmp_probe`.
+        """
+        if self._probe is None:
+            raise SnmpError("SnmpClient used outside 'async with'")
+        probe = self._probe
+        for _attempt in range(self.retries + 1):
+            async with self.pacer.slot():
+                engine_id = await probe.engine_id(target.host, target.port, timeout=self.timeout)
+            if engine_id is not None:
+                return engine_id
+        return None
 
     async def get(self, target: Target, oids: Sequence[str]) -> dict[str, Value]:
         """GET the given scalars; absent ones (noSuch*, v1 noSuchName) are simply missing.
@@ -327,15 +486,21 @@ class SnmpClient:
     async def _exchange(
         self, kind: Literal["get", "next", "bulk"], target: Target, oids: list[Oid], reps: int = 1
     ) -> _Response:
-        """Send one request and wait for its response: the seam where SNMPv3 will plug in.
+        """Send one request and wait for its response, paced and retried here.
 
-        v1/v2c travel over the v1arch dispatcher; a v3 target would go to a v3arch engine
-        built once on first use (USM users, authPriv) and come back as the same
-        :class:`_Response`, so nothing above this method changes.
+        v1/v2c travel over the v1arch dispatcher, v3 over the v3arch engine; both come back as
+        the same :class:`_Response`, so nothing above this method knows the version.
         """
-        if target.version not in ("1", "2c"):
+        if target.version not in ("1", "2c", "3"):
             raise SnmpError(f"{target.address}: SNMP version {target.version} is not supported")
-        return await self._v1arch_exchange(kind, target, oids, reps)
+        send = self._v3arch_exchange if target.version == "3" else self._v1arch_exchange
+        for _attempt in range(self.retries + 1):
+            async with self.pacer.slot():
+                try:
+                    return await send(kind, target, oids, reps)
+                except _TimedOut:
+                    continue
+        raise DeviceUnreachable(self.describe_timeout(target))
 
     async def _v1arch_exchange(
         self, kind: Literal["get", "next", "bulk"], target: Target, oids: list[Oid], reps: int
@@ -357,7 +522,7 @@ class SnmpClient:
             raise SnmpError(f"{target.address}: {err}") from err
         indication, status, index, answer = reply
         if isinstance(indication, errind.RequestTimedOut):
-            raise DeviceUnreachable(self.describe_timeout(target))
+            raise _TimedOut
         if indication:
             raise SnmpError(f"{target.address}: {indication}")
         return _Response(
@@ -365,6 +530,34 @@ class SnmpClient:
             error_index=int(index or 0),
             varbinds=tuple((tuple(oid), value) for oid, value in answer),
         )
+
+    async def _v3arch_exchange(
+        self, kind: Literal["get", "next", "bulk"], target: Target, oids: list[Oid], reps: int
+    ) -> _Response:
+        from agent import snmp_v3  # the v3arch engine costs ~0.3 s CPU: built only when needed
+
+        self._require_dispatcher()
+        if target.usm is None:
+            raise TargetError(f"{target.address}: SNMP version 3 needs an SNMPv3 user")
+        if self._v3 is None:
+            self._v3 = snmp_v3.V3Engine(timeout=self.timeout)
+        address = (target.host, target.port, target.is_ipv6)
+        try:
+            reply = await self._v3.exchange(kind, address, target.usm.as_tuple(), oids, reps)
+        except (PySnmpError, PyAsn1Error) as err:
+            raise SnmpError(f"{target.address}: {err}") from err
+        except OSError as err:
+            raise TargetError(f"cannot resolve {target.host!r}: {err}") from err
+        if snmp_v3.is_timeout(reply.indication):
+            raise _TimedOut
+        if snmp_v3.is_rejection(reply.indication):
+            raise CredentialRejected(
+                f"{target.address} refused SNMPv3 user {target.usm.name} "
+                f"({target.usm.security_level}): {reply.indication}"
+            )
+        if reply.indication:
+            raise SnmpError(f"{target.address}: {reply.indication}")
+        return _Response(reply.status, reply.index, reply.varbinds)
 
     def describe_timeout(self, target: Target) -> str:
         """The one-line message used for a device that does not answer."""
@@ -386,7 +579,7 @@ class SnmpClient:
             factory = Udp6TransportTarget if target.is_ipv6 else UdpTransportTarget
             try:
                 transport = await factory.create(
-                    (target.host, target.port), timeout=self.timeout, retries=self.retries
+                    (target.host, target.port), timeout=self.timeout, retries=0
                 )
             except (PySnmpError, OSError) as err:
                 raise TargetError(f"cannot resolve {target.host!r}: {err}") from err

@@ -44,7 +44,8 @@ CREATE TABLE IF NOT EXISTS batches (
     body BLOB NOT NULL,
     reading_count INTEGER NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT
+    last_error TEXT,
+    conflicts INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS dead_letters (
     batch_id TEXT PRIMARY KEY,
@@ -68,6 +69,8 @@ class PendingBatch:
     body: bytes
     reading_count: int
     attempts: int
+    #: Consecutive 409 answers: the uploader gives up on a batch whose conflict persists.
+    conflicts: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,16 +156,21 @@ class Spool:
     def pending_batches(self) -> Iterator[PendingBatch]:
         """Every cut, unacknowledged batch, oldest first."""
         for row in self._db.execute(
-            "SELECT batch_id, seq, body, reading_count, attempts FROM batches ORDER BY seq"
+            "SELECT batch_id, seq, body, reading_count, attempts, conflicts FROM batches "
+            "ORDER BY seq"
         ):
             yield PendingBatch(*row)
 
-    def record_attempt(self, batch_id: str, error: str) -> None:
-        """Note a failed try; the batch stays for the next flush."""
+    def record_attempt(self, batch_id: str, error: str, *, conflict: bool = False) -> None:
+        """Note a failed try; the batch stays for the next flush.
+
+        ``conflict`` (a 409) extends the run of consecutive conflicts; any other failure ends it.
+        """
         with self._transaction() as db:
             db.execute(
-                "UPDATE batches SET attempts = attempts + 1, last_error = ? WHERE batch_id = ?",
-                (error[:500], batch_id),
+                "UPDATE batches SET attempts = attempts + 1, last_error = ?, "
+                "conflicts = CASE WHEN ? THEN conflicts + 1 ELSE 0 END WHERE batch_id = ?",
+                (error[:500], conflict, batch_id),
             )
 
     def acknowledge(self, batch_id: str) -> None:
@@ -249,7 +257,9 @@ def _open(path: Path) -> sqlite3.Connection:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(path, isolation_level=None, timeout=30)
+    # The service's jobs run in a scheduler thread, not the one that opened the spool; they
+    # never run two at a time on it (``agent.service`` holds a lock around every use).
+    db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
     try:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
@@ -257,11 +267,19 @@ def _connect(path: Path) -> sqlite3.Connection:
         if status != "ok":
             raise sqlite3.DatabaseError(f"spool integrity check failed: {status}")
         db.executescript(_SCHEMA)
+        _add_missing_columns(db)
     except sqlite3.DatabaseError:
         db.close()
         raise
     path.chmod(0o600)
     return db
+
+
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    """Bring a spool written by an older agent up to this schema (columns only ever added)."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(batches)")}
+    if "conflicts" not in columns:
+        db.execute("ALTER TABLE batches ADD COLUMN conflicts INTEGER NOT NULL DEFAULT 0")
 
 
 def _now_text() -> str:

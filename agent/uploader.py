@@ -1,24 +1,36 @@
 """Flush the spool to the ingest service as transactions (Telegraf's ``updateTransaction``).
 
 Each batch ends one of three ways: acknowledged (its readings leave the spool), kept (network
-error, 5xx, 429: the same bytes go again next flush) or rejected for good (a 4xx the server will
-never accept as it is: moved to the dead-letter table, logged, never retried).  A flush stops at
-the first batch that must wait, so batches keep their order and a down server is not hammered.
+error, 5xx, 408, 409, 429: the same bytes go again later) or rejected for good (any other 4xx: the
+server will never accept those bytes as they are, so they move to the dead-letter table for
+support, are logged, and are never re-sent).  A flush stops at the first batch that must wait,
+so batches keep their order and a down server is not hammered.
+
+A 409 is retried because the issue asks for it, but the spool freezes a batch's bytes, so a
+conflict that persists means the server holds other bytes under that id: after
+``MAX_CONFLICTS`` answers in a row the batch is dead-lettered rather than block every later
+batch forever.
+
+:class:`Uploader` is the service's upload job: it flushes only when its :class:`Backoff` allows
+and, after a failure, waits a fully jittered, growing time and never less than ``Retry-After``.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from agent.backoff import Backoff
 from agent.ingest_client import IngestClient, Outcome
-from agent.spool import DEFAULT_BATCH_SIZE, Spool
+from agent.spool import DEFAULT_BATCH_SIZE, PendingBatch, Spool
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BATCHES = 100
+MAX_CONFLICTS = 3
 
 
 @dataclass(slots=True)
@@ -60,7 +72,7 @@ def flush(
             report.sent_readings += batch.reading_count
             report.duplicates += bool(outcome.body.get("duplicate"))
             continue
-        if outcome.verdict == "rejected":
+        if outcome.verdict == "rejected" or _persistent_conflict(batch, outcome):
             log.error("batch %s (seq %s) rejected: %s", batch.batch_id, batch.seq, outcome.error)
             spool.reject(batch.batch_id, outcome.status, outcome.error)
             report.rejected_batches += 1
@@ -69,8 +81,50 @@ def flush(
         log.warning(
             "batch %s (seq %s) kept for later: %s", batch.batch_id, batch.seq, outcome.error
         )
-        spool.record_attempt(batch.batch_id, outcome.error)
+        spool.record_attempt(batch.batch_id, outcome.error, conflict=outcome.status == 409)
         report.waiting = outcome
         report.errors.append(outcome.error)
         break
     return report
+
+
+def _persistent_conflict(batch: PendingBatch, outcome: Outcome) -> bool:
+    """A 409 for the ``MAX_CONFLICTS``-th time in a row: waiting will not change the answer."""
+    return outcome.status == 409 and batch.conflicts + 1 >= MAX_CONFLICTS
+
+
+class Uploader:
+    """The upload job: flush when the backoff allows it, and back off after a failure."""
+
+    def __init__(
+        self,
+        spool: Spool,
+        client: IngestClient,
+        key: Ed25519PrivateKey,
+        agent_id: str,
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.spool = spool
+        self.client = client
+        self.key = key
+        self.agent_id = agent_id
+        self.batch_size = batch_size
+        self.backoff = backoff or Backoff()
+
+    def upload(self, now: datetime) -> FlushReport | None:
+        """Flush at ``now`` unless still backing off (then None: nothing was sent)."""
+        if not self.backoff.ready(now):
+            return None
+        report = flush(self.spool, self.client, self.key, self.agent_id, batch_size=self.batch_size)
+        if report.waiting is None:
+            self.backoff.succeeded()
+        else:
+            wait = self.backoff.failed(now, report.waiting.retry_after_s)
+            log.info(
+                "upload postponed %.0f s after %s failure(s)",
+                wait.total_seconds(),
+                self.backoff.failures,
+            )
+        return report

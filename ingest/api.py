@@ -18,10 +18,13 @@ from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ingest.app import db_session
+from ingest.domain.agents import current_config, record_heartbeat
 from ingest.domain.enrollment import enroll_agent, find_agent
 from ingest.domain.errors import DomainError
 from ingest.domain.intake import previous_result, store_batch
+from ingest.models import Agent
 from shared.batch import BatchError, decode_batch
+from shared.heartbeat import Heartbeat, HeartbeatError
 from shared.reading import format_timestamp
 from shared.signing import (
     HEADER_SIGNATURE,
@@ -158,3 +161,49 @@ def _json_object(body: bytes) -> dict[str, Any]:
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
+
+
+# -- agent service: remote configuration and heartbeat (issue 4) -------------------------------
+
+
+@blueprint.get("/agents/config")
+def agent_config() -> tuple[Response, int]:
+    """The agent's configuration (credentials included) to the agent that signs for it only.
+
+    The request is signed like a batch over an empty body; nothing here is ever logged but the
+    version number, because the answer holds SNMP secrets.
+    """
+    agent = _signed_agent("GET")
+    version, config = current_config(db_session(), agent)
+    return _answer({"version": version, "config": config.to_dict()}), 200
+
+
+@blueprint.post("/agents/heartbeat")
+def agent_heartbeat() -> tuple[Response, int]:
+    """Keep the agent's latest state; answer with the configuration version to fetch."""
+    agent = _signed_agent("POST")
+    try:
+        beat = Heartbeat.from_dict(_json_object(request.get_data(cache=True)))
+    except HeartbeatError as err:
+        raise DomainError("malformed_heartbeat", str(err)) from err
+    result = record_heartbeat(db_session(), agent, beat, now=datetime.now(UTC))
+    if result.newly_dropped:
+        log.warning(
+            "agent %s dropped %s readings (spool full; %s dropped in all)",
+            agent.public_id,
+            result.newly_dropped,
+            beat.dropped_total,
+        )
+    return _answer({"config_version": result.config_version}), 200
+
+
+def _signed_agent(method: str) -> Agent:
+    """The enrolled agent that signed this request, after the same checks as a batch upload."""
+    signed = parse_signed_headers(request.headers)
+    check_clock(signed, time.time())
+    agent = find_agent(db_session(), signed.agent_id)
+    body = request.get_data(cache=True)
+    verify_request(
+        signed, load_public_key(agent.public_key), method=method, path=request.path, body=body
+    )
+    return agent

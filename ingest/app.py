@@ -33,10 +33,11 @@ def create_app(
         REMEMBER_COOKIE_HTTPONLY=True,
         WTF_CSRF_TIME_LIMIT=None,
     )
+    app.config["SCM_PUBLIC_URL"] = settings.public_url
     app.config.update(overrides or {})
     app.extensions["scm.db"] = Database(settings.database_url)
 
-    from ingest import api, auth, portal
+    from ingest import api, auth, ops, portal
 
     csrf.init_app(app)
     auth.init_app(app)
@@ -44,6 +45,7 @@ def create_app(
     csrf.exempt(api.blueprint)
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(portal.blueprint)
+    app.register_blueprint(ops.blueprint)
     app.teardown_appcontext(_close_session)
     app.after_request(_security_headers)
 

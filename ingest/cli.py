@@ -11,6 +11,8 @@ from datetime import timedelta
 import click
 from sqlalchemy.orm import Session
 
+from ingest.agents_cli import agent_group
+from ingest.billing_cli import COMMANDS as BILLING_COMMANDS
 from ingest.config import load_settings
 from ingest.db import Database
 from ingest.domain.accounts import create_user, find_customer, get_or_create_customer
@@ -60,10 +62,18 @@ def customer() -> None:
 
 @customer.command("create")
 @click.argument("name")
-def customer_create(name: str) -> None:
-    """Create customer NAME (no-op if it exists)."""
+@click.option("--referent-name", help='the "Referente MFP"')
+@click.option("--referent-email", help="where meter-read requests go")
+@click.option("--referent-phone")
+@click.option("--vat-number")
+@click.option("--billing-address")
+def customer_create(name: str, **contact: str | None) -> None:
+    """Create customer NAME, or update its contact details if it exists."""
     with _session() as session:
         row = get_or_create_customer(session, name)
+        for field, value in contact.items():
+            if value:
+                setattr(row, field, value.strip())
         click.echo(f"customer {row.id}: {row.name}")
 
 
@@ -118,3 +128,8 @@ def serve(host: str, port: int) -> None:
     from ingest.app import create_app
 
     run_simple(host, port, create_app(), threaded=True, use_reloader=False)
+
+
+main.add_command(agent_group)
+for _command in BILLING_COMMANDS:
+    main.add_command(_command)

@@ -17,6 +17,7 @@ from typing import Final
 
 ENV_DATABASE_URL: Final = "SCM_DATABASE_URL"
 ENV_INSTANCE_PATH: Final = "SCM_INSTANCE_PATH"
+ENV_PUBLIC_URL: Final = "SCM_PUBLIC_URL"
 ENV_SECRET_KEY: Final = "SCM_SECRET_KEY"  # noqa: S105 - the variable's name, not a secret
 DEFAULT_INSTANCE: Final = Path.cwd() / "instance"
 
@@ -28,6 +29,8 @@ class Settings:
     database_url: str
     instance_path: Path
     secret_key: str
+    #: Where people reach the portal: the base of links in e-mails.
+    public_url: str = "http://127.0.0.1:8000"
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -36,7 +39,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     instance = Path(env.get(ENV_INSTANCE_PATH) or DEFAULT_INSTANCE).resolve()
     database_url = env.get(ENV_DATABASE_URL) or f"sqlite:///{instance / 'ingest.sqlite'}"
     secret = env.get(ENV_SECRET_KEY) or _persistent_secret(instance / "secret_key")
-    return Settings(database_url=database_url, instance_path=instance, secret_key=secret)
+    public_url = env.get(ENV_PUBLIC_URL) or "http://127.0.0.1:8000"
+    return Settings(
+        database_url=database_url,
+        instance_path=instance,
+        secret_key=secret,
+        public_url=public_url.rstrip("/"),
+    )
 
 
 def _persistent_secret(path: Path) -> str:

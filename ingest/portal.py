@@ -1,22 +1,26 @@
-"""Customer portal pages.  Every query is scoped to the signed-in user's customer; staff see all."""
+"""Customer portal pages ("Portale SCM").  Every query is scoped to the signed-in user's
+customer; staff see every customer.  Views are thin: forms in, a domain call, a template out."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from datetime import UTC, date, datetime, time
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ingest.app import db_session
+from ingest.documents import invoice_pdf
+from ingest.domain.errors import DomainError
 from ingest.domain.fleet import devices_overview
+from ingest.domain.invoicing import invoices_by_customer
+from ingest.domain.machines import find_machine, machine_cards, set_location
+from ingest.domain.meters import latest_counters, record_manual_read
+from ingest.domain.read_requests import RequestLinks, open_request
+from ingest.forms import LocationForm, MeterReadForm
+from ingest.models import Invoice, User
 
 blueprint = Blueprint("portal", __name__)
-
-
-@blueprint.get("/devices")
-@login_required
-def devices() -> str:
-    """Every device with its latest counters and supply levels."""
-    rows = devices_overview(db_session(), customer_scope())
-    return render_template("devices.html", rows=rows, show_customer=current_user.is_staff)
 
 
 def customer_scope() -> int | None:
@@ -27,3 +31,162 @@ def customer_scope() -> int | None:
         abort(403)
     customer_id: int = current_user.customer_id
     return customer_id
+
+
+def request_links() -> RequestLinks:
+    """Signed links for meter-read requests."""
+    return RequestLinks(current_app.config["SCM_PUBLIC_URL"], current_app.config["SECRET_KEY"])
+
+
+@blueprint.errorhandler(DomainError)
+def _domain_error(err: DomainError) -> tuple[str, int]:
+    return render_template("error.html", message=err.message), err.status
+
+
+@blueprint.get("/devices")
+@login_required
+def devices() -> str:
+    """Every device agents report, with its latest counters and supply levels."""
+    rows = devices_overview(db_session(), customer_scope())
+    return render_template("devices.html", rows=rows, show_customer=current_user.is_staff)
+
+
+@blueprint.get("/machines")
+@login_required
+def machines() -> str:
+    """ "Parco Macchine": machines under contract, toner, counters, contract, location."""
+    cards = machine_cards(db_session(), customer_scope(), date.today())
+    return render_template("machines.html", cards=cards, show_customer=current_user.is_staff)
+
+
+@blueprint.route("/machines/<int:machine_id>/location", methods=["GET", "POST"])
+@login_required
+def machine_location(machine_id: int) -> str | WerkzeugResponse:
+    """Change the "ubicazione": where inside the site the machine stands."""
+    session = db_session()
+    machine = find_machine(session, machine_id, customer_scope())
+    form = LocationForm(location=machine.location)
+    if form.validate_on_submit():
+        set_location(session, machine, form.location.data or "")
+        session.commit()
+        flash(f"Location of {machine.scm_id} updated.", "ok")
+        return redirect(url_for("portal.machines"))
+    return render_template("machine_location.html", machine=machine, form=form)
+
+
+@blueprint.get("/meter-reads")
+@login_required
+def meter_reads() -> str:
+    """ "Lettura contatori": enter reads for the customer's machines."""
+    session = db_session()
+    cards = machine_cards(session, customer_scope(), date.today())
+    forms = {
+        card.machine.id: MeterReadForm(prefix=f"m{card.machine.id}", taken_on=date.today())
+        for card in cards
+    }
+    return render_template("meter_reads.html", cards=cards, forms=forms)
+
+
+@blueprint.post("/machines/<int:machine_id>/reads")
+@login_required
+def add_meter_read(machine_id: int) -> str | WerkzeugResponse:
+    """Store a read typed in the portal; a doubtful one is kept and flagged for staff."""
+    session = db_session()
+    machine = find_machine(session, machine_id, customer_scope())
+    form = MeterReadForm(prefix=f"m{machine_id}")
+    if not form.validate_on_submit():
+        flash(f"{machine.scm_id}: please check the values ({_errors(form)}).", "error")
+        return redirect(url_for("portal.meter_reads"))
+    user = session.get(User, int(current_user.id))
+    read = record_manual_read(
+        session,
+        machine,
+        taken_at=_noon(form.taken_on.data),
+        mono=form.mono.data or 0,
+        colour=form.colour.data or 0,
+        user=user,
+    )
+    session.commit()
+    flash(_read_message(machine.scm_id, read.status), "ok" if read.status == "ok" else "warn")
+    return redirect(url_for("portal.meter_reads"))
+
+
+@blueprint.route("/letture/<token>", methods=["GET", "POST"])
+def read_request_form(token: str) -> str | tuple[str, int]:
+    """The form an e-mailed meter-read request links to (no sign-in: the link is the key)."""
+    session = db_session()
+    request = open_request(session, request_links(), token)
+    machine = request.machine
+    form = MeterReadForm(taken_on=request.period_end)
+    if form.validate_on_submit():
+        read = record_manual_read(
+            session,
+            machine,
+            taken_at=_noon(form.taken_on.data),
+            mono=form.mono.data or 0,
+            colour=form.colour.data or 0,
+            user=None,
+            name=(form.name.data or "").strip() or "link",
+        )
+        session.commit()
+        return render_template("read_thanks.html", machine=machine, read=read)
+    return render_template(
+        "read_request.html",
+        machine=machine,
+        request=request,
+        form=form,
+        counters=latest_counters(session, machine),
+    )
+
+
+@blueprint.get("/invoices")
+@login_required
+def invoices() -> str:
+    """ "Fatture": open and paid invoices."""
+    grouped = invoices_by_customer(db_session(), customer_scope())
+    return render_template("invoices.html", grouped=grouped, show_customer=current_user.is_staff)
+
+
+@blueprint.get("/invoices/<int:invoice_id>")
+@login_required
+def invoice(invoice_id: int) -> str:
+    """One invoice with its lines and the reads behind each."""
+    return render_template("invoice.html", invoice=_invoice(invoice_id))
+
+
+@blueprint.get("/invoices/<int:invoice_id>.pdf")
+@login_required
+def invoice_download(invoice_id: int) -> Response:
+    """The invoice PDF."""
+    found = _invoice(invoice_id)
+    name = f"fattura-{found.number.replace('/', '-')}.pdf"
+    return Response(
+        invoice_pdf(found),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _invoice(invoice_id: int) -> Invoice:
+    found = db_session().get(Invoice, invoice_id)
+    scope = customer_scope()
+    if found is None or (scope is not None and found.customer_id != scope):
+        abort(404)
+    return found
+
+
+def _noon(day: date | None) -> datetime:
+    """A read typed for a day counts at noon UTC of that day."""
+    return datetime.combine(day or date.today(), time(12), tzinfo=UTC)
+
+
+def _read_message(scm_id: str, status: str) -> str:
+    if status == "ok":
+        return f"Reading for {scm_id} recorded. Thank you."
+    return f"Reading for {scm_id} recorded; it looks unusual and will be checked by SCM."
+
+
+def _errors(form: MeterReadForm) -> str:
+    return "; ".join(
+        f"{getattr(form, name).label.text}: {' '.join(errs)}" for name, errs in form.errors.items()
+    )

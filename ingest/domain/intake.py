@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ingest.domain.errors import DomainError
+from ingest.domain.meters import machine_for_device, record_agent_read
 from ingest.domain.registry import resolve_device
 from ingest.models import Agent, DeviceReading, SupplyLevel, UploadBatch
 from shared.batch import Batch
@@ -116,6 +117,9 @@ def _store_reading(
     )
     session.add(row)
     session.flush()
+    machine = machine_for_device(session, device)
+    if machine is not None:
+        record_agent_read(session, machine, row, batch)
     session.add_all(
         SupplyLevel(
             reading_id=row.id,

@@ -18,6 +18,12 @@ class Customer(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime]
+    #: The "Referente MFP": the customer's contact for the fleet, who gets meter-read requests.
+    referent_name: Mapped[str | None] = mapped_column(String(200))
+    referent_email: Mapped[str | None] = mapped_column(String(254))
+    referent_phone: Mapped[str | None] = mapped_column(String(50))
+    vat_number: Mapped[str | None] = mapped_column(String(32))
+    billing_address: Mapped[str | None] = mapped_column(String(500))
 
 
 class User(Base):

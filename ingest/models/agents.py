@@ -65,3 +65,50 @@ class UploadBatch(Base):
     response_json: Mapped[str] = mapped_column(Text)
 
     agent: Mapped[Agent] = relationship()
+
+
+class AgentConfig(Base):
+    """The configuration staff set for one agent; ``version`` grows by one at every change.
+
+    ``config_json`` holds SNMP credentials: it is served only to the agent that signs for it and
+    shown to people redacted (``scm-ingest agent config show``), never logged.
+    """
+
+    __tablename__ = "agent_configs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), unique=True)
+    version: Mapped[int]
+    config_json: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+    agent: Mapped[Agent] = relationship()
+
+
+class AgentStatus(Base):
+    """The latest heartbeat of one agent (one row per agent, overwritten at each heartbeat).
+
+    Only the latest state is kept: a heartbeat every few minutes from every agent for years would
+    be a large table nobody reads, and the drop counter is a running total, so nothing is lost.
+    """
+
+    __tablename__ = "agent_status"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), unique=True)
+    received_at: Mapped[datetime]
+    agent_version: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime]
+    uptime_s: Mapped[int] = mapped_column(BigInteger)
+    backlog_readings: Mapped[int] = mapped_column(BigInteger)
+    backlog_bytes: Mapped[int] = mapped_column(BigInteger)
+    dropped_total: Mapped[int] = mapped_column(BigInteger)
+    dead_letters: Mapped[int]
+    devices_known: Mapped[int]
+    devices_read: Mapped[int]
+    config_version: Mapped[int]
+    last_read_at: Mapped[datetime | None]
+    last_upload_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+
+    agent: Mapped[Agent] = relationship()

@@ -2,39 +2,14 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from sqlalchemy import select
 from support.ingest import enroll_agent, issue_token, reading
+from support.web import PASSWORD, add_user, csrf_token, sign_in
 
 from ingest.app import database
-from ingest.domain.accounts import create_user, find_customer, get_or_create_customer
+from ingest.domain.accounts import get_or_create_customer
 from ingest.models import User
-
-PASSWORD = "correct horse battery"
-
-
-def add_user(app, email, customer=None, staff=False):
-    with database(app).session() as db:
-        owner = find_customer(db, customer) if customer else None
-        create_user(db, email, PASSWORD, customer=owner, staff=staff)
-        db.commit()
-
-
-def csrf_token(client, path="/login") -> str:
-    page = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
-        r'name="csrf_token" value="([^"]+)"', page
-    )
-    assert match, page
-    return match.group(1)
-
-
-def sign_in(client, email, password=PASSWORD):
-    return client.post(
-        "/login", data={"email": email, "password": password, "csrf_token": csrf_token(client)}
-    )
 
 
 @pytest.fixture

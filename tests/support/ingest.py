@@ -74,13 +74,14 @@ def reading(
     black: int = 80,
     observed_at: datetime | None = None,
     manufacturer: str = "Acme",
+    colour: int = 0,
 ) -> Reading:
     """A plausible reading of one printer."""
     return Reading(
         address=address,
         observed_at=observed_at or datetime.now(UTC).replace(microsecond=0),
         device=Device(manufacturer=manufacturer, model="Laser 1", serial=serial, mac=mac),
-        counters=Counters(total=total, mono=total, colour=0),
+        counters=Counters(total=total, mono=total - colour, colour=colour),
         supplies=(Supply.from_raw("toner", "black", "Black Toner", black, 100),),
     )
 

@@ -1,0 +1,132 @@
+"""The thin layer that runs :class:`agent.service.Service`'s jobs on time (APScheduler 3).
+
+Jobs: heartbeat (which also fetches a changed configuration), upload (interval plus jitter so a
+fleet of agents does not arrive on the same second), read and discovery.  Every job starts once
+shortly after start-up, so a restarted agent uploads its backlog and reads at once.
+
+Threads: read, upload and heartbeat share one worker thread (they share the spool and never
+need to overlap); discovery has its own, so a long sweep never delays an upload.  ``coalesce``
+and ``max_instances=1`` mean a late job runs once, never piles up.  A failed upload that must
+be retried before the next regular run gets a one-off ``upload-retry`` job at the time the
+backoff allows.  Stopping (SIGTERM, Ctrl-C, the Windows service manager) lets the running job
+finish, then records the stop; every reading is already committed, so even kill -9 loses none.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from agent.config import Effective
+from agent.service import Service
+
+#: job id -> (interval name, first run after start-up in seconds).
+JOBS: Final = {
+    "heartbeat": ("heartbeat_s", 0.0),
+    "upload": ("upload_s", 1.0),
+    "read": ("read_s", 2.0),
+    "discovery": ("discovery_s", 5.0),
+}
+#: Non-upload jobs get this share of their interval as jitter (at most a minute).
+JITTER_SHARE: Final = 0.05
+RETRY_JOB: Final = "upload-retry"
+
+log = logging.getLogger(__name__)
+
+
+def job_function(service: Service, job_id: str) -> Callable[[], object]:
+    """The service method a job runs."""
+    return {
+        "heartbeat": service.heartbeat,
+        "upload": service.upload,
+        "read": service.read,
+        "discovery": service.discover,
+    }[job_id]
+
+
+def trigger_for(job_id: str, config: Effective) -> IntervalTrigger:
+    """An interval trigger from the effective configuration."""
+    seconds = config.intervals.value(JOBS[job_id][0])
+    if job_id == "upload":
+        jitter = config.intervals.value("upload_jitter_s")
+    else:
+        jitter = min(60, int(seconds * JITTER_SHARE))
+    return IntervalTrigger(seconds=seconds, jitter=jitter or None, timezone=UTC)
+
+
+def build_scheduler(service: Service, *, now: datetime | None = None) -> BackgroundScheduler:
+    """A scheduler with the four jobs, rescheduled whenever the configuration changes."""
+    scheduler = BackgroundScheduler(
+        executors={"default": ThreadPoolExecutor(1), "discovery": ThreadPoolExecutor(1)},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        timezone=UTC,
+    )
+    start = now or datetime.now(UTC)
+    for job_id, (_interval, delay_s) in JOBS.items():
+        scheduler.add_job(
+            job_function(service, job_id),
+            trigger=trigger_for(job_id, service.config),
+            id=job_id,
+            name=job_id,
+            next_run_time=start + timedelta(seconds=delay_s),
+            executor="discovery" if job_id == "discovery" else "default",
+        )
+    scheduler.add_listener(
+        lambda event: after_job(scheduler, service, event), EVENT_JOB_EXECUTED | EVENT_JOB_ERROR
+    )
+    service.listeners.append(lambda old, new: reschedule(scheduler, old, new))
+    return scheduler
+
+
+def after_job(scheduler: BackgroundScheduler, service: Service, event: JobExecutionEvent) -> None:
+    """Plan an early upload retry if the backoff allows one, and publish the next run times."""
+    retry_at = service.uploader.backoff.not_before
+    upload = scheduler.get_job("upload")
+    if retry_at is not None and upload is not None and upload.next_run_time > retry_at:
+        scheduler.add_job(
+            service.upload, "date", run_date=retry_at, id=RETRY_JOB, replace_existing=True
+        )
+    service.next_runs = {
+        job.id: job.next_run_time for job in scheduler.get_jobs() if job.next_run_time
+    }
+    service.write_status()
+
+
+def reschedule(scheduler: BackgroundScheduler, old: Effective, new: Effective) -> None:
+    """Apply new intervals to the running jobs (no restart)."""
+    for job_id, (interval, _delay) in JOBS.items():
+        jitter_changed = job_id == "upload" and (
+            old.intervals.upload_jitter_s != new.intervals.upload_jitter_s
+        )
+        if old.intervals.value(interval) != new.intervals.value(interval) or jitter_changed:
+            scheduler.reschedule_job(job_id, trigger=trigger_for(job_id, new))
+            log.info("%s now every %s s", job_id, new.intervals.value(interval))
+
+
+def run_until_stopped(
+    service: Service, stop: threading.Event, *, handle_signals: bool = True
+) -> None:
+    """Run the jobs until ``stop`` is set (by SIGTERM/SIGINT here, or by a service manager)."""
+    scheduler = build_scheduler(service)
+    if handle_signals:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda _signum, _frame: stop.set())
+    scheduler.start()
+    log.info("scm-agent service started (agent %s, server %s)", service.agent_id, service.server)
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        log.info("stopping: waiting for the running job to finish")
+        scheduler.shutdown(wait=True)
+        service.close()
+        log.info("scm-agent service stopped")

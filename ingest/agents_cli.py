@@ -1,0 +1,101 @@
+"""``scm-ingest agent ...``: staff commands to see agents and set their remote configuration.
+
+The configuration carries SNMP credentials, so it is read from a file or standard input (never a
+command-line argument, which ``ps`` and shell history would show) and printed redacted unless
+``--reveal`` is asked for.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import IO
+
+import click
+from sqlalchemy.orm import Session
+
+from ingest.config import load_settings
+from ingest.db import Database
+from ingest.domain.accounts import find_customer
+from ingest.domain.agents import agent_by_public_id, current_config, list_agents, set_config
+from ingest.domain.errors import DomainError
+from shared.reading import format_timestamp
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    """A session on the configured database; domain errors become one-line CLI errors."""
+    database = Database(load_settings().database_url)
+    try:
+        with database.session() as session:
+            yield session
+            session.commit()
+    except DomainError as err:
+        raise click.ClickException(err.message) from err
+    finally:
+        database.dispose()
+
+
+@click.group("agent")
+def agent_group() -> None:
+    """Agents at customer sites: status and remote configuration."""
+
+
+@agent_group.command("list")
+@click.option("--customer", "customer_name", help="only this customer's agents")
+def agent_list(customer_name: str | None) -> None:
+    """One line per agent: id, customer, host, version, last heartbeat, backlog, drops."""
+    with _session() as session:
+        customer = find_customer(session, customer_name) if customer_name else None
+        for row in list_agents(session, customer):
+            agent, status = row.agent, row.status
+            beat = "never" if status is None else format_timestamp(status.received_at)
+            backlog = "-" if status is None else str(status.backlog_readings)
+            dropped = "-" if status is None else str(status.dropped_total)
+            click.echo(
+                f"{agent.public_id}  {agent.customer.name}  {agent.hostname or '-'}  "
+                f"v{agent.agent_version or '?'}  heartbeat {beat}  backlog {backlog}  "
+                f"dropped {dropped}  config v{row.config_version}"
+                + ("" if agent.active else "  (disabled)")
+            )
+
+
+@agent_group.group("config")
+def config_group() -> None:
+    """The configuration an agent fetches: ranges, targets, credentials, intervals."""
+
+
+@config_group.command("set")
+@click.argument("agent_id")
+@click.option(
+    "--file",
+    "source",
+    type=click.File("r", encoding="utf-8"),
+    default="-",
+    show_default="standard input",
+    help="JSON: {ranges, targets, credentials, intervals}",
+)
+def config_set(agent_id: str, source: IO[str]) -> None:
+    """Replace AGENT_ID's configuration; the agent applies it at its next heartbeat."""
+    try:
+        data = json.load(source)
+    except json.JSONDecodeError as err:
+        raise click.ClickException(f"not valid JSON: {err}") from err
+    with _session() as session:
+        row = set_config(
+            session, agent_by_public_id(session, agent_id), data, now=datetime.now(UTC)
+        )
+        click.echo(f"agent {agent_id}: configuration version {row.version}")
+
+
+@config_group.command("show")
+@click.argument("agent_id")
+@click.option("--reveal", is_flag=True, help="print the credentials' secrets too")
+def config_show(agent_id: str, reveal: bool) -> None:
+    """Print AGENT_ID's configuration as JSON, credentials redacted unless --reveal."""
+    with _session() as session:
+        version, config = current_config(session, agent_by_public_id(session, agent_id))
+    body = config.to_dict() if reveal else config.redacted()
+    click.echo(json.dumps({"version": version, "config": body}, indent=2))

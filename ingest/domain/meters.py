@@ -1,0 +1,284 @@
+"""Meter reads in the database: from agent readings and from people, validated on the way in.
+
+Every read keeps its provenance: the device reading and the signed batch it came from, or the
+user who typed it.  Validation is ``meter_rules.check_read`` against the latest billable read
+before it; a flagged read waits for staff (``resolve``) and is never billed until then.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ingest.domain.billing import MeterPoint
+from ingest.domain.errors import DomainError
+from ingest.domain.meter_rules import (
+    DEFAULT_MAX_PAGES_PER_DAY,
+    Counter,
+    check_read,
+    split_counters,
+)
+from ingest.models import (
+    Device,
+    DeviceReading,
+    Machine,
+    MeterRead,
+    MeterReadRequest,
+    UploadBatch,
+    User,
+)
+
+RESOLUTIONS = ("accept", "offset", "reject")
+
+
+def fold_serial(serial: str | None) -> str:
+    """Serials compare without spaces and case."""
+    return "".join((serial or "").split()).upper()
+
+
+def machine_for_device(session: Session, device: Device) -> Machine | None:
+    """The machine this device is, linking them on the first serial match."""
+    machine = session.scalar(select(Machine).where(Machine.device_id == device.id))
+    if machine is not None or not device.serial:
+        return machine
+    wanted = fold_serial(device.serial)
+    for candidate in session.scalars(
+        select(Machine).where(
+            Machine.customer_id == device.customer_id, Machine.device_id.is_(None)
+        )
+    ):
+        if fold_serial(candidate.serial) == wanted:
+            candidate.device_id = device.id
+            return candidate
+    return None
+
+
+def record_agent_read(
+    session: Session, machine: Machine, reading: DeviceReading, batch: UploadBatch
+) -> MeterRead | None:
+    """A meter read from a verified agent reading; None when it carries no usable counters."""
+    counters = split_counters(
+        reading.total, reading.mono, reading.colour, colour_machine=machine.colour
+    )
+    if counters is None:
+        return None
+    read = MeterRead(
+        machine_id=machine.id,
+        taken_at=reading.observed_at,
+        source="agent",
+        total=reading.total,
+        mono=counters[0],
+        colour=counters[1],
+        reported_serial=reading.payload.get("device", {}).get("serial"),
+        device_reading_id=reading.id,
+        batch_id=batch.id,
+        signature_verified=True,
+        created_at=datetime.now(UTC),
+    )
+    return _validate_and_add(session, machine, read)
+
+
+def record_manual_read(
+    session: Session,
+    machine: Machine,
+    *,
+    taken_at: datetime,
+    mono: int,
+    colour: int,
+    user: User | None,
+    name: str | None = None,
+) -> MeterRead:
+    """A read typed by a customer or staff member; ``name`` when entered through a request link."""
+    if mono < 0 or colour < 0:
+        raise DomainError("bad_read", "counters cannot be negative")
+    if not machine.colour and colour:
+        raise DomainError("bad_read", "this machine is mono: the colour counter must be 0")
+    read = MeterRead(
+        machine_id=machine.id,
+        taken_at=taken_at,
+        source="manual",
+        total=mono + colour,
+        mono=mono,
+        colour=colour,
+        entered_by_id=user.id if user else None,
+        entered_by_name=(user.email if user else name),
+        created_at=datetime.now(UTC),
+    )
+    read = _validate_and_add(session, machine, read)
+    _close_requests(session, machine, read)
+    return read
+
+
+def _validate_and_add(session: Session, machine: Machine, read: MeterRead) -> MeterRead:
+    read.offset_mono, read.offset_colour = machine.offset_mono, machine.offset_colour
+    previous = _previous_ok(session, machine, read.taken_at)
+    flags = check_read(
+        _counter(previous) if previous else None,
+        _counter(read),
+        max_pages_per_day=machine.max_pages_per_day or DEFAULT_MAX_PAGES_PER_DAY,
+        machine_serial=machine.serial if read.source == "agent" else None,
+        reported_serial=read.reported_serial,
+    )
+    read.flags = ",".join(flags)
+    read.status = "flagged" if flags else "ok"
+    session.add(read)
+    session.flush()
+    if read.status == "ok" and read.source == "agent":
+        _close_requests(session, machine, read)
+    return read
+
+
+def _previous_ok(session: Session, machine: Machine, before: datetime) -> MeterRead | None:
+    return session.scalar(
+        select(MeterRead)
+        .where(
+            MeterRead.machine_id == machine.id,
+            MeterRead.status == "ok",
+            MeterRead.taken_at < before,
+        )
+        .order_by(MeterRead.taken_at.desc(), MeterRead.id.desc())
+        .limit(1)
+    )
+
+
+def _counter(read: MeterRead) -> Counter:
+    return Counter(
+        read.taken_at, (read.mono or 0) + read.offset_mono, (read.colour or 0) + read.offset_colour
+    )
+
+
+def _close_requests(session: Session, machine: Machine, read: MeterRead) -> None:
+    """A valid read closes the machine's open requests for periods it answers."""
+    if read.status != "ok":
+        return
+    for request in session.scalars(
+        select(MeterReadRequest).where(
+            MeterReadRequest.machine_id == machine.id, MeterReadRequest.closed_at.is_(None)
+        )
+    ):
+        request.closed_at = datetime.now(UTC)
+        request.closing_read_id = read.id
+
+
+def resolve(
+    session: Session,
+    read: MeterRead,
+    action: str,
+    *,
+    by: User,
+    note: str = "",
+) -> MeterRead:
+    """Staff decision on a flagged read: accept it, restart its counters (offset) or reject it.
+
+    ``offset`` is for a board replacement: the machine's offset becomes what makes this read
+    continue from the previous billable one, and applies to this read and every later one.
+    """
+    if action not in RESOLUTIONS:
+        raise DomainError("bad_action", f"action must be one of {', '.join(RESOLUTIONS)}")
+    if read.status != "flagged":
+        raise DomainError("not_flagged", "only a flagged read can be resolved", 409)
+    machine = read.machine
+    if action == "offset":
+        _apply_offset(session, machine, read)
+    read.status = "rejected" if action == "reject" else "ok"
+    read.resolved_by_id, read.resolved_at = by.id, datetime.now(UTC)
+    read.resolution = f"{action}: {note}".strip(": ")[:500]
+    session.flush()
+    if read.status == "ok":
+        _close_requests(session, machine, read)
+    return read
+
+
+def _apply_offset(session: Session, machine: Machine, read: MeterRead) -> None:
+    previous = _previous_ok(session, machine, read.taken_at)
+    if previous is None:
+        raise DomainError("no_previous", "no earlier billable read to continue from")
+    before = _counter(previous)
+    machine.offset_mono = before.mono - (read.mono or 0)
+    machine.offset_colour = before.colour - (read.colour or 0)
+    for later in session.scalars(
+        select(MeterRead).where(
+            MeterRead.machine_id == machine.id, MeterRead.taken_at >= read.taken_at
+        )
+    ):
+        later.offset_mono, later.offset_colour = machine.offset_mono, machine.offset_colour
+        if later.id != read.id and later.status == "flagged" and later.flags == "counter_backwards":
+            later.status = "ok"
+            later.resolution = "offset applied from an earlier board replacement"
+
+
+def billable_points(session: Session, machine: Machine) -> list[MeterPoint]:
+    """The machine's billable reads as billing inputs, offsets applied, oldest first."""
+    reads = session.scalars(
+        select(MeterRead)
+        .where(MeterRead.machine_id == machine.id, MeterRead.status == "ok")
+        .order_by(MeterRead.taken_at, MeterRead.id)
+    )
+    return [
+        MeterPoint(read.taken_at, c.mono, c.colour, read.id)
+        for read in reads
+        for c in (_counter(read),)
+    ]
+
+
+def flagged_reads(session: Session, machine: Machine | None = None) -> list[MeterRead]:
+    """Reads waiting for a staff decision (one machine's, or all)."""
+    query = select(MeterRead).where(MeterRead.status == "flagged")
+    if machine is not None:
+        query = query.where(MeterRead.machine_id == machine.id)
+    return list(session.scalars(query.order_by(MeterRead.taken_at)))
+
+
+def unmatched_devices(session: Session) -> list[Device]:
+    """Devices reported by agents that no machine claims yet: the staff assignment queue."""
+    claimed = select(Machine.device_id).where(Machine.device_id.is_not(None))
+    return list(
+        session.scalars(
+            select(Device).where(Device.id.not_in(claimed)).order_by(Device.first_seen_at)
+        )
+    )
+
+
+def assign_device(session: Session, device: Device, machine: Machine) -> int:
+    """Link a queued device to a machine and turn its readings so far into meter reads."""
+    if machine.customer_id != device.customer_id:
+        raise DomainError("wrong_customer", "device and machine belong to different customers")
+    if machine.device_id not in (None, device.id):
+        raise DomainError("machine_linked", "this machine is already linked to another device", 409)
+    machine.device_id = device.id
+    session.flush()
+    done = set(
+        session.scalars(
+            select(MeterRead.device_reading_id).where(MeterRead.machine_id == machine.id)
+        )
+    )
+    count = 0
+    for reading in session.scalars(
+        select(DeviceReading)
+        .where(DeviceReading.device_id == device.id)
+        .order_by(DeviceReading.observed_at)
+    ):
+        if reading.id not in done and record_agent_read(session, machine, reading, reading.batch):
+            count += 1
+    return count
+
+
+@dataclass(frozen=True, slots=True)
+class MachineCounters:
+    """The latest billable counters of a machine, for pages and forms."""
+
+    at: datetime
+    mono: int
+    colour: int
+
+
+def latest_counters(session: Session, machine: Machine) -> MachineCounters | None:
+    """The newest billable read, offsets applied."""
+    read = _previous_ok(session, machine, datetime.max.replace(tzinfo=UTC))
+    if read is None:
+        return None
+    counter = _counter(read)
+    return MachineCounters(counter.at, counter.mono, counter.colour)

@@ -1,0 +1,137 @@
+"""Web forms (Flask-WTF: every form carries its CSRF token)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+
+MAX_COUNTER = 10**12
+
+
+class MeterReadForm(FlaskForm):
+    """A counter read typed by a person."""
+
+    taken_on = DateField("Date of the reading", validators=[DataRequired()])
+    mono = IntegerField(
+        "B/W pages counter", validators=[InputRequired(), NumberRange(0, MAX_COUNTER)]
+    )
+    colour = IntegerField(
+        "Colour pages counter", default=0, validators=[Optional(), NumberRange(0, MAX_COUNTER)]
+    )
+    name = StringField("Your name", validators=[Optional(), Length(max=120)])
+
+
+class LocationForm(FlaskForm):
+    """Where in the building a machine stands ("ubicazione")."""
+
+    location = StringField("Location inside the site", validators=[DataRequired(), Length(max=300)])
+
+
+class MachineForm(FlaskForm):
+    """Register a machine under contract (staff), optionally from a queued device."""
+
+    device_id = HiddenField()
+    scm_id = StringField("ID SCM", validators=[DataRequired(), Length(max=32)])
+    serial = StringField("Manufacturer serial", validators=[DataRequired(), Length(max=200)])
+    manufacturer = StringField("Manufacturer", validators=[Optional(), Length(max=200)])
+    model = StringField("Model", validators=[Optional(), Length(max=200)])
+    site_name = StringField("Site", validators=[DataRequired(), Length(max=200)])
+    site_address = StringField("Site address", validators=[DataRequired(), Length(max=500)])
+    location = StringField("Location inside the site", validators=[Optional(), Length(max=300)])
+    colour = BooleanField("Colour machine", default=True)
+    monitored = BooleanField("Monitored by an agent", default=True)
+    mono_rate = DecimalField(
+        "EUR per B/W page", places=5, validators=[InputRequired(), NumberRange(0)]
+    )
+    colour_rate = DecimalField(
+        "EUR per colour page", places=5, default=0, validators=[Optional(), NumberRange(0)]
+    )
+    included_mono = IntegerField(
+        "Included B/W pages per period", default=0, validators=[Optional(), NumberRange(0)]
+    )
+    included_colour = IntegerField(
+        "Included colour pages per period", default=0, validators=[Optional(), NumberRange(0)]
+    )
+    fixed_fee = DecimalField(
+        "Fixed fee per period", places=2, default=0, validators=[Optional(), NumberRange(0)]
+    )
+    minimum_charge = DecimalField(
+        "Minimum charge per period", places=2, default=0, validators=[Optional(), NumberRange(0)]
+    )
+    period = SelectField(
+        "Billing period", choices=[SelectChoice("monthly"), SelectChoice("quarterly")]
+    )
+    start = DateField("Contract start", validators=[DataRequired()])
+    end = DateField("Contract end", validators=[Optional()])
+    interpolate = BooleanField("Interpolate reads at period boundaries")
+    true_up = BooleanField("Yearly true-up of overage (conguaglio)")
+
+
+class AssignForm(FlaskForm):
+    """Link a queued device to an existing machine."""
+
+    machine_id = SelectField("Machine", coerce=int)
+
+
+class ResolveForm(FlaskForm):
+    """Staff decision on a flagged read."""
+
+    action = SelectField(
+        "Decision",
+        choices=[
+            SelectChoice("accept", "accept as it is"),
+            SelectChoice("offset", "board replaced: continue counters"),
+            SelectChoice("reject", "reject"),
+        ],
+    )
+    note = StringField("Note", validators=[Optional(), Length(max=300)])
+
+
+class BillingForm(FlaskForm):
+    """A billing run for one month."""
+
+    month = StringField("Month (YYYY-MM)", validators=[DataRequired(), Regexp(r"^\d{4}-\d{2}$")])
+    issued_on = DateField("Invoice date", validators=[Optional()])
+
+
+class PaymentForm(FlaskForm):
+    """Money received against an invoice."""
+
+    amount = DecimalField("Amount", places=2, validators=[InputRequired(), NumberRange(0.01)])
+    paid_on = DateField("Paid on", validators=[DataRequired()])
+    reference = StringField("Reference", validators=[Optional(), Length(max=300)])
+
+
+class BankImportForm(FlaskForm):
+    """A bank statement export (CSV: date, amount, description)."""
+
+    statement = FileField("Bank statement (CSV)", validators=[FileRequired()])
+
+
+class ReadRequestForm(FlaskForm):
+    """Ask referents for reads before a period closes."""
+
+    period_end = DateField("Period closes on", validators=[DataRequired()])
+    silent_days = IntegerField(
+        "Monitored machines silent for more than (days)",
+        default=7,
+        validators=[InputRequired(), NumberRange(1, 365)],
+    )
+
+
+class NoteForm(FlaskForm):
+    """A bare form: just the CSRF token (for one-button actions)."""
+
+    note = TextAreaField("Note", validators=[Optional(), Length(max=500)])

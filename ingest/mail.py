@@ -1,0 +1,87 @@
+"""Outgoing e-mail over SMTP, configured from the environment.
+
+Domain code asks for a ``Mailer`` (anything with ``send``); the SMTP implementation lives here
+so tests can run the real thing against an SMTP server on loopback.  The password is never
+logged.  Settings: ``SCM_SMTP_HOST`` (no host: mail is disabled), ``SCM_SMTP_PORT`` (25),
+``SCM_SMTP_USER``/``SCM_SMTP_PASSWORD``, ``SCM_SMTP_FROM``, ``SCM_SMTP_SECURITY``
+(``none``, ``starttls`` or ``ssl``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import smtplib
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Protocol
+
+log = logging.getLogger(__name__)
+
+
+class Mailer(Protocol):
+    """Something that delivers a plain-text message."""
+
+    def send(self, to: str, subject: str, text: str) -> None:
+        """Deliver one message or raise."""
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpSettings:
+    """Where and how to submit mail."""
+
+    host: str
+    port: int = 25
+    sender: str = "SCM <noreply@scm.example>"
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    security: str = "none"
+    timeout_s: float = 30.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> SmtpSettings | None:
+        """The settings in the environment, or None when no SMTP host is configured."""
+        env = os.environ if env is None else env
+        host = env.get("SCM_SMTP_HOST")
+        if not host:
+            return None
+        security = env.get("SCM_SMTP_SECURITY", "none").lower()
+        if security not in ("none", "starttls", "ssl"):
+            raise ValueError("SCM_SMTP_SECURITY must be none, starttls or ssl")
+        default_port = {"none": 25, "starttls": 587, "ssl": 465}[security]
+        return cls(
+            host=host,
+            port=int(env.get("SCM_SMTP_PORT", default_port)),
+            sender=env.get("SCM_SMTP_FROM", cls.sender),
+            username=env.get("SCM_SMTP_USER"),
+            password=env.get("SCM_SMTP_PASSWORD"),
+            security=security,
+        )
+
+
+class SmtpMailer:
+    """Submits each message over its own SMTP connection (requests are rare and small)."""
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self.settings = settings
+
+    def send(self, to: str, subject: str, text: str) -> None:
+        """Send a UTF-8 plain-text message to ``to``."""
+        message = EmailMessage()
+        message["From"] = self.settings.sender
+        message["To"] = to
+        message["Subject"] = subject
+        message.set_content(text)
+        s = self.settings
+        context = ssl.create_default_context()
+        smtp_class = smtplib.SMTP_SSL if s.security == "ssl" else smtplib.SMTP
+        kwargs = {"context": context} if s.security == "ssl" else {}
+        with smtp_class(s.host, s.port, timeout=s.timeout_s, **kwargs) as smtp:
+            if s.security == "starttls":
+                smtp.starttls(context=context)
+            if s.username:
+                smtp.login(s.username, s.password or "")
+            smtp.send_message(message)
+        log.info("mail %r sent to %s", subject, to)

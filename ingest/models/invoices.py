@@ -1,0 +1,114 @@
+"""Invoices, their lines (each linked to the meter reads it was computed from) and payments."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, Column, ForeignKey, Numeric, String, Table, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ingest.models.accounts import Customer
+from ingest.models.base import Base
+from ingest.models.fleet import Contract, Machine
+from ingest.models.meters import MeterRead
+
+AMOUNT = Numeric(12, 2)
+
+invoice_line_reads = Table(
+    "invoice_line_reads",
+    Base.metadata,
+    Column("line_id", ForeignKey("invoice_lines.id"), primary_key=True),
+    Column("read_id", ForeignKey("meter_reads.id"), primary_key=True),
+)
+
+
+class InvoiceCounter(Base):
+    """The last number used per year: incremented inside the invoice's own transaction."""
+
+    __tablename__ = "invoice_counters"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_number: Mapped[int]
+
+
+class Invoice(Base):
+    """A customer's invoice for one billing period."""
+
+    __tablename__ = "invoices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    issued_on: Mapped[date]
+    due_on: Mapped[date]
+    period_start: Mapped[date]
+    period_end: Mapped[date]
+    net: Mapped[Decimal] = mapped_column(AMOUNT)
+    vat_rate: Mapped[Decimal] = mapped_column(Numeric(5, 4))
+    vat: Mapped[Decimal] = mapped_column(AMOUNT)
+    gross: Mapped[Decimal] = mapped_column(AMOUNT)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    paid_on: Mapped[date | None]
+    created_at: Mapped[datetime]
+
+    customer: Mapped[Customer] = relationship()
+    lines: Mapped[list[InvoiceLine]] = relationship(
+        back_populates="invoice", order_by="InvoiceLine.id"
+    )
+    payments: Mapped[list[Payment]] = relationship(
+        back_populates="invoice", order_by="Payment.paid_on"
+    )
+
+
+class InvoiceLine(Base):
+    """One machine's charge for a span; ``kind`` is ``period`` or ``true_up``."""
+
+    __tablename__ = "invoice_lines"
+    __table_args__ = (UniqueConstraint("contract_id", "kind", "span_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    machine_id: Mapped[int] = mapped_column(ForeignKey("machines.id"), index=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    span_start: Mapped[date]
+    span_end: Mapped[date]
+    description: Mapped[str] = mapped_column(String(500))
+    start_mono: Mapped[int] = mapped_column(BigInteger)
+    start_colour: Mapped[int] = mapped_column(BigInteger)
+    end_mono: Mapped[int] = mapped_column(BigInteger)
+    end_colour: Mapped[int] = mapped_column(BigInteger)
+    pages_mono: Mapped[int] = mapped_column(BigInteger)
+    pages_colour: Mapped[int] = mapped_column(BigInteger)
+    included_mono: Mapped[int] = mapped_column(BigInteger)
+    included_colour: Mapped[int] = mapped_column(BigInteger)
+    overage_mono: Mapped[int] = mapped_column(BigInteger)
+    overage_colour: Mapped[int] = mapped_column(BigInteger)
+    fee: Mapped[Decimal] = mapped_column(AMOUNT)
+    overage_amount: Mapped[Decimal] = mapped_column(AMOUNT)
+    minimum: Mapped[Decimal] = mapped_column(AMOUNT)
+    amount: Mapped[Decimal] = mapped_column(AMOUNT)
+    interpolated: Mapped[bool] = mapped_column(default=False)
+    notes: Mapped[str] = mapped_column(String(500), default="")
+
+    invoice: Mapped[Invoice] = relationship(back_populates="lines")
+    machine: Mapped[Machine] = relationship()
+    contract: Mapped[Contract] = relationship()
+    reads: Mapped[list[MeterRead]] = relationship(secondary=invoice_line_reads)
+
+
+class Payment(Base):
+    """Money received against an invoice, registered by staff or imported from the bank."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(AMOUNT)
+    paid_on: Mapped[date]
+    reference: Mapped[str | None] = mapped_column(String(300))
+    source: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+
+    invoice: Mapped[Invoice] = relationship(back_populates="payments")

@@ -1,0 +1,55 @@
+"""Invoice PDF: the text a PDF reader extracts shows the customer, lines, reads and totals."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from decimal import Decimal
+
+from pypdf import PdfReader
+from support.fleet import add_machine, push, utc
+
+from ingest.documents import euro, invoice_pdf, pdf_text
+from ingest.domain.invoicing import commit_run, month_period
+
+
+def pdf_text_of(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_invoice_pdf_shows_totals_lines_and_reads(app, client, agent, session):
+    add_machine(app, contract={"included_mono": 1000, "fixed_fee": "30"})
+    push(client, agent, utc(2026, 11, 1), 12_000, colour=2000)
+    push(client, agent, utc(2026, 12, 1), 15_500, colour=2500)
+    [invoice] = commit_run(session, month_period("2026-11"), issued_on=date(2026, 12, 2))
+    data = invoice_pdf(invoice)
+    assert data.startswith(b"%PDF-")
+    text = pdf_text_of(data)
+    assert f"Fattura n. {invoice.number} del 02/12/2026" in text
+    assert "Rossi srl" in text
+    assert "SCM-0001" in text
+    assert "3.000" in text  # mono pages
+    assert "500" in text  # colour pages
+    assert euro(invoice.net) in text  # 30 + 2000*0.01 + 500*0.08 = 90
+    assert "EUR 90,00" in text
+    assert "EUR 19,80" in text  # VAT 22 %
+    assert "EUR 109,80" in text
+    read_ids = sorted(r.id for r in invoice.lines[0].reads)
+    assert all(f"#{i}" in text for i in read_ids)
+
+
+def test_many_lines_flow_onto_more_pages(app, client, agent, session):
+    for i in range(30):
+        add_machine(app, scm_id=f"SCM-{i:04d}", serial=f"S-{i}")
+        push(client, agent, utc(2026, 11, 1), 100, serial=f"S-{i}")
+        push(client, agent, utc(2026, 12, 1), 200 + i, serial=f"S-{i}")
+    [invoice] = commit_run(session, month_period("2026-11"), issued_on=date(2026, 12, 2))
+    reader = PdfReader(io.BytesIO(invoice_pdf(invoice)))
+    assert len(reader.pages) > 1
+    text = "\n".join(p.extract_text() for p in reader.pages)
+    assert all(f"SCM-{i:04d}" in text for i in range(30))
+
+
+def test_text_outside_latin1_does_not_break_the_pdf():
+    assert pdf_text("Costo € – ok") == "Costo EUR ? ok"
+    assert euro(Decimal("1234.5")) == "EUR 1.234,50"

@@ -1,0 +1,147 @@
+"""Meter reads from agent uploads and from people: provenance, flags and staff decisions."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from support.fleet import add_machine, push, utc
+
+from ingest.app import database
+from ingest.domain.accounts import create_user
+from ingest.domain.errors import DomainError
+from ingest.domain.meters import (
+    assign_device,
+    billable_points,
+    flagged_reads,
+    record_manual_read,
+    resolve,
+    unmatched_devices,
+)
+from ingest.models import Device, Machine, MeterRead, UploadBatch
+
+
+def reads(session, machine_id):
+    session.expire_all()
+    return list(
+        session.scalars(
+            select(MeterRead).where(MeterRead.machine_id == machine_id).order_by(MeterRead.taken_at)
+        )
+    )
+
+
+@pytest.fixture
+def staff(app):
+    with database(app).session() as db:
+        user = create_user(db, "staff@scm.example", "staff password 1", customer=None, staff=True)
+        db.commit()
+        return user
+
+
+def test_agent_reading_becomes_a_meter_read_with_provenance(app, client, agent, session):
+    machine_id = add_machine(app)
+    answer = push(client, agent, utc(2026, 11, 1), 1000, colour=200)
+    [read] = reads(session, machine_id)
+    assert (read.mono, read.colour, read.total) == (800, 200, 1000)
+    assert read.source == "agent"
+    assert read.signature_verified
+    assert read.batch.batch_uuid == answer["batch_id"]
+    assert read.device_reading.payload["counters"]["total"] == 1000
+    assert read.status == "ok"
+
+
+def test_device_without_machine_waits_in_the_queue_then_backfills(app, client, agent, session):
+    push(client, agent, utc(2026, 11, 1), 1000, serial="NEW-42")
+    push(client, agent, utc(2026, 11, 2), 1100, serial="NEW-42")
+    assert [d.serial for d in unmatched_devices(session)] == ["NEW-42"]
+    machine_id = add_machine(app, serial="new-42")
+    assert unmatched_devices(session) == []
+    assert [r.mono for r in reads(session, machine_id)] == [1000, 1100]
+
+
+def test_counter_going_backwards_is_flagged_and_not_billable(app, client, agent, session):
+    machine_id = add_machine(app)
+    push(client, agent, utc(2026, 11, 1), 5000)
+    push(client, agent, utc(2026, 11, 2), 12)
+    first, second = reads(session, machine_id)
+    assert second.status == "flagged"
+    assert second.flags == "counter_backwards"
+    assert [p.read_id for p in billable_points(session, session.get(Machine, machine_id))] == [
+        first.id
+    ]
+
+
+def test_implausible_jump_is_flagged(app, client, agent, session):
+    machine_id = add_machine(app)
+    push(client, agent, utc(2026, 11, 1), 1000)
+    push(client, agent, utc(2026, 11, 2), 1000 + 50_000)
+    assert reads(session, machine_id)[1].flags == "implausible_jump"
+
+
+def test_board_replacement_offset_continues_the_counter(app, client, agent, session, staff):
+    machine_id = add_machine(app)
+    push(client, agent, utc(2026, 11, 1), 5000)
+    push(client, agent, utc(2026, 11, 10), 100)  # new board: counter restarted
+    push(client, agent, utc(2026, 11, 20), 600)
+    machine = session.get(Machine, machine_id)
+    flagged = flagged_reads(session, machine)
+    assert len(flagged) == 2  # both later reads are below 5000
+    resolve(session, flagged[0], "offset", by=staff, note="main board replaced")
+    session.commit()
+    points = billable_points(session, session.get(Machine, machine_id))
+    assert [p.mono for p in points] == [5000, 5000, 5500]
+    assert flagged_reads(session, machine) == []
+    push(client, agent, utc(2026, 11, 25), 700)
+    assert billable_points(session, session.get(Machine, machine_id))[-1].mono == 5600
+
+
+def test_rejected_read_is_never_billed(app, client, agent, session, staff):
+    machine_id = add_machine(app)
+    push(client, agent, utc(2026, 11, 1), 5000)
+    push(client, agent, utc(2026, 11, 2), 1)
+    [flagged] = flagged_reads(session)
+    resolve(session, flagged, "reject", by=staff, note="bogus")
+    session.commit()
+    assert len(billable_points(session, session.get(Machine, machine_id))) == 1
+    with pytest.raises(DomainError):
+        resolve(session, flagged, "accept", by=staff)
+
+
+def test_serial_swap_is_flagged(app, client, agent, session):
+    """A device known by MAC and assigned to a machine starts reporting another serial."""
+    push(client, agent, utc(2026, 11, 1), 1000, serial=None)
+    device = session.scalar(select(Device))
+    machine_id = add_machine(app, serial="SN-0001")
+    with database(app).session() as db:
+        assign_device(db, db.get(Device, device.id), db.get(Machine, machine_id))
+        db.commit()
+    push(client, agent, utc(2026, 11, 2), 1100, serial="ZZ-9999")
+    first, swapped = reads(session, machine_id)
+    assert first.status == "ok"
+    assert swapped.status == "flagged"
+    assert swapped.flags == "serial_swap"
+    assert swapped.reported_serial == "ZZ-9999"
+
+
+def test_manual_read_records_who_entered_it(app, session, staff):
+    machine_id = add_machine(app, colour=False)
+    machine = session.get(Machine, machine_id)
+    read = record_manual_read(
+        session, machine, taken_at=utc(2026, 11, 30), mono=1234, colour=0, user=staff
+    )
+    session.commit()
+    assert read.entered_by_name == "staff@scm.example"
+    assert read.source == "manual"
+    assert read.batch_id is None
+    with pytest.raises(DomainError, match="mono"):
+        record_manual_read(
+            session, machine, taken_at=utc(2026, 12, 1), mono=1300, colour=5, user=staff
+        )
+
+
+def test_reads_keep_the_batch_they_came_from(app, client, agent, session):
+    add_machine(app)
+    push(client, agent, utc(2026, 11, 1), 1000)
+    read = session.scalar(select(MeterRead))
+    batch = session.get(UploadBatch, read.batch_id)
+    assert batch.signature
+    assert batch.body_digest.startswith("sha-256=:")

@@ -1,0 +1,73 @@
+"""Registry helpers for tests: a customer with a machine under contract, reads pushed by API."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from ingest.app import database
+from ingest.domain.accounts import get_or_create_customer
+from ingest.domain.machines import add_contract, create_machine, get_or_create_site
+from support.ingest import TestAgent, reading
+
+
+def add_machine(
+    app: Flask,
+    customer: str = "Rossi srl",
+    *,
+    scm_id: str = "SCM-0001",
+    serial: str = "SN-0001",
+    colour: bool = True,
+    contract: dict[str, Any] | None = None,
+) -> int:
+    """A machine with a monthly contract (override any term with ``contract``); returns its id."""
+    with database(app).session() as db:
+        owner = get_or_create_customer(db, customer)
+        owner.referent_email = owner.referent_email or f"referente@{scm_id.lower()}.example"
+        site = get_or_create_site(db, owner, "Sede", "Via Roma 1, 20100 Milano")
+        machine = create_machine(
+            db,
+            owner,
+            scm_id=scm_id,
+            serial=serial,
+            manufacturer="Acme",
+            model="Laser 1",
+            location="Ufficio Acquisti, primo piano",
+            site=site,
+            colour=colour,
+        )
+        terms = {
+            "mono_rate": "0.01",
+            "colour_rate": "0.08",
+            "start": date(2026, 1, 1),
+            **(contract or {}),
+        }
+        add_contract(db, machine, **terms)
+        db.commit()
+        return machine.id
+
+
+def push(
+    client: FlaskClient,
+    agent: TestAgent,
+    when: datetime,
+    total: int,
+    colour: int = 0,
+    serial: str = "SN-0001",
+    black: int = 80,
+) -> dict[str, Any]:
+    """One agent upload of one reading taken at ``when``."""
+    batch_id, body = agent.batch(
+        reading(serial, total=total, colour=colour, observed_at=when, black=black)
+    )
+    response = agent.post(client, batch_id, body)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def utc(y: int, m: int, d: int, h: int = 0) -> datetime:
+    """An aware UTC datetime."""
+    return datetime(y, m, d, h, tzinfo=UTC)
