@@ -22,6 +22,7 @@ import asyncio
 import functools
 import logging
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -269,37 +270,40 @@ class Service:
             self.write_status()
 
     def write_status(self) -> None:
-        """Rewrite ``status.json``; a full disk must not stop the jobs, so errors are logged."""
+        """Rewrite ``status.json``; a full disk or a broken spool must not stop the jobs."""
         with self.lock:
-            backlog = self.spool.backlog()
-            retry_at = self.uploader.backoff.not_before
-            data = {
-                "pid": os.getpid(),
-                "state": self.state,
-                "agent_id": self.agent_id,
-                "server": self.server,
-                "version": __version__,
-                "started_at": self.started_at,
-                "updated_at": self.clock(),
-                "backlog": {
-                    "readings": backlog.readings,
-                    "batches": backlog.batches,
-                    "bytes": backlog.bytes,
-                    "dropped": backlog.dropped,
-                    "dead_letters": backlog.dead_letters,
-                },
-                "devices_known": self.devices_known,
-                "devices_read": self.devices_read,
-                "config_version": self.config.remote_version,
-                "last_error": self.last_error,
-                "retry_at": retry_at,
-                "next_runs": dict(self.next_runs),
-                **self.jobs,
-            }
             try:
-                self.status_file.write(data)
-            except OSError as err:
+                self._write_status()
+            except (OSError, sqlite3.Error) as err:
                 log.warning("could not write %s: %s", self.status_file.path, err)
+
+    def _write_status(self) -> None:
+        backlog = self.spool.backlog()
+        retry_at = self.uploader.backoff.not_before
+        data = {
+            "pid": os.getpid(),
+            "state": self.state,
+            "agent_id": self.agent_id,
+            "server": self.server,
+            "version": __version__,
+            "started_at": self.started_at,
+            "updated_at": self.clock(),
+            "backlog": {
+                "readings": backlog.readings,
+                "batches": backlog.batches,
+                "bytes": backlog.bytes,
+                "dropped": backlog.dropped,
+                "dead_letters": backlog.dead_letters,
+            },
+            "devices_known": self.devices_known,
+            "devices_read": self.devices_read,
+            "config_version": self.config.remote_version,
+            "last_error": self.last_error,
+            "retry_at": retry_at,
+            "next_runs": dict(self.next_runs),
+            **self.jobs,
+        }
+        self.status_file.write(data)
 
     def close(self) -> None:
         """Record the stop and release the spool and connections (every reading is committed)."""

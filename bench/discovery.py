@@ -114,8 +114,10 @@ def main() -> int:
     devices, truths = build_fleet()
     started = time.monotonic()
     lan = serve(devices, processes=args.processes)
-    print(f"snmpsim: {len(lan.processes)} processes, {LIVE} devices, "
-          f"ready in {time.monotonic() - started:.1f} s (not counted)")
+    print(
+        f"snmpsim: {len(lan.processes)} processes, {LIVE} devices, "
+        f"ready in {time.monotonic() - started:.1f} s (not counted)"
+    )
     try:
         return bench(lan, truths, mdns, args.runs)
     finally:

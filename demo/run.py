@@ -15,6 +15,7 @@ as a technician would, so the demo is also a smoke test of the real entry points
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import shutil
@@ -33,6 +34,9 @@ FIXTURES = ROOT / "tests" / "fixtures" / "printers"
 BIN = Path(sys.executable).parent
 CUSTOMER = "Demo Ufficio srl"
 EMAIL = "referente@demo.example"
+STAFF_EMAIL = "ops@scm.example"
+#: How many of the simulated printers the demo puts under contract (the rest wait in the queue).
+MACHINES_UNDER_CONTRACT = 6
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,21 +61,25 @@ def main(argv: list[str] | None = None) -> int:
         stack.enter_context(_Background(_snmpsim_command(snmp_port, args.workdir), env, "snmpsim"))
         _run(["scm-ingest", "db", "upgrade"], env)
         password = secrets.token_urlsafe(12)
-        _run(["scm-ingest", "customer", "create", CUSTOMER], env)
         _run(
             [
                 "scm-ingest",
-                "user",
+                "customer",
                 "create",
-                "--email",
-                EMAIL,
-                "--customer",
                 CUSTOMER,
-                "--password-stdin",
+                "--referent-name",
+                "Referente MFP",
+                "--referent-email",
+                EMAIL,
             ],
             env,
-            stdin=password + "\n",
         )
+        for email, owner in ((EMAIL, ["--customer", CUSTOMER]), (STAFF_EMAIL, ["--staff"])):
+            _run(
+                ["scm-ingest", "user", "create", "--email", email, *owner, "--password-stdin"],
+                env,
+                stdin=password + "\n",
+            )
         token = _run(["scm-ingest", "token", "create", "--customer", CUSTOMER], env).strip()
         server = f"http://127.0.0.1:{args.port}"
         stack.enter_context(
@@ -89,7 +97,12 @@ def main(argv: list[str] | None = None) -> int:
         _wait_snmp(f"127.0.0.1:{snmp_port}", cases[0], env)
         targets = [arg for case in cases for arg in ("--target", f"127.0.0.1:{snmp_port}/{case}")]
         print(_run(["scm-agent", "push", *targets], env).strip())
-        print(f"\nDevices page: {server}/devices\n  login: {EMAIL}\n  password: {password}\n")
+        _register_fleet(f"127.0.0.1:{snmp_port}", cases, env)
+        print(
+            f"\nCustomer portal: {server}/machines  (also /devices, /invoices, /orders)"
+            f"\n  login: {EMAIL}\n  password: {password}"
+            f"\nDealer ops:      {server}/ops/\n  login: {STAFF_EMAIL}\n  password: {password}\n"
+        )
         if args.once:
             return 0
         print("Serving; press Ctrl-C to stop.")
@@ -98,6 +111,86 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:
             print("\nstopping")
     return 0
+
+
+def _register_fleet(address: str, cases: list[str], env: dict[str, str]) -> None:
+    """Put a few of the simulated printers under contract, with a toner in the catalogue, so
+    the portal shows machines, counters, forecasts and orders from the first minute."""
+    registered, serials = 0, set()
+    for case in cases:
+        reading = json.loads(
+            _run(["scm-agent", "read", address, "--community", case, "--json"], env)
+        )
+        device = reading["device"]
+        serial = (device.get("serial") or "").strip()
+        if not serial or serial.lower() in serials or "serial" in serial.lower():
+            continue  # anonymised captures share placeholder serials
+        serials.add(serial.lower())
+        registered += 1
+        scm_id = f"SCM-{1000 + registered}"
+        _run(
+            [
+                "scm-ingest",
+                "machine",
+                "add",
+                "--customer",
+                CUSTOMER,
+                "--scm-id",
+                scm_id,
+                "--serial",
+                device["serial"],
+                "--manufacturer",
+                device.get("manufacturer") or "",
+                "--model",
+                device["model"],
+                "--location",
+                f"Ufficio {registered}, primo piano",
+                "--site-address",
+                "Via Roma 1, 20100 Milano",
+            ],
+            env,
+        )
+        _run(
+            [
+                "scm-ingest",
+                "contract",
+                "add",
+                "--machine",
+                scm_id,
+                "--mono-rate",
+                "0.009",
+                "--colour-rate",
+                "0.075",
+                "--start",
+                "2026-01-01",
+                "--included-mono",
+                "1000",
+                "--fixed-fee",
+                "25",
+            ],
+            env,
+        )
+        _run(
+            [
+                "scm-ingest",
+                "consumable",
+                "add",
+                "--code",
+                f"TN-{scm_id}-K",
+                "--description",
+                f"Toner nero per {device['model']}",
+                "--models",
+                device["model"],
+                "--colour",
+                "black",
+                "--price",
+                "95",
+            ],
+            env,
+        )
+        if registered == MACHINES_UNDER_CONTRACT:
+            break
+    print(f"{registered} machines under contract; the other devices wait in the ops queue")
 
 
 def _snmpsim_command(port: int, workdir: Path) -> list[str]:

@@ -6,13 +6,14 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, g, redirect, url_for
+from flask import Flask, g, redirect, render_template, url_for
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from ingest.config import Settings, load_settings
 from ingest.db import Database
+from ingest.domain.errors import DomainError
 from shared.batch import MAX_BODY_BYTES
 
 csrf = CSRFProtect()
@@ -37,7 +38,7 @@ def create_app(
     app.config.update(overrides or {})
     app.extensions["scm.db"] = Database(settings.database_url)
 
-    from ingest import api, auth, ops, portal
+    from ingest import api, auth, ops, portal, shipping, shop
 
     csrf.init_app(app)
     auth.init_app(app)
@@ -46,6 +47,9 @@ def create_app(
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(portal.blueprint)
     app.register_blueprint(ops.blueprint)
+    app.register_blueprint(shop.blueprint)
+    app.register_blueprint(shipping.blueprint)
+    app.register_error_handler(DomainError, _domain_error_page)
     app.teardown_appcontext(_close_session)
     app.after_request(_security_headers)
 
@@ -70,6 +74,11 @@ def db_session() -> Session:
         g.db_session = database(current_app).sessions()
     session: Session = g.db_session
     return session
+
+
+def _domain_error_page(err: DomainError) -> tuple[str, int]:
+    """A refused operation on a page: its message, with its status (404, 409...)."""
+    return render_template("error.html", message=err.message), err.status
 
 
 def _close_session(_error: BaseException | None) -> None:

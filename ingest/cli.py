@@ -19,6 +19,7 @@ from ingest.domain.accounts import create_user, find_customer, get_or_create_cus
 from ingest.domain.enrollment import create_token
 from ingest.domain.errors import DomainError
 from ingest.migrate import upgrade
+from ingest.supplies_cli import COMMANDS as SUPPLIES_COMMANDS
 
 
 @contextmanager
@@ -131,5 +132,5 @@ def serve(host: str, port: int) -> None:
 
 
 main.add_command(agent_group)
-for _command in BILLING_COMMANDS:
+for _command in (*BILLING_COMMANDS, *SUPPLIES_COMMANDS):
     main.add_command(_command)

@@ -1,4 +1,4 @@
-"""PDF documents (fpdf2): invoices now; delivery notes, orders and labels share the helpers.
+"""PDF documents (fpdf2): invoices, delivery notes ("DDT"), orders and shipping labels.
 
 The core PDF fonts only know Latin-1, so text passes through ``pdf_text`` (which also spells
 the euro sign as "EUR"); numbers are formatted the Italian way (1.234,56).
@@ -6,13 +6,16 @@ the euro sign as "EUR"); numbers are formatted the Italian way (1.234,56).
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
+import segno
 from fpdf import FPDF
 
-from ingest.models import Invoice, InvoiceLine
+from ingest.domain.orders import NOTE_STATES, label_location, totals_of
+from ingest.models import DeliveryNote, DeliveryNoteLine, Invoice, InvoiceLine, Machine, Order
 
 DEALER = ("SCM srl", "Servizio Costo Copia Full Service", "P.IVA IT00000000000")
 
@@ -155,3 +158,133 @@ def _invoice_row(line: InvoiceLine) -> list[str]:
         f"{pages(line.included_mono)}/{pages(line.included_colour)}",
         euro(line.amount),
     ]
+
+
+def _qr_png(payload: str) -> io.BytesIO:
+    """A QR code as PNG bytes (segno), for fpdf2 to place."""
+    buffer = io.BytesIO()
+    segno.make_qr(payload, error="m").save(buffer, kind="png", scale=6, border=2)
+    buffer.seek(0)
+    return buffer
+
+
+def shipment_code(note: DeliveryNote, line: DeliveryNoteLine, piece: int) -> str:
+    """The code on a label's QR: delivery note, line and piece."""
+    return f"{note.number}/L{line.id}/P{piece}"
+
+
+def _site_address(machine: Machine) -> str:
+    return machine.site.address if machine.site else ""
+
+
+def labels_pdf(note: DeliveryNote) -> bytes:
+    """One label (A6 landscape) per consumable shipped: where it goes and for which machine."""
+    pdf = FPDF(orientation="L", unit="mm", format=(105, 148))  # A6
+    pdf.set_auto_page_break(auto=False)
+    pdf.set_title(pdf_text(f"Etichette {note.number}"))
+    customer = note.customer
+    for line in note.lines:
+        machine = line.order_line.machine
+        consumable = line.order_line.consumable
+        for piece in range(1, line.quantity + 1):
+            code = shipment_code(note, line, piece)
+            pdf.add_page()
+            pdf.image(_qr_png(code), x=112, y=8, w=30, h=30)
+            pdf.set_xy(8, 8)
+            pdf.set_font("Helvetica", "B", 16)
+            pdf.cell(100, 8, pdf_text(f"ID SCM {machine.scm_id}"), new_x="LMARGIN", new_y="NEXT")
+            pdf.set_x(8)
+            pdf.set_font("Helvetica", "", 10)
+            rows = [
+                f"Macchina: {machine.manufacturer or ''} {machine.model or ''} "
+                f"- matricola {machine.serial}",
+                f"Consumabile: {consumable.article_code if consumable else '-'} {line.description}",
+                f"Ubicazione: {label_location(line)}",
+                f"Cliente: {customer.name}",
+                f"Indirizzo: {note.order.ship_to or _site_address(machine)}",
+                f"{note.number} - riga {line.id} - collo {piece}/{line.quantity}",
+            ]
+            for row in rows:
+                pdf.set_x(8)
+                pdf.multi_cell(100, 5.5, pdf_text(row), new_x="LMARGIN", new_y="NEXT")
+            pdf.set_xy(108, 40)
+            pdf.set_font("Helvetica", "", 7)
+            pdf.cell(38, 4, pdf_text(code), align="C")
+    return bytes(pdf.output())
+
+
+def delivery_note_pdf(note: DeliveryNote) -> bytes:
+    """The delivery note ("DDT") with its lines and the status legend."""
+    doc = Document(f"Documento di trasporto {note.number} del {it_date(note.created_at.date())}")
+    order = note.order
+    doc.lines_of_text(
+        [
+            f"Cliente: {note.customer.name}",
+            f"Destinazione: {order.ship_to or '-'}",
+            f"Ordine: {order.number} - rif. cliente {order.customer_reference or '-'}",
+            f"Stato: {NOTE_STATES[note.status]}",
+        ]
+    )
+    doc.ln(3)
+    doc.table(
+        ["Descrizione", "Macchina / ubicazione", "Q.ta", "Prezzo"],
+        [
+            [
+                line.description,
+                f"{line.order_line.machine.scm_id} - {label_location(line)}",
+                str(line.quantity),
+                euro(line.unit_price),
+            ]
+            for line in note.lines
+        ],
+        [80, 70, 14, 26],
+    )
+    doc.ln(3)
+    doc.lines_of_text(
+        ["Legenda stato: " + "; ".join(f"{k} = {v}" for k, v in NOTE_STATES.items())], 8
+    )
+    return doc.render()
+
+
+def order_pdf(order: Order) -> bytes:
+    """The order with shipping data and totals (gross, discount, net, VAT)."""
+    totals = totals_of(order)
+    doc = Document(f"Ordine {order.number} del {it_date(order.created_at.date())}")
+    doc.lines_of_text(
+        [
+            f"Cliente: {order.customer.name}",
+            f"Contatto: {order.contact or '-'}  Tel: {order.phone or '-'}",
+            f"Orari: {order.hours or '-'}",
+            f"Spedire a: {order.ship_to or '-'}",
+            f"Pagamento: {order.payment_method or '-'}",
+            f"Vs. riferimento: {order.customer_reference or '-'}",
+            *([f"Note: {order.notes}"] if order.notes else []),
+        ]
+    )
+    doc.ln(3)
+    doc.table(
+        ["Articolo", "Macchina", "Q.ta", "Prezzo", "Importo"],
+        [
+            [
+                (line.consumable.article_code + " " if line.consumable else "") + line.description,
+                line.machine.scm_id,
+                str(line.quantity),
+                euro(line.unit_price),
+                euro(line.unit_price * line.quantity),
+            ]
+            for line in order.lines
+        ],
+        [80, 30, 14, 30, 36],
+    )
+    doc.ln(2)
+    doc.set_font("Helvetica", "B", 10)
+    for label, amount in (
+        ("Lordo", totals.gross),
+        ("Sconto", totals.discount),
+        ("Netto", totals.net),
+        ("IVA", totals.vat),
+        ("Totale", totals.total),
+    ):
+        doc.cell(154, 6, label, align="R")
+        doc.cell(36, 6, euro(amount), align="R", new_x="LMARGIN", new_y="NEXT")
+    return doc.render()

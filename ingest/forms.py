@@ -135,3 +135,30 @@ class NoteForm(FlaskForm):
     """A bare form: just the CSRF token (for one-button actions)."""
 
     note = TextAreaField("Note", validators=[Optional(), Length(max=500)])
+
+
+class AddToCartForm(FlaskForm):
+    """How many pieces of an article to add to the cart."""
+
+    quantity = IntegerField("Quantity", default=1, validators=[InputRequired(), NumberRange(1, 99)])
+
+
+class ShippingForm(FlaskForm):
+    """Shipping data of a customer order (the Spanish "Finalizar pedido" step)."""
+
+    contact = StringField("Contact", validators=[DataRequired(), Length(max=200)])
+    phone = StringField("Phone", validators=[Optional(), Length(max=50)])
+    hours = StringField("Office hours", validators=[DataRequired(), Length(max=120)])
+    ship_to = StringField("Ship to", validators=[DataRequired(), Length(max=500)])
+    payment_method = SelectField(
+        "Payment method",
+        choices=[
+            SelectChoice("bank_transfer", "Bank transfer"),
+            SelectChoice("direct_debit", "Direct debit"),
+            SelectChoice("on_invoice", "On the next invoice"),
+        ],
+    )
+    customer_reference = StringField(
+        "Your order reference", validators=[Optional(), Length(max=64)]
+    )
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=1000)])

@@ -45,7 +45,15 @@ from ingest.forms import (
     ResolveForm,
 )
 from ingest.mail import SmtpMailer, SmtpSettings
-from ingest.models import Device, Invoice, Machine, MeterRead, MeterReadRequest, User
+from ingest.models import (
+    Device,
+    Invoice,
+    Machine,
+    MeterRead,
+    MeterReadRequest,
+    Reorder,
+    User,
+)
 from ingest.portal import request_links
 
 blueprint = Blueprint("ops", __name__, url_prefix="/ops")
@@ -65,11 +73,6 @@ def staff_required(view: View) -> View:
     return wrapper  # type: ignore[return-value]
 
 
-@blueprint.errorhandler(DomainError)
-def _domain_error(err: DomainError) -> tuple[str, int]:
-    return render_template("error.html", message=err.message), err.status
-
-
 @blueprint.get("/")
 @staff_required
 def dashboard() -> str:
@@ -87,6 +90,9 @@ def dashboard() -> str:
             .where(MeterReadRequest.closed_at.is_(None))
         ),
         "machines": session.scalar(select(func.count()).select_from(Machine)),
+        "reorders": session.scalar(
+            select(func.count()).select_from(Reorder).where(Reorder.status == "open")
+        ),
     }
     return render_template("ops/dashboard.html", counts=counts)
 

@@ -11,12 +11,12 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ingest.app import db_session
 from ingest.documents import invoice_pdf
-from ingest.domain.errors import DomainError
 from ingest.domain.fleet import devices_overview
 from ingest.domain.invoicing import invoices_by_customer
 from ingest.domain.machines import find_machine, machine_cards, set_location
 from ingest.domain.meters import latest_counters, record_manual_read
 from ingest.domain.read_requests import RequestLinks, open_request
+from ingest.domain.supplies import machine_forecasts, slot_of
 from ingest.forms import LocationForm, MeterReadForm
 from ingest.models import Invoice, User
 
@@ -38,11 +38,6 @@ def request_links() -> RequestLinks:
     return RequestLinks(current_app.config["SCM_PUBLIC_URL"], current_app.config["SECRET_KEY"])
 
 
-@blueprint.errorhandler(DomainError)
-def _domain_error(err: DomainError) -> tuple[str, int]:
-    return render_template("error.html", message=err.message), err.status
-
-
 @blueprint.get("/devices")
 @login_required
 def devices() -> str:
@@ -55,8 +50,20 @@ def devices() -> str:
 @login_required
 def machines() -> str:
     """ "Parco Macchine": machines under contract, toner, counters, contract, location."""
-    cards = machine_cards(db_session(), customer_scope(), date.today())
-    return render_template("machines.html", cards=cards, show_customer=current_user.is_staff)
+    session, now = db_session(), datetime.now(UTC)
+    cards = machine_cards(session, customer_scope(), now.date())
+    forecasts = {
+        (card.machine.id, slot.slot): slot
+        for card in cards
+        for slot in machine_forecasts(session, card.machine, now)
+    }
+    return render_template(
+        "machines.html",
+        cards=cards,
+        show_customer=current_user.is_staff,
+        forecasts=forecasts,
+        slot_of=slot_of,
+    )
 
 
 @blueprint.route("/machines/<int:machine_id>/location", methods=["GET", "POST"])

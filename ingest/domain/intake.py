@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from ingest.domain.errors import DomainError
 from ingest.domain.meters import machine_for_device, record_agent_read
 from ingest.domain.registry import resolve_device
+from ingest.domain.supplies import on_reading
 from ingest.models import Agent, DeviceReading, SupplyLevel, UploadBatch
 from shared.batch import Batch
 from shared.reading import COUNTER_KEYS, Reading, format_timestamp
@@ -136,4 +137,7 @@ def _store_reading(
         )
         for slot, supply in enumerate(reading.supplies)
     )
+    session.flush()
+    session.refresh(row, ["supplies"])
+    on_reading(session, device, row, machine)
     return row

@@ -34,11 +34,11 @@ from ingest.domain.billing import (
 )
 from ingest.domain.errors import DomainError
 from ingest.domain.meters import billable_points, flagged_reads
+from ingest.domain.numbering import next_number
 from ingest.models import (
     Contract,
     Customer,
     Invoice,
-    InvoiceCounter,
     InvoiceLine,
     Machine,
     MeterRead,
@@ -286,16 +286,8 @@ def _line_row(session: Session, invoice: Invoice, line: DraftLine) -> InvoiceLin
 
 
 def next_invoice_number(session: Session, year: int) -> str:
-    """``YYYY/NNNNNN``: the year's counter, row-locked, incremented in the caller's transaction."""
-    counter = session.scalar(
-        select(InvoiceCounter).where(InvoiceCounter.year == year).with_for_update()
-    )
-    if counter is None:
-        counter = InvoiceCounter(year=year, last_number=0)
-        session.add(counter)
-    counter.last_number += 1
-    session.flush()
-    return f"{year}/{counter.last_number:06d}"
+    """``YYYY/NNNNNN``, without gaps (see ``ingest.domain.numbering``)."""
+    return next_number(session, "invoice", year)
 
 
 def register_payment(

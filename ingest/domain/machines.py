@@ -11,7 +11,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from ingest.domain.billing import PERIOD_MONTHS
 from ingest.domain.errors import DomainError
-from ingest.domain.meters import MachineCounters, assign_device, fold_serial, latest_counters
+from ingest.domain.meters import (
+    MachineCounters,
+    assign_device,
+    fold_serial,
+    has_real_serial,
+    latest_counters,
+)
 from ingest.models import Contract, Customer, Device, DeviceReading, Machine, Site, SupplyLevel
 
 
@@ -45,6 +51,11 @@ def create_machine(
         raise DomainError("bad_machine", "a machine needs an ID SCM and a serial number")
     if session.scalar(select(Machine).where(Machine.scm_id == scm_id.strip())) is not None:
         raise DomainError("machine_exists", f"ID SCM {scm_id} is already used", 409)
+    if any(
+        fold_serial(m.serial) == fold_serial(serial)
+        for m in session.scalars(select(Machine).where(Machine.customer_id == customer.id))
+    ):
+        raise DomainError("machine_exists", f"{customer.name} already has serial {serial}", 409)
     machine = Machine(
         scm_id=scm_id.strip(),
         customer_id=customer.id,
@@ -75,7 +86,7 @@ def _device_with_serial(session: Session, customer_id: int, serial: str) -> Devi
     for device in session.scalars(
         select(Device).where(Device.customer_id == customer_id, Device.id.not_in(claimed))
     ):
-        if fold_serial(device.serial) == wanted:
+        if has_real_serial(device) and fold_serial(device.serial) == wanted:
             return device
     return None
 

@@ -39,10 +39,15 @@ def fold_serial(serial: str | None) -> str:
     return "".join((serial or "").split()).upper()
 
 
+def has_real_serial(device: Device) -> bool:
+    """Only a device identified by a real serial may be linked to a machine automatically."""
+    return bool(device.serial) and device.identity.startswith("sn:")
+
+
 def machine_for_device(session: Session, device: Device) -> Machine | None:
     """The machine this device is, linking them on the first serial match."""
     machine = session.scalar(select(Machine).where(Machine.device_id == device.id))
-    if machine is not None or not device.serial:
+    if machine is not None or not has_real_serial(device):
         return machine
     wanted = fold_serial(device.serial)
     for candidate in session.scalars(

@@ -5,24 +5,33 @@ from ingest.models.agents import Agent, EnrollmentToken, UploadBatch
 from ingest.models.base import Base
 from ingest.models.devices import Device, DeviceReading, SupplyLevel
 from ingest.models.fleet import Contract, Machine, Site
-from ingest.models.invoices import Invoice, InvoiceCounter, InvoiceLine, Payment
+from ingest.models.invoices import DocumentCounter, Invoice, InvoiceLine, Payment
 from ingest.models.meters import MeterRead, MeterReadRequest
+from ingest.models.orders import DeliveryNote, DeliveryNoteLine, Order, OrderLine
+from ingest.models.supplies import CartridgeChange, Consumable, Reorder
 
 __all__ = [
     "Agent",
     "Base",
+    "CartridgeChange",
+    "Consumable",
     "Contract",
     "Customer",
+    "DeliveryNote",
+    "DeliveryNoteLine",
     "Device",
     "DeviceReading",
+    "DocumentCounter",
     "EnrollmentToken",
     "Invoice",
-    "InvoiceCounter",
     "InvoiceLine",
     "Machine",
     "MeterRead",
     "MeterReadRequest",
+    "Order",
+    "OrderLine",
     "Payment",
+    "Reorder",
     "Site",
     "SupplyLevel",
     "UploadBatch",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ingest.models.base import Base
@@ -24,6 +24,10 @@ class Customer(Base):
     referent_phone: Mapped[str | None] = mapped_column(String(50))
     vat_number: Mapped[str | None] = mapped_column(String(32))
     billing_address: Mapped[str | None] = mapped_column(String(500))
+    #: Reorder a consumable when it will be empty within this many days...
+    reorder_lead_days: Mapped[int] = mapped_column(default=7, server_default=text("7"))
+    #: ...or when its level is at or below this percentage.
+    reorder_threshold_percent: Mapped[int] = mapped_column(default=10, server_default=text("10"))
 
 
 class User(Base):

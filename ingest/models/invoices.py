@@ -23,11 +23,13 @@ invoice_line_reads = Table(
 )
 
 
-class InvoiceCounter(Base):
-    """The last number used per year: incremented inside the invoice's own transaction."""
+class DocumentCounter(Base):
+    """The last number used per document kind and year, incremented inside the document's own
+    transaction (so numbers have no gaps): invoices, orders, delivery notes."""
 
-    __tablename__ = "invoice_counters"
+    __tablename__ = "document_counters"
 
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     last_number: Mapped[int]
 

@@ -24,6 +24,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -33,12 +34,15 @@ from support.lan import Lan, SimDevice, SimUser, free_port, personalise, start_l
 
 from agent.discovery import ScanOptions, ScanResult, parse_ranges, scan
 from agent.identity import compare_scans
+from agent.snmp import CredentialRejected, DeviceUnreachable, SnmpClient, Target, UsmUser
 from shared.agent_config import Credential
 
 PRINTERS = Path(__file__).parents[1] / "fixtures" / "printers"
 SCM_AGENT = Path(sys.executable).with_name("scm-agent")
 RANGE = "127.0.3.1-127.0.3.16"
 ALICE = SimUser("alice", "SHA256", "alice-auth-key", "AES", "alice-priv-key")
+CAROL = SimUser("carol", "SHA", "carol-auth-key")
+DAVE = SimUser("dave")
 PUBLIC = Credential(version="2c", community="public")
 ALICE_CREDENTIAL = Credential(
     version="3",
@@ -72,7 +76,12 @@ def _layout(ricoh_at: str) -> list[SimDevice]:
     return [
         SimDevice("127.0.3.2", _capture("librenms__sharp")),
         SimDevice(ricoh_at, _capture("librenms__ricoh_mpc3002")),
-        SimDevice("127.0.3.5", _capture("librenms__konica_c250i"), community=None, users=(ALICE,)),
+        SimDevice(
+            "127.0.3.5",
+            _capture("librenms__konica_c250i"),
+            community=None,
+            users=(ALICE, CAROL, DAVE),
+        ),
         SimDevice("127.0.3.7", hp),
         SimDevice(
             "127.0.3.8",
@@ -304,3 +313,69 @@ def test_scan_command_json_and_table_with_moves(lans, tmp_path):
     assert "1 other SNMP devices" in lines[-1]
     assert "1 refused every SNMPv3 user" in lines[-1]
     assert "alice-auth-key" not in second.stdout + second.stderr
+
+
+# -- SNMPv3 itself ----------------------------------------------------------------------------
+
+V3_DEVICE = "127.0.3.5"
+
+
+@pytest.mark.parametrize(
+    ("user", "level"),
+    [
+        (UsmUser("alice", "sha256", "alice-auth-key", "aes", "alice-priv-key"), "authPriv"),
+        (UsmUser("carol", "sha", "carol-auth-key"), "authNoPriv"),
+        (UsmUser("dave"), "noAuthNoPriv"),
+    ],
+)
+def test_snmpv3_security_levels(lans, user, level):
+    async def ask() -> dict:
+        async with SnmpClient(timeout=0.5, retries=1) as client:
+            target = Target.parse(f"{V3_DEVICE}:{lans[0].port}", usm=user)
+            return await client.get(target, ["1.3.6.1.2.1.1.1.0", "1.3.6.1.2.1.1.2.0"])
+
+    assert user.security_level == level
+    values = asyncio.run(ask())
+    assert values["1.3.6.1.2.1.1.1.0"].startswith(b"KONICA MINOLTA")
+    assert values["1.3.6.1.2.1.1.2.0"].startswith("1.3.6.1.4.1.18334.")
+
+
+@pytest.mark.parametrize(
+    "user",
+    [
+        UsmUser("alice", "sha256", "wrong-auth-key", "aes", "alice-priv-key"),
+        UsmUser("mallory", "sha", "mallory-auth-key"),
+        UsmUser("alice"),  # right name, weaker security level than configured
+    ],
+)
+def test_snmpv3_refusal_is_immediate_not_a_timeout(lans, user):
+    async def ask() -> None:
+        async with SnmpClient(timeout=2, retries=1) as client:
+            target = Target.parse(f"{V3_DEVICE}:{lans[0].port}", usm=user)
+            await client.get(target, ["1.3.6.1.2.1.1.1.0"])
+
+    started = time.monotonic()
+    with pytest.raises(CredentialRejected, match=f"refused SNMPv3 user {user.name}"):
+        asyncio.run(ask())
+    assert time.monotonic() - started < 2
+
+
+def test_engine_discovery_probe_needs_no_credential(lans):
+    async def probe() -> list:
+        async with SnmpClient(timeout=0.3, retries=0) as client:
+            hosts = [V3_DEVICE, "127.0.3.2", "127.0.3.4", "127.0.3.11"]
+            return [await client.speaks_v3(Target(h, lans[0].port)) for h in hosts]
+
+    v3_only, v2c_too, silent, garbage = asyncio.run(probe())
+    assert v3_only and v2c_too and v3_only != v2c_too  # each engine has its own id
+    assert silent is None
+    assert garbage is None
+
+
+def test_a_v2c_request_to_a_v3_only_device_goes_unanswered(lans):
+    async def ask() -> None:
+        async with SnmpClient(timeout=0.3, retries=0) as client:
+            await client.get(Target(V3_DEVICE, lans[0].port), ["1.3.6.1.2.1.1.1.0"])
+
+    with pytest.raises(DeviceUnreachable):
+        asyncio.run(ask())

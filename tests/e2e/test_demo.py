@@ -35,7 +35,9 @@ def test_demo_once_reads_the_whole_fleet_and_reports_the_page(tmp_path):
     assert result.returncode == 0, result.stderr + result.stdout
     cases = len(list((ROOT / "tests" / "fixtures" / "printers").glob("*.expected.json")))
     assert f"read {cases}/{cases} devices; uploaded {cases} readings" in result.stdout
-    assert re.search(rf"http://127\.0\.0\.1:{port}/devices", result.stdout)
+    assert re.search(rf"http://127\.0\.0\.1:{port}/machines", result.stdout)
+    assert re.search(rf"http://127\.0\.0\.1:{port}/ops/", result.stdout)
+    assert "6 machines under contract" in result.stdout
     assert re.search(r"password: \S{12,}", result.stdout)
     with pytest.raises(OSError):  # --once stopped the server again
         urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2)

@@ -78,3 +78,134 @@ def test_customer_signs_in_and_sees_counters_and_toner(
 
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(ingest_server.url + "/login")
+
+
+def sign_in(page: Page, base: str, email: str, password: str) -> None:
+    page.goto(base + "/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_staff_bills_the_month_and_the_customer_downloads_the_invoice(
+    page, ingest_server, printed_month, tmp_path
+):
+    ingest_server.cli(
+        "user",
+        "create",
+        "--email",
+        "ops@scm.example",
+        "--staff",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
+    ingest_server.cli(
+        "user",
+        "create",
+        "--email",
+        "it@ufficio.example",
+        "--customer",
+        "Ufficio Tecnico srl",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
+    base = ingest_server.url
+    sign_in(page, base, "ops@scm.example", PASSWORD)
+    page.get_by_role("link", name="Ops").click()
+    page.get_by_role("link", name="billing run").click()
+    page.get_by_label("Month (YYYY-MM)").fill(printed_month)
+    page.get_by_role("button", name="Preview").click()
+    preview = page.locator("section[data-customer='Ufficio Tecnico srl']")
+    expect(preview).to_contain_text("SCM-E2E")
+    expect(preview).to_contain_text("€ 49,00")
+    page.get_by_role("button", name="Issue invoices").click()
+    expect(page.get_by_role("status")).to_contain_text("1 invoice(s) issued")
+    page.get_by_role("button", name="Sign out").click()
+
+    sign_in(page, base, "it@ufficio.example", PASSWORD)
+    page.get_by_role("link", name="Machines").click()
+    card = page.locator("article[data-scm-id='SCM-E2E']")
+    expect(card).to_contain_text("Ufficio Acquisti, primo piano")
+    expect(card.locator("li.supply[data-kind=toner]").first).to_be_visible()
+    page.get_by_role("link", name="Invoices").click()
+    row = page.locator("table.invoices.open tbody tr").first
+    expect(row).to_contain_text("€ 59,78")
+    with page.expect_download() as download_info:
+        row.get_by_role("link", name="PDF").click()
+    download = download_info.value
+    target = tmp_path / download.suggested_filename
+    download.save_as(target)
+    assert target.read_bytes().startswith(b"%PDF")
+    row.locator("td:first-child a").click()
+    expect(page.locator("table.grid tbody")).to_contain_text("SCM-E2E")
+    expect(page.locator("table.grid tbody")).to_contain_text("batch ")
+
+
+def test_customer_orders_consumables_through_the_cart(page, ingest_server):
+    ingest_server.cli(
+        "machine",
+        "add",
+        "--customer",
+        "Ufficio Tecnico srl",
+        "--scm-id",
+        "SCM-7",
+        "--serial",
+        "X-7",
+        "--manufacturer",
+        "Kyocera",
+        "--model",
+        "TASKalfa 2553ci",
+        "--location",
+        "Segreteria",
+        "--site-address",
+        "Via Po 2, Torino",
+    )
+    for code, colour in (("TK-8345K", "black"), ("TK-8345C", "cyan")):
+        ingest_server.cli(
+            "consumable",
+            "add",
+            "--code",
+            code,
+            "--description",
+            f"Toner {colour} {code}",
+            "--models",
+            "TASKalfa 2553ci",
+            "--colour",
+            colour,
+            "--price",
+            "80",
+            "--charged",
+        )
+    ingest_server.cli(
+        "user",
+        "create",
+        "--email",
+        "it@ufficio.example",
+        "--customer",
+        "Ufficio Tecnico srl",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
+    sign_in(page, ingest_server.url, "it@ufficio.example", PASSWORD)
+    page.get_by_role("link", name="Orders").click()
+    page.get_by_role("link", name="New order").click()
+    page.get_by_label("Machine").select_option(label="SCM-7 · TASKalfa 2553ci · Segreteria")
+    page.get_by_label("Search articles").fill("8345C")
+    page.get_by_role("button", name="Search").click()
+    rows = page.locator("table.articles tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("not included")
+    rows.first.get_by_label("Quantity").fill("3")
+    rows.first.get_by_role("button", name="Add to cart").click()
+    expect(page.locator("ul.cart")).to_contain_text("3 × TK-8345C")
+    page.get_by_role("link", name="Continue to shipping data").click()
+    page.get_by_label("Contact").fill("Marta Bianchi")
+    page.get_by_label("Office hours").fill("8:30-12:30")
+    expect(page.get_by_label("Ship to")).to_have_value("Via Po 2, Torino")
+    page.get_by_label("Payment method").select_option("bank_transfer")
+    page.get_by_label("Your order reference").fill("RDA-2026-19")
+    page.get_by_role("button", name="Place order").click()
+    expect(page.get_by_role("status")).to_contain_text("placed")
+    expect(page.locator("td.total")).to_have_text("€ 292,80")  # 240 + 22 % VAT
+    page.get_by_role("link", name="Orders").click()
+    expect(page.locator("table.orders.open tbody tr")).to_have_count(1)

@@ -58,10 +58,11 @@ def push(
     colour: int = 0,
     serial: str = "SN-0001",
     black: int = 80,
+    **extra: Any,
 ) -> dict[str, Any]:
     """One agent upload of one reading taken at ``when``."""
     batch_id, body = agent.batch(
-        reading(serial, total=total, colour=colour, observed_at=when, black=black)
+        reading(serial, total=total, colour=colour, observed_at=when, black=black, **extra)
     )
     response = agent.post(client, batch_id, body)
     assert response.status_code == 200, response.get_json()
@@ -71,3 +72,34 @@ def push(
 def utc(y: int, m: int, d: int, h: int = 0) -> datetime:
     """An aware UTC datetime."""
     return datetime(y, m, d, h, tzinfo=UTC)
+
+
+def add_consumable(
+    app: Flask,
+    code: str,
+    kind: str = "toner",
+    colour: str | None = "black",
+    models: str = "Laser 1",
+    price: str = "89.00",
+    included: bool = True,
+) -> int:
+    """A catalogue article; returns its id."""
+    from decimal import Decimal
+
+    from ingest.models import Consumable
+
+    with database(app).session() as db:
+        row = Consumable(
+            article_code=code,
+            description=f"{kind} {colour or ''} {code}".strip(),
+            manufacturer="Acme",
+            models=models,
+            kind=kind,
+            colour=colour,
+            yield_pages=10_000,
+            price=Decimal(price),
+            included_in_contract=included,
+        )
+        db.add(row)
+        db.commit()
+        return row.id

@@ -75,6 +75,7 @@ def reading(
     observed_at: datetime | None = None,
     manufacturer: str = "Acme",
     colour: int = 0,
+    extra_supplies: tuple[Supply, ...] = (),
 ) -> Reading:
     """A plausible reading of one printer."""
     return Reading(
@@ -82,7 +83,7 @@ def reading(
         observed_at=observed_at or datetime.now(UTC).replace(microsecond=0),
         device=Device(manufacturer=manufacturer, model="Laser 1", serial=serial, mac=mac),
         counters=Counters(total=total, mono=total - colour, colour=colour),
-        supplies=(Supply.from_raw("toner", "black", "Black Toner", black, 100),),
+        supplies=(Supply.from_raw("toner", "black", "Black Toner", black, 100), *extra_supplies),
     )
 
 

@@ -1,0 +1,100 @@
+"""Staff pages for consumables: open reorders, orders to ship, delivery notes and labels."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from sqlalchemy import select
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from ingest.app import db_session
+from ingest.documents import labels_pdf
+from ingest.domain.orders import NOTE_STATES, dispatch, mark_delivered, orders_of, ship_order
+from ingest.forms import NoteForm
+from ingest.models import Consumable, DeliveryNote, Order, Reorder
+from ingest.ops import staff_required
+
+blueprint = Blueprint("shipping", __name__, url_prefix="/ops/shipping")
+
+
+@blueprint.get("/")
+@staff_required
+def overview() -> str:
+    """Open reorders, open orders without a delivery note, and delivery notes in progress."""
+    db = db_session()
+    reorders = db.scalars(
+        select(Reorder).where(Reorder.status == "open").order_by(Reorder.created_at)
+    ).all()
+    shipped_orders = select(DeliveryNote.order_id)
+    to_ship = [
+        o
+        for o in orders_of(db, None)
+        if o.status == "open" and o.id not in set(db.scalars(shipped_orders))
+    ]
+    notes = db.scalars(
+        select(DeliveryNote)
+        .where(DeliveryNote.status != "delivered")
+        .order_by(DeliveryNote.created_at)
+    ).all()
+    catalogue = db.scalars(select(Consumable).order_by(Consumable.article_code)).all()
+    return render_template(
+        "ops/shipping.html",
+        reorders=reorders,
+        to_ship=to_ship,
+        notes=notes,
+        states=NOTE_STATES,
+        catalogue=catalogue,
+        form=NoteForm(),
+    )
+
+
+@blueprint.post("/orders/<int:order_id>/ship")
+@staff_required
+def ship(order_id: int) -> WerkzeugResponse:
+    """Prepare the delivery note of an order."""
+    db = db_session()
+    order = db.get(Order, order_id) or abort(404)
+    if NoteForm().validate_on_submit():
+        note = ship_order(db, order, datetime.now(UTC))
+        db.commit()
+        flash(f"Delivery note {note.number} prepared for {order.number}.", "ok")
+    return redirect(url_for("shipping.overview"))
+
+
+@blueprint.post("/notes/<int:note_id>/dispatch")
+@staff_required
+def dispatch_note(note_id: int) -> WerkzeugResponse:
+    """The parcel left: labels and locations are final."""
+    db = db_session()
+    note = db.get(DeliveryNote, note_id) or abort(404)
+    if NoteForm().validate_on_submit():
+        dispatch(db, note, datetime.now(UTC))
+        db.commit()
+        flash(f"{note.number} shipped.", "ok")
+    return redirect(url_for("shipping.overview"))
+
+
+@blueprint.post("/notes/<int:note_id>/delivered")
+@staff_required
+def delivered(note_id: int) -> WerkzeugResponse:
+    """The customer received it: the order closes."""
+    db = db_session()
+    note = db.get(DeliveryNote, note_id) or abort(404)
+    if NoteForm().validate_on_submit():
+        mark_delivered(db, note, datetime.now(UTC))
+        db.commit()
+        flash(f"{note.number} delivered.", "ok")
+    return redirect(url_for("shipping.overview"))
+
+
+@blueprint.get("/notes/<int:note_id>/labels.pdf")
+@staff_required
+def labels(note_id: int) -> Response:
+    """One shipping label per consumable of the delivery note."""
+    note = db_session().get(DeliveryNote, note_id) or abort(404)
+    return Response(
+        labels_pdf(note),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="etichette-{note.number}.pdf"'},
+    )
