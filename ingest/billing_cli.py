@@ -41,6 +41,8 @@ def machine_group() -> None:
 @click.option("--site-address", default="", help="street address of the site")
 @click.option("--mono", is_flag=True, help="a black-and-white machine")
 @click.option("--not-monitored", is_flag=True, help="no agent reads it: reads are requested")
+@click.option("--accessories", help="installed accessories (finisher, fax board...)")
+@click.option("--configuration", help="configuration at the customer (network, trays...)")
 def machine_add(
     customer_name: str,
     scm_id: str,
@@ -52,6 +54,8 @@ def machine_add(
     site_address: str,
     mono: bool,
     not_monitored: bool,
+    accessories: str | None,
+    configuration: str | None,
 ) -> None:
     """Register a machine; an agent device with the same serial is linked at once."""
     with cli_session() as session:
@@ -67,6 +71,8 @@ def machine_add(
             site=get_or_create_site(session, customer, site, site_address),
             colour=not mono,
             monitored=not not_monitored,
+            accessories=accessories,
+            configuration=configuration,
         )
         linked = "linked to an agent device" if row.device_id else "no agent device yet"
         click.echo(f"machine {row.scm_id} ({linked})")
