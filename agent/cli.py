@@ -19,11 +19,11 @@ from typing import Final
 
 from agent import __version__
 from agent.enrollment import AlreadyEnrolledError, enroll
-from agent.ingest_client import IngestClient, IngestError
+from agent.ingest_client import IngestError
 from agent.reader import read_device, read_many
 from agent.report import format_summary
 from agent.scan_cli import add_scan_command
-from agent.service_cli import add_service_commands
+from agent.service_cli import add_service_commands, configured_client
 from agent.snmp import (
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
@@ -163,7 +163,7 @@ def _cmd_read(args: argparse.Namespace) -> int:
 def _cmd_enroll(args: argparse.Namespace) -> int:
     """``scm-agent enroll``: make the key pair (0600) and register its public half."""
     home = AgentHome(default_home())
-    client = IngestClient(args.server)
+    client = configured_client(args.server)
     try:
         identity = enroll(home, client, args.token, force=args.force)
     except (AlreadyEnrolledError, IngestError) as err:
@@ -189,7 +189,7 @@ def _cmd_push(args: argparse.Namespace) -> int:
     failures = [r for r in results if not isinstance(r, Reading)]
     for failure in failures:
         sys.stderr.write(f"{PROG}: warning: {' '.join(str(failure).split())}\n")
-    client = IngestClient(identity.server)
+    client = configured_client(identity.server)
     with Spool(home.spool_path) as spool:
         spool.add(readings)
         try:

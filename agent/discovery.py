@@ -359,8 +359,8 @@ class _Sweeper:
                 self.result.from_mdns.append(address)
                 self.total += 1
                 await queue.put(address)
-        except OSError as err:  # no multicast on this host: the sweep goes on without it
-            self.result.notes.append(f"mDNS browse failed: {err}")
+        except Exception as err:  # mDNS only adds addresses: without it the sweep goes on
+            self.result.notes.append(f"mDNS browse failed: {type(err).__name__}: {err}")
 
     async def _worker(self, queue: asyncio.Queue[str | None]) -> None:
         while (host := await queue.get()) is not None:

@@ -10,18 +10,26 @@ and ``max_instances=1`` mean a late job runs once, never piles up.  A failed upl
 be retried before the next regular run gets a one-off ``upload-retry`` job at the time the
 backoff allows.  Stopping (SIGTERM, Ctrl-C, the Windows service manager) lets the running job
 finish, then records the stop; every reading is already committed, so even kill -9 loses none.
+
+Job threads never call the scheduler themselves: APScheduler's ``shutdown`` holds the job-store
+lock while it waits for the running job, so a job (or a listener in its thread) asking the
+scheduler for anything at that moment would deadlock the stop.  They leave a note on a queue
+instead, and :meth:`AgentScheduler.housekeeping` acts on it from the thread that owns the
+scheduler (the main loop, once a second).
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import signal
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -39,6 +47,7 @@ JOBS: Final = {
 #: Non-upload jobs get this share of their interval as jitter (at most a minute).
 JITTER_SHARE: Final = 0.05
 RETRY_JOB: Final = "upload-retry"
+HOUSEKEEPING_S: Final = 1.0
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +72,36 @@ def trigger_for(job_id: str, config: Effective) -> IntervalTrigger:
     return IntervalTrigger(seconds=seconds, jitter=jitter or None, timezone=UTC)
 
 
-def build_scheduler(service: Service, *, now: datetime | None = None) -> BackgroundScheduler:
+@dataclass
+class AgentScheduler:
+    """The APScheduler instance and the notes job threads leave for it."""
+
+    scheduler: BackgroundScheduler
+    service: Service
+    notes: queue.SimpleQueue[tuple[Effective, Effective] | None] = field(
+        default_factory=queue.SimpleQueue
+    )
+
+    def housekeeping(self) -> None:
+        """From the owning thread: apply new intervals, plan an upload retry, publish runs."""
+        ran = False
+        while True:
+            try:
+                note = self.notes.get_nowait()
+            except queue.Empty:
+                break
+            ran = True
+            if note is not None:
+                reschedule(self.scheduler, *note)
+        if ran:
+            plan_retry(self.scheduler, self.service)
+            self.service.next_runs = {
+                job.id: job.next_run_time for job in self.scheduler.get_jobs() if job.next_run_time
+            }
+            self.service.write_status()
+
+
+def build_scheduler(service: Service, *, now: datetime | None = None) -> AgentScheduler:
     """A scheduler with the four jobs, rescheduled whenever the configuration changes."""
     scheduler = BackgroundScheduler(
         executors={"default": ThreadPoolExecutor(1), "discovery": ThreadPoolExecutor(1)},
@@ -80,25 +118,21 @@ def build_scheduler(service: Service, *, now: datetime | None = None) -> Backgro
             next_run_time=start + timedelta(seconds=delay_s),
             executor="discovery" if job_id == "discovery" else "default",
         )
-    scheduler.add_listener(
-        lambda event: after_job(scheduler, service, event), EVENT_JOB_EXECUTED | EVENT_JOB_ERROR
-    )
-    service.listeners.append(lambda old, new: reschedule(scheduler, old, new))
-    return scheduler
+    agent_scheduler = AgentScheduler(scheduler, service)
+    notes = agent_scheduler.notes
+    scheduler.add_listener(lambda _event: notes.put(None), EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    service.listeners.append(lambda old, new: notes.put((old, new)))
+    return agent_scheduler
 
 
-def after_job(scheduler: BackgroundScheduler, service: Service, event: JobExecutionEvent) -> None:
-    """Plan an early upload retry if the backoff allows one, and publish the next run times."""
+def plan_retry(scheduler: BackgroundScheduler, service: Service) -> None:
+    """A one-off upload when the backoff allows one before the next regular upload."""
     retry_at = service.uploader.backoff.not_before
     upload = scheduler.get_job("upload")
     if retry_at is not None and upload is not None and upload.next_run_time > retry_at:
         scheduler.add_job(
             service.upload, "date", run_date=retry_at, id=RETRY_JOB, replace_existing=True
         )
-    service.next_runs = {
-        job.id: job.next_run_time for job in scheduler.get_jobs() if job.next_run_time
-    }
-    service.write_status()
 
 
 def reschedule(scheduler: BackgroundScheduler, old: Effective, new: Effective) -> None:
@@ -116,17 +150,17 @@ def run_until_stopped(
     service: Service, stop: threading.Event, *, handle_signals: bool = True
 ) -> None:
     """Run the jobs until ``stop`` is set (by SIGTERM/SIGINT here, or by a service manager)."""
-    scheduler = build_scheduler(service)
+    jobs = build_scheduler(service)
     if handle_signals:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda _signum, _frame: stop.set())
-    scheduler.start()
+    jobs.scheduler.start()
     log.info("scm-agent service started (agent %s, server %s)", service.agent_id, service.server)
     try:
-        while not stop.wait(1.0):
-            pass
+        while not stop.wait(HOUSEKEEPING_S):
+            jobs.housekeeping()
     finally:
         log.info("stopping: waiting for the running job to finish")
-        scheduler.shutdown(wait=True)
+        jobs.scheduler.shutdown(wait=True)
         service.close()
         log.info("scm-agent service stopped")

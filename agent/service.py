@@ -29,9 +29,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Final, ParamSpec, TypeVar
 
-from agent import __version__
+from agent import __version__, discovery
 from agent.backoff import Backoff
-from agent.collect import Collected, collect, expand_ranges, sweep
+from agent.collect import Collected, collect
 from agent.config import Effective, LocalSettings, RemoteConfigStore, merge
 from agent.ingest_client import IngestClient
 from agent.inventory import Inventory
@@ -321,17 +321,8 @@ class Service:
 
 
 def discover_with_engine(config: Effective) -> list[tuple[str, Credential]]:
-    """Sweep ``config.ranges`` for printers, probing each address with each credential."""
-    local = config.local
-    return asyncio.run(
-        sweep(
-            expand_ranges(config.ranges),
-            config.credentials,
-            timeout=local.snmp_timeout_s,
-            retries=local.snmp_retries,
-            concurrency=local.concurrency,
-        )
-    )
+    """Sweep ``config.ranges`` with the discovery engine (SNMP v1/v2c/v3 and mDNS)."""
+    return discovery.sweep_for_service(config)
 
 
 def _normal(address: str) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Final
 
 from agent.config import default_config_path, load_local
+from agent.ingest_client import IngestClient
 from agent.state import AgentHome, NotEnrolledError, default_home
 from agent.status import StatusFile, format_status, pid_alive
 from shared.agent_config import ConfigError
@@ -82,6 +83,12 @@ def cmd_service(args: argparse.Namespace) -> int:
     from agent import winservice
 
     return winservice.control(args.action)
+
+
+def configured_client(server: str) -> IngestClient:
+    """A client that honours ``agent.toml``'s TLS and proxy settings (enroll and push too)."""
+    local = load_local()
+    return IngestClient(server, verify=local.verify, proxy=local.proxy)
 
 
 def setup_logging(level: str, log_file: Path | None = None) -> None:

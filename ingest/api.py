@@ -23,7 +23,7 @@ from ingest.domain.enrollment import enroll_agent, find_agent
 from ingest.domain.errors import DomainError
 from ingest.domain.intake import previous_result, store_batch
 from ingest.models import Agent
-from shared.batch import BatchError, decode_batch
+from shared.batch import MAX_BODY_BYTES, BatchError, decode_batch
 from shared.heartbeat import Heartbeat, HeartbeatError
 from shared.reading import format_timestamp
 from shared.signing import (
@@ -38,6 +38,14 @@ from shared.signing import (
 
 ENROLL_AGENT_ID = "enroll"
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@blueprint.before_request
+def _limit_body() -> None:
+    """Agents' bodies are capped at the batch limit, lower than the pages' (attachments)."""
+    request.max_content_length = MAX_BODY_BYTES
+
+
 log = logging.getLogger(__name__)
 
 

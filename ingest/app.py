@@ -14,9 +14,10 @@ from werkzeug.wrappers import Response
 from ingest.config import Settings, load_settings
 from ingest.db import Database
 from ingest.domain.errors import DomainError
-from shared.batch import MAX_BODY_BYTES
 
 csrf = CSRFProtect()
+#: Forms with attachments (tickets) need more than an agent batch; the API sets its own limit.
+MAX_PAGE_REQUEST_BYTES = 16 * 1024 * 1024
 log = logging.getLogger(__name__)
 
 
@@ -28,7 +29,7 @@ def create_app(
     app = Flask(__name__, instance_path=str(settings.instance_path))
     app.config.update(
         SECRET_KEY=settings.secret_key,
-        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        MAX_CONTENT_LENGTH=MAX_PAGE_REQUEST_BYTES,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_HTTPONLY=True,
@@ -38,10 +39,11 @@ def create_app(
     app.config.update(overrides or {})
     app.extensions["scm.db"] = Database(settings.database_url)
 
-    from ingest import api, auth, ops, portal, shipping, shop
+    from ingest import api, auth, limits, ops, portal, shipping, shop, tickets
 
     csrf.init_app(app)
     auth.init_app(app)
+    limits.init_app(app)
     app.register_blueprint(api.blueprint)
     csrf.exempt(api.blueprint)
     app.register_blueprint(auth.blueprint)
@@ -49,7 +51,10 @@ def create_app(
     app.register_blueprint(ops.blueprint)
     app.register_blueprint(shop.blueprint)
     app.register_blueprint(shipping.blueprint)
+    app.register_blueprint(tickets.blueprint)
     app.register_error_handler(DomainError, _domain_error_page)
+    app.register_error_handler(429, _too_many_attempts)
+    app.register_error_handler(413, _too_large)
     app.teardown_appcontext(_close_session)
     app.after_request(_security_headers)
 
@@ -79,6 +84,16 @@ def db_session() -> Session:
 def _domain_error_page(err: DomainError) -> tuple[str, int]:
     """A refused operation on a page: its message, with its status (404, 409...)."""
     return render_template("error.html", message=err.message), err.status
+
+
+def _too_many_attempts(_err: Exception) -> tuple[str, int]:
+    return render_template(
+        "error.html", message="Too many attempts: please wait a few minutes and try again."
+    ), 429
+
+
+def _too_large(_err: Exception) -> tuple[str, int]:
+    return render_template("error.html", message="The upload is too large."), 413
 
 
 def _close_session(_error: BaseException | None) -> None:

@@ -4,15 +4,39 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import LoginManager, UserMixin, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
 from ingest.app import db_session
-from ingest.domain.accounts import authenticate
+from ingest.domain.accounts import (
+    active_user_by_email,
+    authenticate,
+    password_reset_token,
+    reset_mail_text,
+    set_password,
+    user_for_reset_token,
+)
+from ingest.limits import (
+    RESET_LIMIT,
+    SIGN_IN_LIMIT,
+    account_key,
+    address_and_account_key,
+    limiter,
+)
+from ingest.mail import mailer_from_env
 from ingest.models import User
 
 blueprint = Blueprint("auth", __name__)
@@ -39,6 +63,22 @@ class LoginForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
 
 
+class ForgotForm(FlaskForm):
+    """The address to send a reset link to."""
+
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
+
+
+class ResetForm(FlaskForm):
+    """A new password, twice."""
+
+    password = PasswordField("New password", validators=[DataRequired(), Length(min=10, max=1024)])
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[DataRequired(), EqualTo("password", "Passwords differ")],
+    )
+
+
 def init_app(app: Flask) -> None:
     """Attach the login manager to ``app``."""
     login_manager.init_app(app)
@@ -53,6 +93,8 @@ def _load_user(user_id: str) -> PortalUser | None:
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
+@limiter.limit(SIGN_IN_LIMIT, methods=["POST"], key_func=address_and_account_key)
+@limiter.limit("30 per 15 minutes", methods=["POST"], key_func=account_key)
 def login() -> str | Response:
     """The sign-in form; a wrong e-mail or password get the same message."""
     form = LoginForm()
@@ -71,6 +113,42 @@ def logout() -> Response:
     """Sign out (POST with the CSRF token, so a link elsewhere cannot sign anyone out)."""
     logout_user()
     return redirect(url_for("auth.login"))
+
+
+@blueprint.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(RESET_LIMIT, methods=["POST"], key_func=address_and_account_key)
+def forgot_password() -> str | Response:
+    """ "Password dimenticata": e-mail a one-hour, single-use link (the same answer whether or not
+    the address is known, so the form cannot be used to find users)."""
+    form = ForgotForm()
+    if form.validate_on_submit():
+        user = active_user_by_email(db_session(), form.email.data or "")
+        mailer = mailer_from_env()
+        if user is not None and mailer is not None:
+            token = password_reset_token(user, current_app.config["SECRET_KEY"])
+            link = f"{current_app.config['SCM_PUBLIC_URL']}/password/reset/{token}"
+            mailer.send(user.email, "Portale SCM: nuova password", reset_mail_text(user, link))
+        elif user is not None:
+            current_app.logger.warning("password reset asked but no SMTP server is configured")
+        flash(
+            "If the address belongs to a user, a link to choose a new password is on its way.", "ok"
+        )
+        return redirect(url_for("auth.login"))
+    return render_template("password_forgot.html", form=form)
+
+
+@blueprint.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> str | Response:
+    """Choose a new password from an e-mailed link."""
+    session = db_session()
+    user = user_for_reset_token(session, token, current_app.config["SECRET_KEY"])
+    form = ResetForm()
+    if form.validate_on_submit():
+        set_password(session, user, form.password.data or "")
+        session.commit()
+        flash("Password changed: sign in with the new one.", "ok")
+        return redirect(url_for("auth.login"))
+    return render_template("password_reset.html", form=form, email=user.email)
 
 
 def _safe_next(target: str | None) -> str:

@@ -21,7 +21,7 @@ from ingest.domain.read_requests import (
     open_requests_for_period,
     send_requests,
 )
-from ingest.mail import SmtpMailer, SmtpSettings
+from ingest.mail import mailer_from_env
 from ingest.models import Invoice, Machine
 
 
@@ -184,10 +184,9 @@ def reads_group() -> None:
 @click.option("--silent-days", default=7, show_default=True)
 def reads_request(period_end: datetime, silent_days: int) -> None:
     """E-mail referents for machines needing a read, then send due reminders."""
-    settings = SmtpSettings.from_env()
-    if settings is None:
+    mailer, app_settings = mailer_from_env(), load_settings()
+    if mailer is None:
         raise click.ClickException("no SMTP server configured (set SCM_SMTP_HOST)")
-    mailer, app_settings = SmtpMailer(settings), load_settings()
     links = RequestLinks(app_settings.public_url, app_settings.secret_key)
     now = datetime.now(UTC)
     with cli_session() as session:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
+from flask_wtf.file import FileField, FileRequired, MultipleFileField
 from wtforms import (
     BooleanField,
     DateField,
@@ -162,3 +162,46 @@ class ShippingForm(FlaskForm):
         "Your order reference", validators=[Optional(), Length(max=64)]
     )
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=1000)])
+
+
+class TicketForm(FlaskForm):
+    """A request for assistance ("Richiesta assistenza")."""
+
+    machine_id = SelectField("Machine (serial number)", coerce=int)
+    subject = StringField("Subject", validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField("Description", validators=[DataRequired(), Length(max=5000)])
+    contact_name = StringField("Contact person", validators=[DataRequired(), Length(max=200)])
+    phone = StringField("Phone", validators=[Optional(), Length(max=50)])
+    office_hours = StringField("Office hours", validators=[Optional(), Length(max=120)])
+    priority = SelectField(
+        "Priority", choices=[SelectChoice(p) for p in ("normal", "low", "high", "urgent")]
+    )
+    team = SelectField(
+        "Team",
+        choices=[
+            SelectChoice("printing", "Printing: MFP and printer faults"),
+            SelectChoice("remote", "Remote technical: scanning, PC setup"),
+            SelectChoice("software", "Software (customers with system support)"),
+            SelectChoice("furniture", "Office furniture"),
+        ],
+    )
+    mono = IntegerField(
+        "B/W counter (if you can read it)", validators=[Optional(), NumberRange(0, MAX_COUNTER)]
+    )
+    colour = IntegerField("Colour counter", validators=[Optional(), NumberRange(0, MAX_COUNTER)])
+    attachments = MultipleFileField("Attachments (print samples, photos; up to 3, 5 MB each)")
+
+
+class TicketStatusForm(FlaskForm):
+    """Staff move a ticket along."""
+
+    status = SelectField(
+        "Status",
+        choices=[
+            SelectChoice("requested", "Requested"),
+            SelectChoice("in_progress", "In progress"),
+            SelectChoice("on_hold", "On hold"),
+            SelectChoice("done", "Done"),
+        ],
+    )
+    note = StringField("Note", validators=[Optional(), Length(max=1000)])

@@ -85,3 +85,9 @@ class SmtpMailer:
                 smtp.login(s.username, s.password or "")
             smtp.send_message(message)
         log.info("mail %r sent to %s", subject, to)
+
+
+def mailer_from_env() -> SmtpMailer | None:
+    """The SMTP mailer the environment configures, or None when mail is not set up."""
+    settings = SmtpSettings.from_env()
+    return SmtpMailer(settings) if settings is not None else None

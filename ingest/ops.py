@@ -44,7 +44,7 @@ from ingest.forms import (
     ReadRequestForm,
     ResolveForm,
 )
-from ingest.mail import SmtpMailer, SmtpSettings
+from ingest.mail import SmtpMailer, mailer_from_env
 from ingest.models import (
     Device,
     Invoice,
@@ -349,10 +349,10 @@ def _csv(text: str, name: str) -> Response:
 
 
 def _mailer() -> SmtpMailer:
-    settings = SmtpSettings.from_env()
-    if settings is None:
+    mailer = mailer_from_env()
+    if mailer is None:
         raise DomainError("mail_disabled", "no SMTP server configured (SCM_SMTP_HOST)", 503)
-    return SmtpMailer(settings)
+    return mailer
 
 
 def _last_month() -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -77,3 +79,61 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
 def normalise_email(email: str) -> str:
     """E-mail addresses compare case-insensitively here."""
     return email.strip().lower()
+
+
+_RESET_SALT = "password-reset"
+RESET_LINK_MAX_AGE_S = 3600
+
+
+def password_reset_token(user: User, secret_key: str) -> str:
+    """A signed, time-limited token naming the user and a digest of the current password hash:
+    once the password changes, every earlier link stops working (single use, nothing stored)."""
+    return URLSafeTimedSerializer(secret_key, salt=_RESET_SALT).dumps(
+        {"u": user.id, "h": _hash_digest(user)}
+    )
+
+
+def user_for_reset_token(
+    session: Session, token: str, secret_key: str, max_age_s: int = RESET_LINK_MAX_AGE_S
+) -> User:
+    """The user a valid, unused, unexpired reset link is for."""
+    try:
+        data = URLSafeTimedSerializer(secret_key, salt=_RESET_SALT).loads(token, max_age=max_age_s)
+    except SignatureExpired as err:
+        raise DomainError("link_expired", "this link has expired: ask for a new one", 410) from err
+    except BadSignature as err:
+        raise DomainError("bad_link", "this link is not valid", 404) from err
+    user = session.get(User, data.get("u")) if isinstance(data, dict) else None
+    if user is None or not user.active or data.get("h") != _hash_digest(user):
+        raise DomainError("bad_link", "this link is not valid or was already used", 404)
+    return user
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    """Replace the user's password (same strength rule as at creation)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise DomainError("weak_password", f"password needs {MIN_PASSWORD_LENGTH}+ characters")
+    user.password_hash = generate_password_hash(password)
+    session.flush()
+
+
+def active_user_by_email(session: Session, email: str) -> User | None:
+    """The active user with this e-mail address, if any."""
+    user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    return user if user is not None and user.active else None
+
+
+def reset_mail_text(user: User, link: str) -> str:
+    """The password-reset e-mail ("Password dimenticata")."""
+    return (
+        "Gentile utente,\n\n"
+        "è stato chiesto di reimpostare la password del Portale SCM per "
+        f"{user.email}. Per scegliere una nuova password apra questo link entro un'ora:\n\n"
+        f"{link}\n\n"
+        "Se non ha chiesto Lei il cambio, ignori questo messaggio: la password resta invariata.\n\n"
+        "SCM srl"
+    )
+
+
+def _hash_digest(user: User) -> str:
+    return hashlib.sha256(user.password_hash.encode("utf-8")).hexdigest()[:20]

@@ -14,6 +14,7 @@ FORMATS: Final = {
     "invoice": "{year}/{n:06d}",
     "order": "ORD-{year}-{n:05d}",
     "ddt": "DDT-{year}-{n:05d}",
+    "ticket": "TK-{year}-{n:05d}",
 }
 
 

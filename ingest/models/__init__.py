@@ -9,6 +9,7 @@ from ingest.models.invoices import DocumentCounter, Invoice, InvoiceLine, Paymen
 from ingest.models.meters import MeterRead, MeterReadRequest
 from ingest.models.orders import DeliveryNote, DeliveryNoteLine, Order, OrderLine
 from ingest.models.supplies import CartridgeChange, Consumable, Reorder
+from ingest.models.tickets import Ticket, TicketAttachment, TicketEvent
 
 __all__ = [
     "Agent",
@@ -34,6 +35,9 @@ __all__ = [
     "Reorder",
     "Site",
     "SupplyLevel",
+    "Ticket",
+    "TicketAttachment",
+    "TicketEvent",
     "UploadBatch",
     "User",
 ]

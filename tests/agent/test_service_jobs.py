@@ -11,7 +11,7 @@ from support.agent_service import FakeClock
 
 from agent.cli import main
 from agent.config import LocalSettings
-from agent.scheduler import RETRY_JOB, after_job, build_scheduler, run_until_stopped
+from agent.scheduler import RETRY_JOB, build_scheduler, run_until_stopped
 from agent.service import Service
 from agent.state import AgentHome, Identity
 from agent.winservice import HAVE_PYWIN32, control
@@ -39,11 +39,16 @@ def service(home):
 
 
 @pytest.fixture
-def scheduler(service):
-    jobs = build_scheduler(service, now=datetime.now(UTC) + timedelta(days=1))
-    jobs.start(paused=True)
-    yield jobs
-    jobs.shutdown(wait=False)
+def jobs(service):
+    agent_jobs = build_scheduler(service, now=datetime.now(UTC) + timedelta(days=1))
+    agent_jobs.scheduler.start(paused=True)
+    yield agent_jobs
+    agent_jobs.scheduler.shutdown(wait=False)
+
+
+@pytest.fixture
+def scheduler(jobs):
+    return jobs.scheduler
 
 
 def interval(scheduler, job_id):
@@ -62,18 +67,21 @@ def test_jobs_run_at_the_documented_intervals_with_jitter(scheduler):
     assert scheduler.get_job("read").trigger.jitter == 45
 
 
-def test_a_new_configuration_reschedules_without_restart(service, scheduler):
+def test_a_new_configuration_reschedules_without_restart(service, jobs, scheduler):
     service.apply(RemoteConfig(intervals=Intervals(read_s=120, upload_s=30, upload_jitter_s=5)), 2)
+    assert interval(scheduler, "read") == 900, "applied by the thread that owns the scheduler"
+    jobs.housekeeping()
     assert interval(scheduler, "read") == 120
     assert interval(scheduler, "upload") == 30
     assert scheduler.get_job("upload").trigger.jitter == 5
     assert interval(scheduler, "heartbeat") == 900
 
 
-def test_a_backoff_earlier_than_the_next_upload_gets_a_retry_job(service, scheduler):
+def test_a_backoff_earlier_than_the_next_upload_gets_a_retry_job(service, jobs, scheduler):
     retry_at = datetime.now(UTC) + timedelta(seconds=42)
     service.uploader.backoff.not_before = retry_at
-    after_job(scheduler, service, None)
+    jobs.notes.put(None)  # what a finished job leaves
+    jobs.housekeeping()
     assert scheduler.get_job(RETRY_JOB).next_run_time == retry_at
     status = json.loads(service.status_file.path.read_text())
     assert set(status["next_runs"]) >= {"read", "upload", "heartbeat", "discovery", RETRY_JOB}
@@ -85,9 +93,10 @@ def test_a_failing_job_is_recorded_never_raised(service):
     assert "upload: ProgrammingError" in service.last_error
 
 
-def test_stop_event_ends_the_service_and_records_it(service, home):
+def test_stop_while_jobs_run_ends_cleanly_and_is_recorded(service, home):
+    """Regression: a job finishing during shutdown must not deadlock the stop."""
     stop = threading.Event()
-    stop.set()
+    threading.Timer(0.3, stop.set).start()
     run_until_stopped(service, stop, handle_signals=False)
     status = json.loads((home.path / "status.json").read_text())
     assert status["state"] == "stopped"

@@ -8,6 +8,7 @@ real ``scm-agent run`` process and kill it while a batch is in flight.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import random
@@ -25,6 +26,7 @@ from support.processes import console_script, run_agent
 
 from agent.backoff import Backoff
 from agent.config import LocalSettings
+from agent.discovery import ScanOptions, parse_ranges, scan
 from agent.scheduler import build_scheduler
 from agent.service import Service
 from agent.state import AgentHome
@@ -167,8 +169,8 @@ def test_remote_config_is_applied_without_restart_and_kept_for_when_the_server_i
     clock = FakeClock()
     settings = LocalSettings(snmp_timeout_s=0.5)
     agent = service(agent_home, settings, clock)
-    scheduler = build_scheduler(agent)
-    scheduler.start(paused=True)
+    jobs = build_scheduler(agent)
+    jobs.scheduler.start(paused=True)
     try:
         agent_id = AgentHome(agent_home).load_identity().agent_id
         remote = {
@@ -180,11 +182,12 @@ def test_remote_config_is_applied_without_restart_and_kept_for_when_the_server_i
         assert agent.read() == 0, "nothing to read before the configuration arrives"
         assert agent.heartbeat()
         assert agent.config.remote_version == 1
-        assert scheduler.get_job("read").trigger.interval.total_seconds() == 120
-        assert scheduler.get_job("upload").trigger.interval.total_seconds() == 60
+        jobs.housekeeping()  # what the service's main loop does every second
+        assert jobs.scheduler.get_job("read").trigger.interval.total_seconds() == 120
+        assert jobs.scheduler.get_job("upload").trigger.interval.total_seconds() == 60
         assert agent.read() == 1, "the dealer's printer is read at once"
     finally:
-        scheduler.shutdown(wait=False)
+        jobs.scheduler.shutdown(wait=False)
         agent.close()
     stored = agent_home / "remote-config.json"
     assert stat.S_IMODE(stored.stat().st_mode) == 0o600
@@ -249,3 +252,45 @@ def wait_for(condition, process: subprocess.Popen[bytes], timeout: float = 60) -
             break
         time.sleep(0.2)
     raise AssertionError(f"condition not met in {timeout} s:\n{read_log(process)}")
+
+
+def test_discovery_finds_the_printer_and_reads_remember_the_credential(
+    snmpsim, ingest_server, agent_home
+):
+    """The discovery job runs the real sweep engine (on snmpsim's port) and fills the inventory;
+    the read job then asks each device with the credential it answered, first."""
+
+    def sweep_snmpsim_port(config):
+        options = ScanOptions(
+            ranges=parse_ranges(config.ranges),
+            credentials=config.credentials,
+            port=snmpsim.port,
+            timeout=0.5,
+            retries=0,
+            mdns=False,
+        )
+        return [(device.address, device.extra) for device in asyncio.run(scan(options)).devices]
+
+    wrong, right = Credential(community="nobody-uses-this"), Credential(community=CASE)
+    settings = LocalSettings(
+        network=RemoteConfig(ranges=("127.0.0.1",), credentials=(wrong, right)),
+        snmp_timeout_s=0.5,
+        snmp_retries=0,
+    )
+    agent = Service(
+        AgentHome(agent_home), settings, clock=FakeClock(), discoverer=sweep_snmpsim_port
+    )
+    try:
+        assert agent.discover() == 1
+        assert agent.inventory.credential_of(snmpsim.endpoint) == right.fingerprint
+        started = time.monotonic()
+        assert agent.read() == 1
+        assert time.monotonic() - started < 0.5, "no timeout spent on the wrong community"
+    finally:
+        agent.close()
+    devices = json.loads((agent_home / "devices.json").read_text())
+    assert devices[0]["address"] == snmpsim.endpoint
+    assert CASE not in json.dumps(devices), "the inventory keeps fingerprints, never secrets"
+    assert [
+        row[0] for row in db_rows(ingest_server.database_url, select(DeviceReading.address))
+    ] == [snmpsim.endpoint]

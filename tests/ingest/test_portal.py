@@ -105,3 +105,13 @@ def test_customer_names_are_normalised(app):
         a = get_or_create_customer(db, "  Rossi   srl ")
         b = get_or_create_customer(db, "Rossi srl")
         assert a.id == b.id
+
+
+def test_repeated_wrong_passwords_are_slowed_down(client, two_customers):
+    for _ in range(10):
+        assert sign_in(client, "anna@rossi.example", "wrong password!!").status_code == 200
+    blocked = sign_in(client, "anna@rossi.example", PASSWORD)
+    assert blocked.status_code == 429
+    assert "Too many attempts" in blocked.get_data(as_text=True)
+    other = sign_in(client, "bruno@bianchi.example")  # another account is not locked out
+    assert other.status_code == 302

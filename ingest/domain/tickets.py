@@ -1,0 +1,177 @@
+"""Service requests: opened by customers on one of their machines, worked by dealer staff.
+
+The statuses and their colours come from the Italian manual ("Vedi Tickets"): requested
+(yellow), in progress (blue), on hold (grey), done (green).  A ticket may carry the counters
+read at the machine ("introduzca la lectura si es posible"): they become a manual meter read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ingest.domain.errors import DomainError
+from ingest.domain.meters import record_manual_read
+from ingest.domain.numbering import next_number
+from ingest.models import Machine, Ticket, TicketAttachment, TicketEvent, User
+
+STATUSES = {
+    "requested": ("Requested", "yellow"),
+    "in_progress": ("In progress", "blue"),
+    "on_hold": ("On hold", "grey"),
+    "done": ("Done", "green"),
+}
+TEAMS = {
+    "printing": "Printing: MFP and printer faults",
+    "remote": "Remote technical: scanning, PC setup",
+    "software": "Software (customers with system support)",
+    "furniture": "Office furniture",
+}
+PRIORITIES = ("low", "normal", "high", "urgent")
+MAX_ATTACHMENTS = 3
+MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class TicketRequest:
+    """What the customer fills in."""
+
+    machine_id: int
+    subject: str
+    description: str
+    contact_name: str
+    phone: str = ""
+    office_hours: str = ""
+    priority: str = "normal"
+    team: str = "printing"
+    mono: int | None = None
+    colour: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """One attached file."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def open_ticket(
+    session: Session,
+    customer_id: int,
+    user: User | None,
+    form: TicketRequest,
+    uploads: list[Upload],
+    now: datetime,
+) -> Ticket:
+    """Create the ticket (and the meter read it carries); the caller commits and notifies."""
+    machine = session.get(Machine, form.machine_id)
+    if machine is None or machine.customer_id != customer_id:
+        raise DomainError("not_found", "no such machine", 404)
+    _check(form, uploads)
+    ticket = Ticket(
+        number=next_number(session, "ticket", now.year),
+        customer_id=customer_id,
+        machine_id=machine.id,
+        subject=form.subject.strip()[:200],
+        description=form.description.strip(),
+        contact_name=form.contact_name.strip()[:200],
+        phone=form.phone.strip() or None,
+        office_hours=form.office_hours.strip() or None,
+        priority=form.priority,
+        team=form.team,
+        status="requested",
+        created_at=now,
+        updated_at=now,
+        created_by_id=user.id if user else None,
+    )
+    session.add(ticket)
+    session.flush()
+    for upload in uploads:
+        session.add(
+            TicketAttachment(
+                ticket_id=ticket.id,
+                filename=_safe_name(upload.filename),
+                content_type=upload.content_type[:100] or "application/octet-stream",
+                size=len(upload.data),
+                data=upload.data,
+            )
+        )
+    session.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            at=now,
+            status="requested",
+            note="opened",
+            by_id=user.id if user else None,
+        )
+    )
+    if form.mono is not None:
+        record_manual_read(
+            session, machine, taken_at=now, mono=form.mono, colour=form.colour or 0, user=user
+        )
+    session.flush()
+    session.refresh(ticket)
+    return ticket
+
+
+def _check(form: TicketRequest, uploads: list[Upload]) -> None:
+    if not form.subject.strip() or not form.description.strip() or not form.contact_name.strip():
+        raise DomainError("bad_ticket", "subject, description and contact are required")
+    if form.priority not in PRIORITIES or form.team not in TEAMS:
+        raise DomainError("bad_ticket", "unknown priority or team")
+    if len(uploads) > MAX_ATTACHMENTS:
+        raise DomainError("bad_ticket", f"at most {MAX_ATTACHMENTS} attachments")
+    if any(len(u.data) > MAX_ATTACHMENT_BYTES for u in uploads):
+        raise DomainError("bad_ticket", "an attachment is over 5 MB")
+
+
+def _safe_name(filename: str) -> str:
+    """The base name only, without path tricks."""
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1].strip() or "attachment"
+    return "".join(c for c in name if c.isprintable() and c not in '"<>|:*?')[:200]
+
+
+def change_status(
+    session: Session, ticket: Ticket, status: str, by: User, note: str, now: datetime
+) -> Ticket:
+    """Staff move a ticket along, leaving a note in its history."""
+    if status not in STATUSES:
+        raise DomainError("bad_status", "unknown status")
+    ticket.status, ticket.updated_at = status, now
+    session.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            at=now,
+            status=status,
+            note=note.strip()[:1000] or None,
+            by_id=by.id,
+        )
+    )
+    session.flush()
+    return ticket
+
+
+def tickets_of(session: Session, customer_id: int | None) -> list[Ticket]:
+    """Tickets, newest first (one customer's, or all for staff)."""
+    query = select(Ticket).order_by(Ticket.created_at.desc(), Ticket.id.desc())
+    if customer_id is not None:
+        query = query.where(Ticket.customer_id == customer_id)
+    return list(session.scalars(query))
+
+
+def ticket_mail_text(ticket: Ticket) -> str:
+    """The notice the dealer's team receives for a new ticket."""
+    m = ticket.machine
+    return (
+        f"Nuovo ticket {ticket.number} ({ticket.priority}, team {ticket.team})\n"
+        f"Cliente: {ticket.customer.name}\n"
+        f"Macchina: {m.scm_id} {m.manufacturer or ''} {m.model or ''} s/n {m.serial}, "
+        f"{m.location or ''}\n"
+        f"Contatto: {ticket.contact_name} {ticket.phone or ''} {ticket.office_hours or ''}\n\n"
+        f"{ticket.subject}\n\n{ticket.description}\n"
+    )

@@ -1,0 +1,39 @@
+"""Rate limits on the forms that guess secrets (sign-in, password reset), by Flask-Limiter.
+
+Keyed by client address *and* the e-mail tried, so one office behind a NAT does not lock
+itself out, and one account cannot be brute-forced from many addresses faster than the
+per-account limit.  Storage: ``SCM_RATELIMIT_STORAGE`` (e.g. ``redis://127.0.0.1:6379``) so
+several workers share counts; in-memory by default.
+"""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+SIGN_IN_LIMIT = "10 per 15 minutes"
+RESET_LIMIT = "5 per hour"
+
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def init_app(app: Flask) -> None:
+    """Attach the limiter with the configured storage."""
+    app.config.setdefault(
+        "RATELIMIT_STORAGE_URI", os.environ.get("SCM_RATELIMIT_STORAGE", "memory://")
+    )
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    limiter.init_app(app)
+
+
+def account_key() -> str:
+    """The e-mail being tried (case-folded): limits attempts on one account from anywhere."""
+    return "account:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def address_and_account_key() -> str:
+    """Client address plus the e-mail tried."""
+    return f"{get_remote_address()}|{account_key()}"

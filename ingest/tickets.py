@@ -1,0 +1,148 @@
+"""Assistance pages: open a ticket on a machine, follow its status ("Vedi Tickets")."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    url_for,
+)
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response as WerkzeugResponse
+from wtforms.fields.choices import SelectChoice
+
+from ingest.app import db_session
+from ingest.domain.machines import machine_cards
+from ingest.domain.tickets import (
+    MAX_ATTACHMENT_BYTES,
+    STATUSES,
+    TEAMS,
+    TicketRequest,
+    Upload,
+    change_status,
+    open_ticket,
+    ticket_mail_text,
+    tickets_of,
+)
+from ingest.forms import TicketForm, TicketStatusForm
+from ingest.mail import mailer_from_env
+from ingest.models import Ticket, TicketAttachment, User
+from ingest.portal import customer_scope
+
+blueprint = Blueprint("tickets", __name__, url_prefix="/tickets")
+#: Where new tickets are announced (the dealer's dispatch desk).
+ENV_TICKETS_TO = "SCM_TICKETS_TO"
+
+
+@blueprint.get("/")
+@login_required
+def index() -> str:
+    """Every ticket with its status colour."""
+    tickets = tickets_of(db_session(), customer_scope())
+    return render_template(
+        "tickets.html", tickets=tickets, statuses=STATUSES, show_customer=current_user.is_staff
+    )
+
+
+@blueprint.route("/new", methods=["GET", "POST"])
+@login_required
+def new() -> str | WerkzeugResponse:
+    """ "Richiesta assistenza": pick the machine by serial, describe the problem, attach files."""
+    scope = customer_scope()
+    if scope is None:
+        abort(403)  # staff open tickets on a customer's behalf from its account, not here
+    db = db_session()
+    form = TicketForm(contact_name=current_user.email)
+    form.machine_id.choices = [
+        SelectChoice(
+            str(c.machine.id),
+            f"{c.machine.serial} · {c.machine.scm_id} · "
+            f"{c.machine.model or ''} · {c.machine.location or ''}",
+        )
+        for c in machine_cards(db, scope, datetime.now(UTC).date())
+    ]
+    if form.validate_on_submit():
+        uploads = [
+            Upload(f.filename or "file", f.mimetype or "", f.read(MAX_ATTACHMENT_BYTES + 1))
+            for f in form.attachments.data or []
+            if f and f.filename
+        ]
+        request_data = TicketRequest(
+            machine_id=form.machine_id.data,
+            subject=form.subject.data or "",
+            description=form.description.data or "",
+            contact_name=form.contact_name.data or "",
+            phone=form.phone.data or "",
+            office_hours=form.office_hours.data or "",
+            priority=form.priority.data or "normal",
+            team=form.team.data or "printing",
+            mono=form.mono.data,
+            colour=form.colour.data,
+        )
+        user = db.get(User, int(current_user.id))
+        ticket = open_ticket(db, scope, user, request_data, uploads, datetime.now(UTC))
+        db.commit()
+        _notify(ticket)
+        flash(f"[{ticket.number}] Ticket created: our team has been notified.", "ok")
+        return redirect(url_for("tickets.show", ticket_id=ticket.id))
+    return render_template("ticket_new.html", form=form, teams=TEAMS)
+
+
+@blueprint.route("/<int:ticket_id>", methods=["GET", "POST"])
+@login_required
+def show(ticket_id: int) -> str | WerkzeugResponse:
+    """One ticket with its history; staff change its status here."""
+    db = db_session()
+    ticket = _ticket(ticket_id)
+    form = TicketStatusForm(status=ticket.status) if current_user.is_staff else None
+    if form is not None and form.validate_on_submit():
+        staff = db.get(User, int(current_user.id))
+        change_status(
+            db, ticket, form.status.data or "", staff, form.note.data or "", datetime.now(UTC)
+        )
+        db.commit()
+        flash(f"{ticket.number}: {STATUSES[ticket.status][0]}.", "ok")
+        return redirect(url_for("tickets.show", ticket_id=ticket.id))
+    return render_template("ticket.html", ticket=ticket, statuses=STATUSES, teams=TEAMS, form=form)
+
+
+@blueprint.get("/<int:ticket_id>/attachments/<int:attachment_id>")
+@login_required
+def attachment(ticket_id: int, attachment_id: int) -> Response:
+    """An attached file, always as a download (never rendered inline)."""
+    ticket = _ticket(ticket_id)
+    found = db_session().get(TicketAttachment, attachment_id)
+    if found is None or found.ticket_id != ticket.id:
+        abort(404)
+    return Response(
+        found.data,
+        mimetype="application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="{found.filename}"'},
+    )
+
+
+def _ticket(ticket_id: int) -> Ticket:
+    found = db_session().get(Ticket, ticket_id)
+    scope = customer_scope()
+    if found is None or (scope is not None and found.customer_id != scope):
+        abort(404)
+    return found
+
+
+def _notify(ticket: Ticket) -> None:
+    """Tell the dealer's desk; a mail failure never loses the ticket (it is already stored)."""
+    to, mailer = os.environ.get(ENV_TICKETS_TO), mailer_from_env()
+    if not to or mailer is None:
+        return
+    try:
+        mailer.send(to, f"[{ticket.number}] {ticket.subject}", ticket_mail_text(ticket))
+    except OSError as err:
+        current_app.logger.warning("ticket %s stored, notice not sent: %s", ticket.number, err)
