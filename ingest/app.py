@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, g, redirect, render_template, url_for
+from flask import Flask, g, render_template
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
@@ -39,7 +39,7 @@ def create_app(
     app.config.update(overrides or {})
     app.extensions["scm.db"] = Database(settings.database_url)
 
-    from ingest import api, auth, limits, ops, portal, shipping, shop, tickets
+    from ingest import api, auth, home, limits, ops, portal, shipping, shop, tickets
 
     csrf.init_app(app)
     auth.init_app(app)
@@ -52,15 +52,12 @@ def create_app(
     app.register_blueprint(shop.blueprint)
     app.register_blueprint(shipping.blueprint)
     app.register_blueprint(tickets.blueprint)
+    app.register_blueprint(home.blueprint)
     app.register_error_handler(DomainError, _domain_error_page)
     app.register_error_handler(429, _too_many_attempts)
     app.register_error_handler(413, _too_large)
     app.teardown_appcontext(_close_session)
     app.after_request(_security_headers)
-
-    @app.get("/")
-    def index() -> Response:
-        return redirect(url_for("portal.devices"))
 
     return app
 

@@ -19,6 +19,7 @@ from ingest.domain.accounts import create_user, find_customer, get_or_create_cus
 from ingest.domain.enrollment import create_token
 from ingest.domain.errors import DomainError
 from ingest.migrate import upgrade
+from ingest.portal_cli import post_group
 from ingest.supplies_cli import COMMANDS as SUPPLIES_COMMANDS
 
 
@@ -68,6 +69,9 @@ def customer() -> None:
 @click.option("--referent-phone")
 @click.option("--vat-number")
 @click.option("--billing-address")
+@click.option("--sales-rep-name", help="the dealer's salesperson for this customer")
+@click.option("--sales-rep-email")
+@click.option("--sales-rep-phone")
 def customer_create(name: str, **contact: str | None) -> None:
     """Create customer NAME, or update its contact details if it exists."""
     with _session() as session:
@@ -132,5 +136,5 @@ def serve(host: str, port: int) -> None:
 
 
 main.add_command(agent_group)
-for _command in (*BILLING_COMMANDS, *SUPPLIES_COMMANDS):
+for _command in (*BILLING_COMMANDS, *SUPPLIES_COMMANDS, post_group):
     main.add_command(_command)

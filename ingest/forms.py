@@ -205,3 +205,25 @@ class TicketStatusForm(FlaskForm):
         ],
     )
     note = StringField("Note", validators=[Optional(), Length(max=1000)])
+
+
+class ContactForm(FlaskForm):
+    """A message to the customer's salesperson, sent from the portal."""
+
+    subject = StringField("Subject", validators=[DataRequired(), Length(max=200)])
+    message = TextAreaField("Message", validators=[DataRequired(), Length(max=5000)])
+
+
+class StatisticsForm(FlaskForm):
+    """Filters of the statistics page (GET, no CSRF needed)."""
+
+    class Meta:
+        csrf = False
+
+    machine = SelectField("Machine", coerce=int, default=0)
+    months = SelectField(
+        "Months",
+        coerce=int,
+        default=6,
+        choices=[SelectChoice("3"), SelectChoice("6"), SelectChoice("12")],
+    )

@@ -8,6 +8,7 @@ from ingest.models.fleet import Contract, Machine, Site
 from ingest.models.invoices import DocumentCounter, Invoice, InvoiceLine, Payment
 from ingest.models.meters import MeterRead, MeterReadRequest
 from ingest.models.orders import DeliveryNote, DeliveryNoteLine, Order, OrderLine
+from ingest.models.posts import Post
 from ingest.models.supplies import CartridgeChange, Consumable, Reorder
 from ingest.models.tickets import Ticket, TicketAttachment, TicketEvent
 
@@ -32,6 +33,7 @@ __all__ = [
     "Order",
     "OrderLine",
     "Payment",
+    "Post",
     "Reorder",
     "Site",
     "SupplyLevel",

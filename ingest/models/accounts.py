@@ -24,6 +24,10 @@ class Customer(Base):
     referent_phone: Mapped[str | None] = mapped_column(String(50))
     vat_number: Mapped[str | None] = mapped_column(String(32))
     billing_address: Mapped[str | None] = mapped_column(String(500))
+    #: The dealer's salesperson for this customer ("Il vostro Referente Commerciale").
+    sales_rep_name: Mapped[str | None] = mapped_column(String(200))
+    sales_rep_email: Mapped[str | None] = mapped_column(String(254))
+    sales_rep_phone: Mapped[str | None] = mapped_column(String(50))
     #: Reorder a consumable when it will be empty within this many days...
     reorder_lead_days: Mapped[int] = mapped_column(default=7, server_default=text("7"))
     #: ...or when its level is at or below this percentage.

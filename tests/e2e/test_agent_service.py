@@ -35,8 +35,9 @@ from ingest.models.agents import AgentStatus
 from shared.agent_config import Credential, RemoteConfig
 
 pytestmark = pytest.mark.e2e
-CASE = "librenms__sharp"
+CASE = "bieniu-brother__hl-2270dw"  # a small capture: 288 reads in the 72 h test
 STEP_S = 300  # the simulated clock moves in 5-minute steps: the default upload interval
+READS = 40  # ~17 KB of readings of CASE: over a 0.01 MB spool
 
 
 def db_rows(url: str, query):
@@ -138,13 +139,13 @@ def test_a_full_spool_drops_the_oldest_and_the_heartbeat_reports_it(
     agent = service(agent_home, local_settings(snmpsim, spool_max_mb=0.01), clock)
     ingest_server.stop()
     observed = []
-    for _ in range(20):
+    for _ in range(READS):
         agent.read()
         observed.append(clock())
         clock.advance(900)
     backlog = agent.spool.backlog()
     assert backlog.dropped > 0
-    assert backlog.readings + backlog.dropped == 20
+    assert backlog.readings + backlog.dropped == READS
     assert backlog.bytes <= 0.01 * 1024 * 1024
 
     ingest_server.start()

@@ -1,0 +1,149 @@
+"""The portal home ("Home Page" of the manual) and its smaller sections: statistics, news,
+offers, documents ("Infobox") and the message to the salesperson."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import func, or_, select
+from werkzeug.wrappers import Response as WerkzeugResponse
+from wtforms.fields.choices import SelectChoice
+
+from ingest.app import db_session
+from ingest.domain.statistics import fleet_pages, last_months, ticket_counts
+from ingest.domain.tickets import STATUSES
+from ingest.forms import ContactForm, StatisticsForm
+from ingest.mail import mailer_from_env
+from ingest.models import Customer, Invoice, Machine, Order, Post, Ticket
+from ingest.portal import customer_scope
+
+blueprint = Blueprint("home", __name__)
+POST_KINDS = {"news": "News", "offer": "Offers", "document": "Infobox"}
+
+
+@blueprint.get("/")
+@login_required
+def index() -> str | WerkzeugResponse:
+    """Tiles with what matters now; staff go to their own dashboard."""
+    if current_user.is_staff:
+        return redirect(url_for("ops.dashboard"))
+    db, scope = db_session(), customer_scope()
+    counts = {
+        "machines": db.scalar(
+            select(func.count()).select_from(Machine).where(Machine.customer_id == scope)
+        ),
+        "open_invoices": db.scalar(
+            select(func.count())
+            .select_from(Invoice)
+            .where(Invoice.customer_id == scope, Invoice.status == "open")
+        ),
+        "open_orders": db.scalar(
+            select(func.count())
+            .select_from(Order)
+            .where(Order.customer_id == scope, Order.status == "open")
+        ),
+        "open_tickets": db.scalar(
+            select(func.count())
+            .select_from(Ticket)
+            .where(Ticket.customer_id == scope, Ticket.status != "done")
+        ),
+    }
+    news = _posts("news", scope, limit=3)
+    return render_template(
+        "home.html",
+        counts=counts,
+        news=news,
+        customer=db.get(Customer, scope),
+        contact=ContactForm(),
+    )
+
+
+@blueprint.get("/statistics")
+@login_required
+def statistics() -> str:
+    """ "Statistiche": pages B/W and colour per month, tickets per month, per machine or all."""
+    db, scope = db_session(), customer_scope()
+    form = StatisticsForm(request.args)
+    machines = db.scalars(
+        select(Machine).where(Machine.customer_id == scope)
+        if scope is not None
+        else select(Machine)
+    ).all()
+    form.machine.choices = [SelectChoice("0", "All machines")] + [
+        SelectChoice(str(m.id), f"{m.scm_id} {m.model or ''}") for m in machines
+    ]
+    machine_id = form.machine.data if form.validate() and form.machine.data else None
+    if machine_id is not None and machine_id not in {m.id for m in machines}:
+        abort(404)
+    months = last_months(datetime.now(UTC).date(), form.months.data or 6)
+    return render_template(
+        "statistics.html",
+        form=form,
+        pages=fleet_pages(db, scope, months, machine_id),
+        tickets=ticket_counts(db, scope, months, machine_id),
+        statuses=STATUSES,
+    )
+
+
+@blueprint.get("/<any(news, offers, infobox):section>")
+@login_required
+def posts(section: str) -> str:
+    """News for everyone, offers and documents for this customer."""
+    kind = {"news": "news", "offers": "offer", "infobox": "document"}[section]
+    return render_template(
+        "posts.html", title=POST_KINDS[kind], posts=_posts(kind, customer_scope())
+    )
+
+
+@blueprint.get("/posts/<int:post_id>/file")
+@login_required
+def post_file(post_id: int) -> Response:
+    """A post's attachment (an offer or a signed contract as PDF)."""
+    post = db_session().get(Post, post_id)
+    scope = customer_scope()
+    if (
+        post is None
+        or post.data is None
+        or (scope is not None and post.customer_id not in (None, scope))
+    ):
+        abort(404)
+    return Response(
+        post.data,
+        mimetype="application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="{post.filename or "document"}"'},
+    )
+
+
+@blueprint.post("/contact")
+@login_required
+def contact() -> WerkzeugResponse:
+    """Send a message to the customer's salesperson from the portal."""
+    db, scope = db_session(), customer_scope()
+    customer = db.get(Customer, scope) if scope is not None else None
+    form = ContactForm()
+    mailer = mailer_from_env()
+    if customer is None or not customer.sales_rep_email:
+        flash("No salesperson is set for your account yet: please call SCM.", "error")
+    elif not form.validate_on_submit() or mailer is None:
+        flash("The message could not be sent: please check it and try again.", "error")
+    else:
+        mailer.send(
+            customer.sales_rep_email,
+            f"[Portale SCM] {customer.name}: {form.subject.data}",
+            f"Da {current_user.email} ({customer.name}):\n\n{form.message.data}\n",
+        )
+        flash("Message sent to your salesperson.", "ok")
+    return redirect(url_for("home.index"))
+
+
+def _posts(kind: str, scope: int | None, limit: int = 50) -> list[Post]:
+    query = select(Post).where(Post.kind == kind)
+    if scope is not None:
+        query = query.where(
+            or_(Post.customer_id == scope, Post.customer_id.is_(None))
+            if kind == "news"
+            else Post.customer_id == scope
+        )
+    return list(db_session().scalars(query.order_by(Post.published_at.desc()).limit(limit)))

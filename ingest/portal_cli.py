@@ -1,0 +1,49 @@
+"""``scm-ingest post``: publish news, offers and documents in the portal."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from ingest.cli_common import cli_session
+from ingest.domain.accounts import find_customer
+from ingest.models import Post
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
+@click.group("post")
+def post_group() -> None:
+    """Portal news, offers and documents (Infobox)."""
+
+
+@post_group.command("add")
+@click.option("--kind", type=click.Choice(["news", "offer", "document"]), required=True)
+@click.option("--customer", "customer_name", help="required for offers and documents")
+@click.option("--title", required=True)
+@click.option("--body", default="")
+@click.option("--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def post_add(
+    kind: str, customer_name: str | None, title: str, body: str, path: Path | None
+) -> None:
+    """Publish a post; offers and documents belong to one customer."""
+    if kind != "news" and not customer_name:
+        raise click.UsageError("offers and documents need --customer")
+    if path is not None and path.stat().st_size > MAX_FILE_BYTES:
+        raise click.UsageError("the file is over 20 MB")
+    with cli_session() as session:
+        customer = find_customer(session, customer_name) if customer_name else None
+        post = Post(
+            kind=kind,
+            customer_id=customer.id if customer else None,
+            title=title,
+            body=body,
+            filename=path.name if path else None,
+            data=path.read_bytes() if path else None,
+            published_at=datetime.now(UTC),
+        )
+        session.add(post)
+        session.flush()
+        click.echo(f"{kind} {post.id}: {title}")
