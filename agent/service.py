@@ -98,11 +98,16 @@ class Service:
         self.spool = Spool(home.spool_path, max_bytes=int(local.spool_max_mb * MB))
         self.inventory = Inventory(home.path)
         self.remote_store = RemoteConfigStore(home.path)
-        self.config = merge(local, *reversed(self.remote_store.load()))
+        version, remote = self.remote_store.load()  # works while the server is down
+        self.config = merge(local, remote, version)
         self.uploader = Uploader(
-            self.spool, self.client, self.key, self.agent_id,
-            batch_size=local.batch_size, backoff=backoff,
-        )  # fmt: skip
+            self.spool,
+            self.client,
+            self.key,
+            self.agent_id,
+            batch_size=local.batch_size,
+            backoff=backoff,
+        )
         self.discoverer = discoverer or discover_with_engine
         self.status_file = StatusFile(home.path)
         self.lock = threading.RLock()

@@ -111,7 +111,7 @@ def test_staff_bills_the_month_and_the_customer_downloads_the_invoice(
     )
     base = ingest_server.url
     sign_in(page, base, "ops@scm.example", PASSWORD)
-    page.get_by_role("link", name="Ops").click()
+    page.locator("header nav").get_by_role("link", name="Ops").click()
     page.get_by_role("link", name="billing run").click()
     page.get_by_label("Month (YYYY-MM)").fill(printed_month)
     page.get_by_role("button", name="Preview").click()
@@ -123,11 +123,11 @@ def test_staff_bills_the_month_and_the_customer_downloads_the_invoice(
     page.get_by_role("button", name="Sign out").click()
 
     sign_in(page, base, "it@ufficio.example", PASSWORD)
-    page.get_by_role("link", name="Machines").click()
+    page.locator("header nav").get_by_role("link", name="Machines").click()
     card = page.locator("article[data-scm-id='SCM-E2E']")
     expect(card).to_contain_text("Ufficio Acquisti, primo piano")
     expect(card.locator("li.supply[data-kind=toner]").first).to_be_visible()
-    page.get_by_role("link", name="Invoices").click()
+    page.locator("header nav").get_by_role("link", name="Invoices").click()
     row = page.locator("table.invoices.open tbody tr").first
     expect(row).to_contain_text("€ 59,78")
     with page.expect_download() as download_info:
@@ -187,7 +187,7 @@ def test_customer_orders_consumables_through_the_cart(page, ingest_server):
         stdin=PASSWORD + "\n",
     )
     sign_in(page, ingest_server.url, "it@ufficio.example", PASSWORD)
-    page.get_by_role("link", name="Orders").click()
+    page.locator("header nav").get_by_role("link", name="Orders").click()
     page.get_by_role("link", name="New order").click()
     page.get_by_label("Machine").select_option(label="SCM-7 · TASKalfa 2553ci · Segreteria")
     page.get_by_label("Search articles").fill("8345C")
@@ -207,5 +207,5 @@ def test_customer_orders_consumables_through_the_cart(page, ingest_server):
     page.get_by_role("button", name="Place order").click()
     expect(page.get_by_role("status")).to_contain_text("placed")
     expect(page.locator("td.total")).to_have_text("€ 292,80")  # 240 + 22 % VAT
-    page.get_by_role("link", name="Orders").click()
+    page.locator("header nav").get_by_role("link", name="Orders").click()
     expect(page.locator("table.orders.open tbody tr")).to_have_count(1)
