@@ -18,11 +18,12 @@ from collections.abc import Callable, Sequence
 from typing import Final
 
 from agent import __version__
+from agent.discovery import target_for
 from agent.enrollment import AlreadyEnrolledError, enroll
 from agent.ingest_client import IngestError
 from agent.reader import read_device, read_many
 from agent.report import format_summary
-from agent.scan_cli import add_scan_command
+from agent.scan_cli import add_scan_command, parse_v3_user
 from agent.service_cli import add_service_commands, configured_client
 from agent.snmp import (
     DEFAULT_RETRIES,
@@ -104,6 +105,11 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help=f"retries after a timeout (default: {DEFAULT_RETRIES})",
     )
+    read.add_argument(
+        "--v3-user",
+        metavar="NAME[:AUTH:KEY[:PRIV:KEY]]",
+        help="read over SNMPv3 with this user instead of a community (as in scan)",
+    )
     read.add_argument("--json", action="store_true", help="print the reading contract's JSON")
     read.set_defaults(handler=_cmd_read)
 
@@ -147,10 +153,12 @@ def _cmd_read(args: argparse.Namespace) -> int:
     """``scm-agent read``: one device, a human summary or exactly one JSON object."""
     try:
         target = Target.parse(args.address, community=args.community, version=args.snmp_version)
+        if args.v3_user:
+            target = target_for(target.host, target.port, parse_v3_user(args.v3_user))
         reading = asyncio.run(_read_one(target, timeout=args.timeout, retries=args.retries))
     except DeviceUnreachable as err:
         raise CommandError(str(err), EXIT_UNREACHABLE) from err
-    except SnmpError as err:
+    except (SnmpError, ValueError) as err:
         raise CommandError(str(err)) from err
     if args.json:
         text = json.dumps(reading.to_dict(), ensure_ascii=False)

@@ -1,77 +1,30 @@
 """Which readings are the same device: the identity rule on the agent's side, and its merges.
 
-The rule is the ingest service's (``ingest/domain/registry.py``), restated here because the agent
-and the ingest never import each other: a device is its manufacturer (folded) plus its serial
-(upper-cased, placeholders ignored); without a usable serial, its MAC address; without either,
-only the address it answered at.  The IP address is never part of a serial or MAC identity, so:
+The rule itself is ``shared.identity`` (the ingest's registry applies the same one): a device
+is its manufacturer (folded) plus its serial (upper-cased, placeholders ignored); without a
+usable serial, its MAC address; without either, the address it answered at with its make and
+model.  The IP address is never part of a serial or MAC identity, so:
 
 * two addresses answering with the same identity (a wired and a wireless interface, an alias)
   are one device, read once (:func:`merge_readings`);
 * a device found at another address than last time (DHCP) is the same device, moved
   (:func:`compare_scans`).
 
-``tests/agent/test_identity.py`` checks this restatement against the ingest's own function, so
-the two cannot drift apart unnoticed.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final, Generic, Literal, TypeVar
+from typing import Generic, Literal, TypeVar
 
-from shared.reading import Device, Reading
+from shared.identity import identity_key, mac_key, manufacturer_key, serial_key
+from shared.reading import Reading
 
-#: Serials some firmwares report when they have none: never an identity (same set as ingest).
-PLACEHOLDER_SERIALS: Final = frozenset(
-    {
-        "",
-        "0",
-        "unknown",
-        "none",
-        "null",
-        "n/a",
-        "na",
-        "serial",
-        "serialnumber",
-        "serial_number",
-        "xxxxxxxx",
-        "000000000000",
-        "default",
-    }
-)
-PLACEHOLDER_MACS: Final = frozenset({"00:00:00:00:00:00", "ff:ff:ff:ff:ff:ff"})
-_NON_ALNUM: Final = re.compile(r"[^0-9a-z]+")
+__all__ = ["identity_key", "mac_key", "manufacturer_key", "serial_key"]
 
 T = TypeVar("T")
-
-
-def manufacturer_key(manufacturer: str | None) -> str:
-    """Manufacturer folded for comparison: "KONICA MINOLTA" and "Konica-Minolta" are one."""
-    return _NON_ALNUM.sub("", (manufacturer or "").casefold())
-
-
-def serial_key(device: Device) -> str | None:
-    """``sn:<maker>:<SERIAL>``, or None when the device gives no usable serial."""
-    serial = (device.serial or "").strip().upper()
-    if serial.casefold() in PLACEHOLDER_SERIALS or set(serial) <= {"0", "F", "-", " "}:
-        return None
-    return f"sn:{manufacturer_key(device.manufacturer)}:{serial}"
-
-
-def mac_key(device: Device) -> str | None:
-    """``mac:<aa:bb:...>``, or None when the device gives no usable MAC."""
-    mac = (device.mac or "").lower()
-    if not mac or mac in PLACEHOLDER_MACS:
-        return None
-    return f"mac:{mac}"
-
-
-def identity_key(device: Device, address: str) -> str:
-    """The key a device is known by: serial, else MAC, else the address it answered at."""
-    return serial_key(device) or mac_key(device) or f"addr:{address.strip().lower()}"
 
 
 def host_of(address: str) -> str:

@@ -159,19 +159,27 @@ class Service:
                 clock=self.clock,
             )
         )
-        with self.lock:
-            self.spool.add(collected.readings)  # durable (fsync'd commit) before any upload
-            now = self.clock()
-            for address, fingerprint in collected.answered.items():
-                self.inventory.answered(address, fingerprint, now)
-            self.inventory.save()
-            self.devices_known, self.devices_read = len(addresses), len(collected.readings)
+        self._keep(collected, len(addresses))
         for failure in collected.failures:
             log.warning("read failed: %s", failure)
         detail = f"{len(collected.readings)}/{len(addresses)} devices read"
         self.record("read", ok=not collected.failures, detail=detail, error=_first(collected))
         self.upload()
         return len(collected.readings)
+
+    def _keep(self, collected: Collected, asked: int) -> None:
+        """Commit a cycle's readings (durably, before any upload) and what it learnt."""
+        with self.lock:
+            dropped_before = self.spool.backlog().dropped
+            self.spool.add(collected.readings)
+            dropped = self.spool.backlog().dropped - dropped_before
+            if dropped:
+                log.warning("spool full: dropped the %s oldest unsent readings", dropped)
+            now = self.clock()
+            for address, fingerprint in collected.answered.items():
+                self.inventory.answered(address, fingerprint, now)
+            self.inventory.save()
+            self.devices_known, self.devices_read = asked, len(collected.readings)
 
     @_job("upload")
     def upload(self) -> bool:

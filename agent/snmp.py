@@ -577,10 +577,14 @@ class SnmpClient:
         transport = self._transports.get(key)
         if transport is None:
             factory = Udp6TransportTarget if target.is_ipv6 else UdpTransportTarget
+            literal = _literal_address(target)
             try:
-                transport = await factory.create(
-                    (target.host, target.port), timeout=self.timeout, retries=0
-                )
+                if literal is not None:
+                    transport = _resolved_target(factory, literal, self.timeout)
+                else:
+                    transport = await factory.create(
+                        (target.host, target.port), timeout=self.timeout, retries=0
+                    )
             except (PySnmpError, OSError) as err:
                 raise TargetError(f"cannot resolve {target.host!r}: {err}") from err
             self._transports[key] = transport
@@ -593,6 +597,27 @@ class SnmpClient:
             auth = CommunityData(target.community, mpModel=0 if target.version == "1" else 1)
             self._auth[key] = auth
         return auth
+
+
+def _literal_address(target: Target) -> tuple[Any, ...] | None:
+    """The socket address of an IP literal (no resolver needed), or None for a host name."""
+    try:
+        ip = ipaddress.ip_address(target.host)
+    except ValueError:
+        return None
+    return (str(ip), target.port) if ip.version == 4 else (str(ip), target.port, 0, 0)
+
+
+def _resolved_target(factory: Any, address: tuple[Any, ...], timeout: float) -> Any:
+    """A transport target for an address already resolved, as ``factory.create`` builds one.
+
+    ``create`` always asks the resolver, which runs ``getaddrinfo`` in a thread; a sweep of a
+    /24 would start 254 resolver jobs for addresses that are already numeric.
+    """
+    target = factory.__new__(factory)
+    target.transport_address = address
+    target.__init__(timeout=timeout, retries=0)
+    return target
 
 
 class _Budget:

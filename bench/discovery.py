@@ -104,13 +104,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--processes", type=int, default=2, help="snmpsim processes (2)")
     parser.add_argument("--runs", type=int, default=3, help="scans to time (median reported)")
+    parser.add_argument("--no-mdns", action="store_true", help="scan without the mDNS browse")
     args = parser.parse_args()
     if not inside_netns():
         code = in_netns([__file__, *sys.argv[1:]])
         if code is not None:
             return code
         print("no network namespace available: host loopback, mDNS off")
-    mdns = [] if inside_netns() else ["--no-mdns"]
+    mdns = [] if inside_netns() and not args.no_mdns else ["--no-mdns"]
     devices, truths = build_fleet()
     started = time.monotonic()
     lan = serve(devices, processes=args.processes)

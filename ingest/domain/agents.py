@@ -110,10 +110,8 @@ def list_agents(session: Session, customer: Customer | None = None) -> list[Agen
     if customer is not None:
         query = query.where(Agent.customer_id == customer.id)
     statuses = {s.agent_id: s for s in session.scalars(select(AgentStatus))}
-    versions = {
-        agent_id: version
-        for agent_id, version in session.execute(select(AgentConfig.agent_id, AgentConfig.version))
-    }
+    rows = session.execute(select(AgentConfig.agent_id, AgentConfig.version)).all()
+    versions: dict[int, int] = dict(rows)
     return [
         AgentOverview(agent, statuses.get(agent.id), versions.get(agent.id, 0))
         for agent in session.scalars(query)

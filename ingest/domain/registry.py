@@ -10,7 +10,6 @@ is upgraded in place to its serial identity when a later reading names the seria
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,28 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ingest.models import Device
+from shared.identity import address_key, mac_key, manufacturer_key, serial_key
 from shared.reading import Device as DeviceInfo
 
-#: Serials some firmwares report when they have none: never an identity.
-_PLACEHOLDER_SERIALS = frozenset(
-    {
-        "",
-        "0",
-        "unknown",
-        "none",
-        "null",
-        "n/a",
-        "na",
-        "serial",
-        "serialnumber",
-        "serial_number",
-        "xxxxxxxx",
-        "000000000000",
-        "default",
-    }
-)
-_NON_ALNUM = re.compile(r"[^0-9a-z]+")
-_PLACEHOLDER_MACS = frozenset({"00:00:00:00:00:00", "ff:ff:ff:ff:ff:ff"})
+__all__ = ["IdentityKeys", "identity_keys", "manufacturer_key", "resolve_device"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,26 +37,10 @@ class IdentityKeys:
         return self.serial or self.mac or self.address
 
 
-def manufacturer_key(manufacturer: str | None) -> str:
-    """Manufacturer folded for comparison: "KONICA MINOLTA" and "Konica-Minolta" are one."""
-    return _NON_ALNUM.sub("", (manufacturer or "").casefold())
-
-
 def identity_keys(info: DeviceInfo, address: str) -> IdentityKeys:
-    """The identity keys of what a reading says about its device."""
-    serial = (info.serial or "").strip().upper()
-    usable_serial = serial if serial.casefold() not in _PLACEHOLDER_SERIALS else ""
-    if usable_serial and set(usable_serial) <= {"0", "F", "-", " "}:
-        usable_serial = ""
-    mac = (info.mac or "").lower()
-    usable_mac = mac if mac and mac not in _PLACEHOLDER_MACS else ""
+    """The identity keys of what a reading says about its device (``shared.identity``)."""
     return IdentityKeys(
-        serial=f"sn:{manufacturer_key(info.manufacturer)}:{usable_serial}"
-        if usable_serial
-        else None,
-        mac=f"mac:{usable_mac}" if usable_mac else None,
-        address=f"addr:{_host(address)}|{manufacturer_key(info.manufacturer)}|"
-        f"{_NON_ALNUM.sub('', (info.model or '').casefold())}",
+        serial=serial_key(info), mac=mac_key(info), address=address_key(info, address)
     )
 
 
@@ -133,8 +98,3 @@ def _refresh(device: Device, info: DeviceInfo, address: str, seen_at: datetime) 
     if device.last_seen_at is None or seen_at >= device.last_seen_at:
         device.last_address = address
         device.last_seen_at = seen_at
-
-
-def _host(address: str) -> str:
-    """The host part of ``host[:port]`` as agents report it, lower-cased."""
-    return address.strip().lower()

@@ -379,3 +379,47 @@ def test_a_v2c_request_to_a_v3_only_device_goes_unanswered(lans):
 
     with pytest.raises(DeviceUnreachable):
         asyncio.run(ask())
+
+
+def test_read_command_speaks_snmpv3_with_v3_user(lans):
+    before, *_ = lans
+    result = subprocess.run(
+        [
+            str(SCM_AGENT),
+            "read",
+            f"127.0.3.5:{before.port}",
+            "--v3-user",
+            "alice:sha256:alice-auth-key:aes:alice-priv-key",
+            "--json",
+            "--timeout",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    reading = json.loads(result.stdout)
+    assert reading["counters"]["total"] == 33810
+    wrong = subprocess.run(
+        [
+            str(SCM_AGENT),
+            "read",
+            f"127.0.3.5:{before.port}",
+            "--v3-user",
+            "alice:sha256:wrong-auth-key:aes:alice-priv-key",
+            "--json",
+            "--timeout",
+            "1",
+            "--retries",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert wrong.returncode != 0
+    assert wrong.stdout == ""
+    assert "Traceback" not in wrong.stderr

@@ -1,7 +1,7 @@
 """The identity rule and its merges: one device whatever its addresses, moved or not.
 
-The agent restates the ingest's rule (the two packages never import each other); the parity
-test below holds the restatement to ``ingest.domain.registry.identity_keys`` on every case.
+The rule lives in ``shared.identity``; the parity test below checks that the ingest's registry
+gives the very same keys as the agent for every case.
 """
 
 from datetime import UTC, datetime
@@ -49,7 +49,7 @@ def test_keys():
     assert serial_key(DEVICES[1]) == serial_key(konica)
     assert mac_key(konica) == "mac:00:20:6b:4a:f3:25"
     assert identity_key(DEVICES[2], "x") == "mac:aa:bb:cc:dd:ee:ff"  # placeholder serial
-    assert identity_key(DEVICES[3], "192.0.2.9:161") == "addr:192.0.2.9:161"
+    assert identity_key(DEVICES[3], "192.0.2.9:161") == "addr:192.0.2.9:161|hp|"
 
 
 def _reading(address: str, serial: str | None, mac: str | None, maker: str = "Sharp") -> Reading:
@@ -107,8 +107,8 @@ def test_mac_only_devices_merge_by_mac_and_anonymous_ones_stay_apart():
     )
     assert [(d.identity, len(d.addresses)) for d in merged] == [
         ("mac:02:00:00:00:00:07", 2),
-        ("addr:10.0.0.11:161", 1),
-        ("addr:10.0.0.12:161", 1),
+        ("addr:10.0.0.11:161|sharp|mx1", 1),
+        ("addr:10.0.0.12:161|sharp|mx1", 1),
     ]
 
 
@@ -137,7 +137,7 @@ def test_compare_scans_moves_by_serial_and_mac_and_upgrades():
     assert comparison.change_of("sn:sharp:S1") == ("moved", "10.0.0.5:161")
     assert comparison.change_of("sn:sharp:S2") == ("moved", "10.0.0.6:161")
     assert comparison.change_of("sn:sharp:S3") == ("same", None)
-    assert comparison.change_of("addr:10.0.0.80:161") == ("new", None)
+    assert comparison.change_of("addr:10.0.0.80:161|sharp|mx1") == ("new", None)
     assert [r.address for r in comparison.gone] == ["10.0.0.8:161", "10.0.0.9:161"]
 
 

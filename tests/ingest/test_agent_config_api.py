@@ -197,7 +197,7 @@ def test_an_invalid_config_is_refused_by_the_cli(run, agent):
 def test_agent_list_shows_the_latest_heartbeat(run, client, agent):
     post_heartbeat(client, agent, beat(dropped_total=4))
     result = run("agent", "list")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 0, (result.output, result.exception)
     assert agent.agent_id in result.output
     assert "backlog 3" in result.output
     assert "dropped 4" in result.output
