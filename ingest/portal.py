@@ -4,6 +4,7 @@ customer; staff see every customer.  Views are thin: forms in, a domain call, a 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from typing import Protocol, TypeVar
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
@@ -21,6 +22,13 @@ from ingest.forms import LocationForm, MeterReadForm
 from ingest.models import Invoice, User
 
 blueprint = Blueprint("portal", __name__)
+
+
+class _CustomerOwned(Protocol):
+    customer_id: int
+
+
+Owned = TypeVar("Owned", bound=_CustomerOwned)
 
 
 def customer_scope() -> int | None:
@@ -175,7 +183,13 @@ def invoice_download(invoice_id: int) -> Response:
 
 
 def _invoice(invoice_id: int) -> Invoice:
-    found = db_session().get(Invoice, invoice_id)
+    return owned(Invoice, invoice_id)
+
+
+def owned(model: type[Owned], ident: int) -> Owned:
+    """A row that belongs to the user's customer (any customer for staff); else 404, the same
+    answer as for a row that does not exist, so ids of other customers reveal nothing."""
+    found = db_session().get(model, ident)
     scope = customer_scope()
     if found is None or (scope is not None and found.customer_id != scope):
         abort(404)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ingest.app import db_session
@@ -66,25 +68,26 @@ def ship(order_id: int) -> WerkzeugResponse:
 @staff_required
 def dispatch_note(note_id: int) -> WerkzeugResponse:
     """The parcel left: labels and locations are final."""
-    db = db_session()
-    note = db.get(DeliveryNote, note_id) or abort(404)
-    if NoteForm().validate_on_submit():
-        dispatch(db, note, datetime.now(UTC))
-        db.commit()
-        flash(f"{note.number} shipped.", "ok")
-    return redirect(url_for("shipping.overview"))
+    return _note_step(note_id, dispatch, "shipped")
 
 
 @blueprint.post("/notes/<int:note_id>/delivered")
 @staff_required
 def delivered(note_id: int) -> WerkzeugResponse:
     """The customer received it: the order closes."""
+    return _note_step(note_id, mark_delivered, "delivered")
+
+
+def _note_step(
+    note_id: int, step: Callable[[Session, DeliveryNote, datetime], DeliveryNote], done: str
+) -> WerkzeugResponse:
+    """Apply one step of a delivery note's life (CSRF-checked), then back to the overview."""
     db = db_session()
     note = db.get(DeliveryNote, note_id) or abort(404)
     if NoteForm().validate_on_submit():
-        mark_delivered(db, note, datetime.now(UTC))
+        step(db, note, datetime.now(UTC))
         db.commit()
-        flash(f"{note.number} delivered.", "ok")
+        flash(f"{note.number} {done}.", "ok")
     return redirect(url_for("shipping.overview"))
 
 

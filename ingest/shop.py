@@ -36,7 +36,7 @@ from ingest.domain.orders import (
 from ingest.domain.supplies import consumables_for, machine_forecasts
 from ingest.forms import AddToCartForm, ShippingForm
 from ingest.models import Consumable, Customer, DeliveryNote, Machine, Order, User
-from ingest.portal import customer_scope
+from ingest.portal import customer_scope, owned
 
 blueprint = Blueprint("shop", __name__)
 CART_KEY = "cart"
@@ -219,19 +219,11 @@ def delivery_download(note_id: int) -> Response:
 
 
 def _order(order_id: int) -> Order:
-    found = db_session().get(Order, order_id)
-    scope = customer_scope()
-    if found is None or (scope is not None and found.customer_id != scope):
-        abort(404)
-    return found
+    return owned(Order, order_id)
 
 
 def _note(note_id: int) -> DeliveryNote:
-    found = db_session().get(DeliveryNote, note_id)
-    scope = customer_scope()
-    if found is None or (scope is not None and found.customer_id != scope):
-        abort(404)
-    return found
+    return owned(DeliveryNote, note_id)
 
 
 def _pdf(data: bytes, name: str) -> Response:

@@ -35,7 +35,7 @@ from ingest.domain.tickets import (
 from ingest.forms import TicketForm, TicketStatusForm
 from ingest.mail import mailer_from_env
 from ingest.models import Ticket, TicketAttachment, User
-from ingest.portal import customer_scope
+from ingest.portal import customer_scope, owned
 
 blueprint = Blueprint("tickets", __name__, url_prefix="/tickets")
 #: Where new tickets are announced (the dealer's dispatch desk).
@@ -130,11 +130,7 @@ def attachment(ticket_id: int, attachment_id: int) -> Response:
 
 
 def _ticket(ticket_id: int) -> Ticket:
-    found = db_session().get(Ticket, ticket_id)
-    scope = customer_scope()
-    if found is None or (scope is not None and found.customer_id != scope):
-        abort(404)
-    return found
+    return owned(Ticket, ticket_id)
 
 
 def _notify(ticket: Ticket) -> None:
