@@ -106,7 +106,35 @@ async def read_device(
         raise DeviceUnreachable(f"{target.address} stopped answering SNMP mid-read") from err
     values.update(walked)
     values.update(extra)
+    if profile is not None and not _has_supplies(values):
+        values.update(await _from_printer_contexts(client, target, profile, values))
     return build_reading(target.address, observed_at, values, profiles=profiles)
+
+
+def _has_supplies(values: Mapping[str, Value]) -> bool:
+    prefix = SUPPLY_LEVEL + "."
+    return any(oid.startswith(prefix) for oid in values)
+
+
+async def _from_printer_contexts(
+    client: SnmpClient, target: Target, profile: VendorProfile, values: Mapping[str, Value]
+) -> dict[str, Value]:
+    """The Printer-MIB from the vendor's printer context, where the default one lacks it.
+
+    A context the device does not have costs one timeout and adds nothing.
+    """
+    for context in profile.printer_contexts:
+        scoped = target.in_context(context)
+        try:
+            walked, scalars = await _both(
+                client.walk_columns(scoped, STANDARD_COLUMNS), client.get(scoped, IDENTITY_SCALARS)
+            )
+        except SnmpError:
+            continue
+        if _has_supplies(walked):
+            found = {k: v for k, v in scalars.items() if v is not None and values.get(k) is None}
+            return {**found, **walked}
+    return {}
 
 
 async def _both(

@@ -30,7 +30,7 @@ import ipaddress
 import re
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -168,6 +168,13 @@ class Target:
     def __post_init__(self) -> None:
         if (self.version == "3") != (self.usm is not None):
             raise TargetError("SNMP version 3 goes with an SNMPv3 user, and only with one")
+
+    def in_context(self, context: str) -> Target:
+        """The same device, addressed in SNMP context ``context``: the v3 context name, or for
+        v1/v2c the ``community@context`` convention (LibreNMS, snmpsim, Cisco)."""
+        if self.usm is not None:
+            return replace(self, usm=replace(self.usm, context=context))
+        return replace(self, community=f"{self.community}@{context}")
 
     @property
     def address(self) -> str:

@@ -29,4 +29,5 @@ PROFILE: Final = VendorProfile(
         private("11.2.3.9.4.2.1.2.2.1.74.0"): "scan",  # scanner lifetime (flatbed + ADF) count
     },
     serial_in_descr=words(r"SN:\s*(?P<serial>[A-Z0-9]{6,20})"),
+    printer_contexts=("Jetdirect",),
 )

@@ -131,6 +131,9 @@ class VendorProfile:
     decoder: Decoder | None = None
     decoder_oids: tuple[str, ...] = ()
     decoded_keys: frozenset[str] = frozenset()
+    #: SNMP contexts where some of the vendor's network cards keep the Printer-MIB when the
+    #: default context holds only the system group (HP JetDirect's "Jetdirect").
+    printer_contexts: tuple[str, ...] = ()
 
     def scalar_oids(self) -> tuple[str, ...]:
         """Every scalar to GET once the vendor is known (second round trip)."""

@@ -19,7 +19,6 @@ from shared.reading import Reading
 
 PRINTERS = Path(__file__).parents[1] / "fixtures" / "printers"
 CASES = sorted(PRINTERS.glob("*.expected.json"))
-NEEDS_CONTEXT = {"librenms__jetdirect_supplies_context"}
 PLACEHOLDERS = {"serial_number", "aa:bb:cc:dd:ee:ff"}
 SCM_AGENT = Path(sys.executable).with_name("scm-agent")
 
@@ -167,7 +166,7 @@ def _run_read(endpoint: str, community: str) -> subprocess.CompletedProcess[str]
 @pytest.fixture(scope="module")
 def cli_results(snmpsim) -> dict[str, subprocess.CompletedProcess[str]]:
     """Every capture read once by the real command, several at a time."""
-    ids = [_case_id(path) for path in CASES if _case_id(path) not in NEEDS_CONTEXT]
+    ids = [_case_id(path) for path in CASES]
     with ThreadPoolExecutor(max_workers=6) as pool:
         results = pool.map(lambda case_id: _run_read(snmpsim.endpoint, case_id), ids)
         return dict(zip(ids, results, strict=True))
@@ -176,8 +175,6 @@ def cli_results(snmpsim) -> dict[str, subprocess.CompletedProcess[str]]:
 @pytest.mark.parametrize("path", CASES, ids=_case_id)
 def test_reading_matches_capture(path: Path, cli_results) -> None:
     case_id = _case_id(path)
-    if case_id in NEEDS_CONTEXT:
-        pytest.skip("needs SNMP context")
     result = cli_results[case_id]
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
