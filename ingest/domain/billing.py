@@ -174,13 +174,23 @@ def _ids(point: MeterPoint) -> tuple[int, ...]:
 
 
 def bill_period(
-    terms: ContractTerms, period: Period, points: list[MeterPoint]
+    terms: ContractTerms,
+    period: Period,
+    points: list[MeterPoint],
+    carried_start: Boundary | None = None,
 ) -> LineAmounts | None:
-    """The line for one machine and period; None when the contract does not cover the period."""
+    """The line for one machine and period; None when the contract does not cover the period.
+
+    ``carried_start`` is where the previous invoiced line of the machine ended: a period starts
+    exactly there, so reads that arrive late never make two invoices count the same pages (or
+    none count them).
+    """
     span = covered_span(terms, period)
     if span is None:
         return None
-    start = boundary_value(points, at_midnight(span.start), interpolate=terms.interpolate)
+    start = carried_start or boundary_value(
+        points, at_midnight(span.start), interpolate=terms.interpolate
+    )
     end = boundary_value(points, at_midnight(span.end), interpolate=terms.interpolate)
     if end.at <= start.at:
         raise BillingProblemError("only one usable meter read for this period")
@@ -229,16 +239,16 @@ def contract_year_ending_in(terms: ContractTerms, period: Period) -> Period | No
     """The true-up window (contract year, or the contract's last part) ending in ``period``."""
     if not terms.true_up:
         return None
+    contract_end = terms.end + timedelta(days=1) if terms.end else None
     year_start = terms.start
-    while True:
+    while year_start < period.end and (contract_end is None or year_start < contract_end):
         year_end = add_months(year_start, 12)
-        if terms.end and terms.end + timedelta(days=1) < year_end:
-            year_end = terms.end + timedelta(days=1)
+        if contract_end is not None:
+            year_end = min(year_end, contract_end)
         if period.start < year_end <= period.end:
             return Period(year_start, year_end)
-        if year_end > period.end:
-            return None
         year_start = year_end
+    return None
 
 
 def true_up(terms: ContractTerms, window: Period, points: list[MeterPoint]) -> LineAmounts:

@@ -21,10 +21,12 @@ from sqlalchemy.orm import Session
 
 from ingest.domain.billing import (
     BillingProblemError,
+    Boundary,
     ContractTerms,
     LineAmounts,
     Period,
     add_months,
+    at_midnight,
     bill_period,
     contract_year_ending_in,
     invoice_totals,
@@ -135,21 +137,30 @@ class RunPreview:
 def preview_run(session: Session, month: Period, customer_id: int | None = None) -> RunPreview:
     """Every contract period (and true-up) that ends with ``month``, not invoiced yet."""
     drafts: dict[int, CustomerDraft] = {}
-    query = select(Contract).join(Machine).order_by(Machine.customer_id, Machine.scm_id)
+    carried: dict[tuple[int, date], Boundary] = {}  # (machine, span end) -> end counters
+    query = (
+        select(Contract).join(Machine).order_by(Machine.customer_id, Machine.scm_id, Contract.start)
+    )
     if customer_id is not None:
         query = query.where(Machine.customer_id == customer_id)
     for contract in session.scalars(query):
         machine = contract.machine
         draft = drafts.setdefault(machine.customer_id, CustomerDraft(machine.customer))
-        _draft_contract(session, contract, month, draft)
+        _draft_contract(session, contract, month, draft, carried)
     customers = [d for d in drafts.values() if d.lines or d.blocked]
     return RunPreview(month, customers)
 
 
 def _draft_contract(
-    session: Session, contract: Contract, month: Period, draft: CustomerDraft
+    session: Session,
+    contract: Contract,
+    month: Period,
+    draft: CustomerDraft,
+    carried: dict[tuple[int, date], Boundary],
 ) -> None:
     terms = terms_of(contract)
+    if contract.end is not None and contract.end < month.start - timedelta(days=366):
+        return  # long over: not even a true-up can fall in this month
     period = period_containing(month.end - timedelta(days=1), terms.period)
     if period.end != month.end:
         return  # a quarterly contract is billed in the run of the quarter's last month
@@ -176,7 +187,9 @@ def _draft_contract(
         points = points if points is not None else billable_points(session, contract.machine)
         try:
             amounts = (
-                bill_period(terms, span, points)
+                bill_period(
+                    terms, span, points, _carried_start(session, contract, terms, span, carried)
+                )
                 if kind == "period"
                 else true_up(terms, span, points)
             )
@@ -185,6 +198,45 @@ def _draft_contract(
             continue
         if amounts is not None:
             draft.lines.append(DraftLine(contract.machine, contract, kind, amounts))
+            if kind == "period":
+                carried[(contract.machine_id, amounts.span.end)] = amounts.end
+
+
+def _carried_start(
+    session: Session,
+    contract: Contract,
+    terms: ContractTerms,
+    period: Period,
+    carried: dict[tuple[int, date], Boundary],
+) -> Boundary | None:
+    """Where the machine's previous period ended (invoiced, or drafted earlier in this run) when
+    it ended where this one starts, whatever contract billed it: counters are continued, never
+    re-estimated."""
+    span_start = max(period.start, terms.start)
+    if (contract.machine_id, span_start) in carried:
+        return carried[(contract.machine_id, span_start)]
+    previous = session.scalar(
+        select(InvoiceLine)
+        .where(
+            InvoiceLine.machine_id == contract.machine_id,
+            InvoiceLine.kind == "period",
+            InvoiceLine.span_end == span_start - timedelta(days=1),
+        )
+        .order_by(InvoiceLine.id.desc())
+        .limit(1)
+    )
+    if previous is None:
+        return None
+    end_reads = tuple(
+        r.id for r in previous.reads if r.taken_at >= at_midnight(span_start) - timedelta(days=45)
+    )
+    return Boundary(
+        at_midnight(span_start),
+        previous.end_mono,
+        previous.end_colour,
+        end_reads,
+        interpolated=False,
+    )
 
 
 def _already_invoiced(

@@ -251,3 +251,12 @@ def test_vat_on_the_net_total():
     assert totals.net == Decimal("30.03")
     assert totals.vat == Decimal("6.61")
     assert totals.gross == Decimal("36.64")
+
+
+def test_true_up_window_search_ends_for_contracts_long_over():
+    """A true-up contract that ended before the period must not loop forever."""
+    contract = terms(start=date(2026, 1, 1), end=date(2026, 6, 30), true_up=True)
+    july = Period(date(2026, 7, 1), date(2026, 8, 1))
+    assert contract_year_ending_in(contract, july) is None
+    june = Period(date(2026, 6, 1), date(2026, 7, 1))
+    assert contract_year_ending_in(contract, june) == Period(date(2026, 1, 1), date(2026, 7, 1))

@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from support.fleet import add_machine, push, utc
 
+from ingest.app import database
 from ingest.domain.invoicing import (
     commit_run,
     import_bank_csv,
@@ -19,7 +20,8 @@ from ingest.domain.invoicing import (
     preview_run,
     register_payment,
 )
-from ingest.models import Invoice, InvoiceLine, MeterRead
+from ingest.domain.machines import add_contract
+from ingest.models import Invoice, InvoiceLine, Machine, MeterRead
 
 NOV = month_period("2026-11")
 
@@ -152,3 +154,41 @@ def test_csv_exports_carry_provenance(app, client, agent, session):
     lines_csv = invoice_lines_csv(session).splitlines()
     assert "2026/000001" in lines_csv[1]
     assert lines_csv[1].endswith(tuple("0123456789"))
+
+
+def test_late_reads_never_make_two_invoices_count_the_same_pages(app, client, agent, session):
+    """February is billed from the reads known then; reads that arrive later for the same days
+    must not move March's start: March continues exactly where February's invoice ended."""
+    add_machine(app)
+    push(client, agent, utc(2026, 1, 25), 1000)
+    push(client, agent, utc(2026, 3, 8), 3000)
+    [feb] = commit_run(session, month_period("2026-02"), issued_on=date(2026, 3, 9))
+    assert (feb.lines[0].start_mono, feb.lines[0].end_mono) == (1000, 3000)
+    push(client, agent, utc(2026, 2, 27), 2500)  # late spool for February
+    push(client, agent, utc(2026, 4, 5), 4000)
+    [march] = commit_run(session, month_period("2026-03"), issued_on=date(2026, 4, 6))
+    line = march.lines[0]
+    assert (line.start_mono, line.end_mono) == (3000, 4000)
+    total = feb.lines[0].pages_mono + line.pages_mono
+    assert total == 4000 - 1000  # every page once
+
+
+def test_a_new_contract_mid_month_continues_the_old_ones_counters(app, client, agent, session):
+    machine_id = add_machine(app, contract={"end": date(2026, 1, 15)})
+    with database(app).session() as db:
+        add_contract(
+            db,
+            db.get(Machine, machine_id),
+            mono_rate="0.02",
+            colour_rate="0.1",
+            start=date(2026, 1, 16),
+            interpolate=True,
+        )
+        db.commit()
+    for day, total in ((1, 0), (10, 1000), (20, 3000), (31, 4000)):
+        push(client, agent, utc(2026, 1, day), total)
+    push(client, agent, utc(2026, 2, 1), 4000)
+    [invoice] = commit_run(session, month_period("2026-01"), issued_on=date(2026, 2, 2))
+    old, new = sorted(invoice.lines, key=lambda line: line.span_start)
+    assert old.end_mono == new.start_mono
+    assert old.pages_mono + new.pages_mono == 4000
