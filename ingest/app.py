@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask, g, render_template
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
@@ -56,6 +57,8 @@ def create_app(
     app.register_error_handler(DomainError, _domain_error_page)
     app.register_error_handler(429, _too_many_attempts)
     app.register_error_handler(413, _too_large)
+    app.register_error_handler(OverflowError, _no_such_row)
+    app.register_error_handler(DataError, _no_such_row)
     app.teardown_appcontext(_close_session)
     app.after_request(_security_headers)
 
@@ -91,6 +94,14 @@ def _too_many_attempts(_err: Exception) -> tuple[str, int]:
 
 def _too_large(_err: Exception) -> tuple[str, int]:
     return render_template("error.html", message="The upload is too large."), 413
+
+
+def _no_such_row(_err: Exception) -> tuple[str, int]:
+    """An id no database column can hold (``/invoices/99999999999999999999``): not found."""
+    session = g.get("db_session")
+    if session is not None:
+        session.rollback()
+    return render_template("error.html", message="Not found."), 404
 
 
 def _close_session(_error: BaseException | None) -> None:

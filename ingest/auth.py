@@ -36,7 +36,7 @@ from ingest.limits import (
     address_and_account_key,
     limiter,
 )
-from ingest.mail import mailer_from_env
+from ingest.mail import mailer_from_env, try_send
 from ingest.models import User
 
 blueprint = Blueprint("auth", __name__)
@@ -123,13 +123,15 @@ def forgot_password() -> str | Response:
     form = ForgotForm()
     if form.validate_on_submit():
         user = active_user_by_email(db_session(), form.email.data or "")
-        mailer = mailer_from_env()
-        if user is not None and mailer is not None:
+        if user is not None:
             token = password_reset_token(user, current_app.config["SECRET_KEY"])
             link = f"{current_app.config['SCM_PUBLIC_URL']}/password/reset/{token}"
-            mailer.send(user.email, "Portale SCM: nuova password", reset_mail_text(user, link))
-        elif user is not None:
-            current_app.logger.warning("password reset asked but no SMTP server is configured")
+            try_send(
+                mailer_from_env(),
+                user.email,
+                "Portale SCM: nuova password",
+                reset_mail_text(user, link),
+            )
         flash(
             "If the address belongs to a user, a link to choose a new password is on its way.", "ok"
         )

@@ -14,8 +14,9 @@ from wtforms.fields.choices import SelectChoice
 from ingest.app import db_session
 from ingest.domain.statistics import fleet_pages, last_months, ticket_counts
 from ingest.domain.tickets import STATUSES
+from ingest.downloads import download
 from ingest.forms import ContactForm, StatisticsForm
-from ingest.mail import mailer_from_env
+from ingest.mail import mailer_from_env, try_send
 from ingest.models import Customer, Invoice, Machine, Order, Post, Ticket
 from ingest.portal import customer_scope
 
@@ -74,10 +75,11 @@ def statistics() -> str:
     form.machine.choices = [SelectChoice("0", "All machines")] + [
         SelectChoice(str(m.id), f"{m.scm_id} {m.model or ''}") for m in machines
     ]
-    machine_id = form.machine.data if form.validate() and form.machine.data else None
+    valid = form.validate()  # anything else (months=-5, machine=abc) falls back to defaults
+    machine_id = form.machine.data if valid and form.machine.data else None
     if machine_id is not None and machine_id not in {m.id for m in machines}:
         abort(404)
-    months = last_months(datetime.now(UTC).date(), form.months.data or 6)
+    months = last_months(datetime.now(UTC).date(), form.months.data if valid else 6)
     return render_template(
         "statistics.html",
         form=form,
@@ -109,11 +111,7 @@ def post_file(post_id: int) -> Response:
         or (scope is not None and post.customer_id not in (None, scope))
     ):
         abort(404)
-    return Response(
-        post.data,
-        mimetype="application/octet-stream",
-        headers={"Content-Disposition": f'attachment; filename="{post.filename or "document"}"'},
-    )
+    return download(post.data, post.filename or "document")
 
 
 @blueprint.post("/contact")
@@ -123,18 +121,17 @@ def contact() -> WerkzeugResponse:
     db, scope = db_session(), customer_scope()
     customer = db.get(Customer, scope) if scope is not None else None
     form = ContactForm()
-    mailer = mailer_from_env()
     if customer is None or not customer.sales_rep_email:
         flash("No salesperson is set for your account yet: please call SCM.", "error")
-    elif not form.validate_on_submit() or mailer is None:
-        flash("The message could not be sent: please check it and try again.", "error")
-    else:
-        mailer.send(
-            customer.sales_rep_email,
-            f"[Portale SCM] {customer.name}: {form.subject.data}",
-            f"Da {current_user.email} ({customer.name}):\n\n{form.message.data}\n",
-        )
+    elif form.validate_on_submit() and try_send(
+        mailer_from_env(),
+        customer.sales_rep_email,
+        f"[Portale SCM] {customer.name}: {form.subject.data}",
+        f"Da {current_user.email} ({customer.name}):\n\n{form.message.data}\n",
+    ):
         flash("Message sent to your salesperson.", "ok")
+    else:
+        flash("The message could not be sent: please check it and try again later.", "error")
     return redirect(url_for("home.index"))
 
 

@@ -72,7 +72,7 @@ class SmtpMailer:
         message = EmailMessage()
         message["From"] = self.settings.sender
         message["To"] = to
-        message["Subject"] = subject
+        message["Subject"] = " ".join(subject.split())[:250]  # no CR/LF: one header line
         message.set_content(text)
         s = self.settings
         context = ssl.create_default_context()
@@ -91,3 +91,17 @@ def mailer_from_env() -> SmtpMailer | None:
     """The SMTP mailer the environment configures, or None when mail is not set up."""
     settings = SmtpSettings.from_env()
     return SmtpMailer(settings) if settings is not None else None
+
+
+def try_send(mailer: Mailer | None, to: str, subject: str, text: str) -> bool:
+    """Send if mail is configured; a failure is logged, never raised (the caller's work is
+    already stored, and a page must not answer differently because a mail server is down)."""
+    if mailer is None:
+        log.warning("no SMTP server configured: mail %r to %s not sent", subject, to)
+        return False
+    try:
+        mailer.send(to, subject, text)
+    except (OSError, smtplib.SMTPException, ValueError) as err:
+        log.warning("mail %r to %s not sent: %s", subject, to, err)
+        return False
+    return True

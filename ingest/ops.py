@@ -35,6 +35,7 @@ from ingest.domain.read_requests import (
     open_requests_for_period,
     send_requests,
 )
+from ingest.downloads import download
 from ingest.forms import (
     AssignForm,
     BankImportForm,
@@ -343,9 +344,7 @@ def export_invoice_lines() -> Response:
 
 
 def _csv(text: str, name: str) -> Response:
-    return Response(
-        text, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'}
-    )
+    return download(text, name, "text/csv")
 
 
 def _mailer() -> SmtpMailer:

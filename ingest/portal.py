@@ -18,6 +18,7 @@ from ingest.domain.machines import find_machine, machine_cards, set_location
 from ingest.domain.meters import latest_counters, record_manual_read
 from ingest.domain.read_requests import RequestLinks, open_request
 from ingest.domain.supplies import machine_forecasts, slot_of
+from ingest.downloads import download
 from ingest.forms import LocationForm, MeterReadForm
 from ingest.models import Invoice, User
 
@@ -175,11 +176,7 @@ def invoice_download(invoice_id: int) -> Response:
     """The invoice PDF."""
     found = _invoice(invoice_id)
     name = f"fattura-{found.number.replace('/', '-')}.pdf"
-    return Response(
-        invoice_pdf(found),
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return download(invoice_pdf(found), name, "application/pdf")
 
 
 def _invoice(invoice_id: int) -> Invoice:

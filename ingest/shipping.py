@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from ingest.app import db_session
 from ingest.documents import labels_pdf
 from ingest.domain.orders import NOTE_STATES, dispatch, mark_delivered, orders_of, ship_order
+from ingest.downloads import download
 from ingest.forms import NoteForm
 from ingest.models import Consumable, DeliveryNote, Order, Reorder
 from ingest.ops import staff_required
@@ -96,8 +97,4 @@ def _note_step(
 def labels(note_id: int) -> Response:
     """One shipping label per consumable of the delivery note."""
     note = db_session().get(DeliveryNote, note_id) or abort(404)
-    return Response(
-        labels_pdf(note),
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="etichette-{note.number}.pdf"'},
-    )
+    return download(labels_pdf(note), f"etichette-{note.number}.pdf", "application/pdf")

@@ -34,6 +34,7 @@ from ingest.domain.orders import (
     unit_price,
 )
 from ingest.domain.supplies import consumables_for, machine_forecasts
+from ingest.downloads import download
 from ingest.forms import AddToCartForm, ShippingForm
 from ingest.models import Consumable, Customer, DeliveryNote, Machine, Order, User
 from ingest.portal import customer_scope, owned
@@ -227,8 +228,4 @@ def _note(note_id: int) -> DeliveryNote:
 
 
 def _pdf(data: bytes, name: str) -> Response:
-    return Response(
-        data,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return download(data, name, "application/pdf")

@@ -9,7 +9,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -32,8 +31,9 @@ from ingest.domain.tickets import (
     ticket_mail_text,
     tickets_of,
 )
+from ingest.downloads import download
 from ingest.forms import TicketForm, TicketStatusForm
-from ingest.mail import mailer_from_env
+from ingest.mail import mailer_from_env, try_send
 from ingest.models import Ticket, TicketAttachment, User
 from ingest.portal import customer_scope, owned
 
@@ -122,11 +122,7 @@ def attachment(ticket_id: int, attachment_id: int) -> Response:
     found = db_session().get(TicketAttachment, attachment_id)
     if found is None or found.ticket_id != ticket.id:
         abort(404)
-    return Response(
-        found.data,
-        mimetype="application/octet-stream",
-        headers={"Content-Disposition": f'attachment; filename="{found.filename}"'},
-    )
+    return download(found.data, found.filename)
 
 
 def _ticket(ticket_id: int) -> Ticket:
@@ -135,10 +131,8 @@ def _ticket(ticket_id: int) -> Ticket:
 
 def _notify(ticket: Ticket) -> None:
     """Tell the dealer's desk; a mail failure never loses the ticket (it is already stored)."""
-    to, mailer = os.environ.get(ENV_TICKETS_TO), mailer_from_env()
-    if not to or mailer is None:
-        return
-    try:
-        mailer.send(to, f"[{ticket.number}] {ticket.subject}", ticket_mail_text(ticket))
-    except OSError as err:
-        current_app.logger.warning("ticket %s stored, notice not sent: %s", ticket.number, err)
+    to = os.environ.get(ENV_TICKETS_TO)
+    if to:
+        try_send(
+            mailer_from_env(), to, f"[{ticket.number}] {ticket.subject}", ticket_mail_text(ticket)
+        )

@@ -390,8 +390,12 @@ def import_bank_csv(session: Session, text: str) -> BankImport:
     invoice are reported, never guessed.
     """
     report = BankImport()
-    reader = csv.DictReader(io.StringIO(text), delimiter=_delimiter(text))
-    for number, row in enumerate(reader, start=2):
+    try:
+        rows = list(csv.DictReader(io.StringIO(text), delimiter=_delimiter(text)))
+    except csv.Error as err:
+        report.unmatched.append(f"unreadable file: {err}")
+        return report
+    for number, row in enumerate(rows, start=2):
         fields = {k.strip().lower(): (v or "").strip() for k, v in row.items() if k}
         try:
             paid_on = date.fromisoformat(_pick(fields, "date", "data"))
@@ -404,6 +408,9 @@ def import_bank_csv(session: Session, text: str) -> BankImport:
         if invoice is None or amount <= 0:
             report.unmatched.append(f"row {number}: no open invoice quoted in {description!r}")
             continue
+        if _already_imported(session, invoice, amount, paid_on, description):
+            report.unmatched.append(f"row {number}: already imported")
+            continue
         register_payment(
             session, invoice, amount, paid_on, reference=description, source="bank_csv"
         )
@@ -411,8 +418,30 @@ def import_bank_csv(session: Session, text: str) -> BankImport:
     return report
 
 
+def _already_imported(
+    session: Session, invoice: Invoice, amount: Decimal, paid_on: date, reference: str
+) -> bool:
+    """The same statement row imported before (importing a file twice pays nothing twice)."""
+    return (
+        session.scalar(
+            select(Payment.id).where(
+                Payment.invoice_id == invoice.id,
+                Payment.amount == money(amount),
+                Payment.paid_on == paid_on,
+                Payment.reference == (reference[:300] or None),
+                Payment.source == "bank_csv",
+            )
+        )
+        is not None
+    )
+
+
 def parse_amount(text: str) -> Decimal:
-    """``1.234,56``, ``1,234.56``, ``1234,56`` or ``€ 1234.56``: the last separator is decimal."""
+    """``1.234,56``, ``1,234.56``, ``1234,56`` or ``€ 1234.56``: the last separator is decimal.
+    Accounting negatives, ``(12,50)`` and ``12,50-``, are negative."""
+    stripped = text.strip()
+    if (stripped.startswith("(") and stripped.endswith(")")) or stripped.endswith("-"):
+        return -abs(parse_amount(stripped.strip("()-")))
     clean = re.sub(r"[^\d,.\-]", "", text)
     decimal_at = max(clean.rfind(","), clean.rfind("."))
     if decimal_at >= 0 and len(clean) - decimal_at - 1 in (1, 2):

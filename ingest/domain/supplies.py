@@ -66,10 +66,11 @@ def on_reading(
 ) -> list[Reorder]:
     """Record cartridge changes this reading shows, then reorder what must be; new reorders."""
     created = []
+    latest = reading.observed_at >= device.last_seen_at  # a late spooled reading only records
     for level in reading.supplies:
         slot = slot_of(level)
         _record_change(session, device, level, slot, machine)
-        if machine is not None and level.kind in REORDERED_KINDS:
+        if latest and machine is not None and level.kind in REORDERED_KINDS:
             reorder = evaluate_slot(session, machine, device, slot, level, reading.observed_at)
             if reorder is not None:
                 created.append(reorder)

@@ -124,3 +124,19 @@ def test_message_to_the_salesperson_goes_by_smtp(client, portal, monkeypatch):
 def test_referent_fields_are_kept(app, portal):
     with database(app).session() as db:
         assert find_customer(db, "Rossi srl").sales_rep_name == "Paolo Verdi"
+
+
+@pytest.mark.parametrize("query", ["months=-5", "months=100000", "months=abc", "machine=x"])
+def test_bad_statistics_parameters_fall_back_to_defaults(client, portal, query):
+    sign_in(client, "anna@rossi.example")
+    assert client.get(f"/statistics?{query}").status_code == 200
+
+
+def test_ids_beyond_any_column_are_not_found(client, portal):
+    sign_in(client, "anna@rossi.example")
+    for path in (
+        "/invoices/99999999999999999999",
+        "/tickets/99999999999999999999",
+        "/orders/99999999999999999999.pdf",
+    ):
+        assert client.get(path).status_code == 404, path

@@ -192,3 +192,19 @@ def test_a_new_contract_mid_month_continues_the_old_ones_counters(app, client, a
     old, new = sorted(invoice.lines, key=lambda line: line.span_start)
     assert old.end_mono == new.start_mono
     assert old.pages_mono + new.pages_mono == 4000
+
+
+def test_the_same_statement_imported_twice_pays_once(app, client, agent, session):
+    add_machine(app)
+    november(client, agent)
+    [invoice] = commit_run(session, NOV, issued_on=date(2026, 12, 2))
+    statement = f"data;importo;causale\n2026-12-10;10,00;Acconto fattura {invoice.number}\n"
+    assert len(import_bank_csv(session, statement).matched) == 1
+    again = import_bank_csv(session, statement)
+    assert again.matched == []
+    assert again.unmatched == ["row 2: already imported"]
+    assert len(invoice.payments) == 1
+    assert parse_amount("(1.234,56)") == Decimal("-1234.56")
+    assert parse_amount("12,50-") == Decimal("-12.50")
+    broken = import_bank_csv(session, "data;importo;causale\n" + "x" * 200_000 + "\n")
+    assert broken.matched == [] and broken.unmatched

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from support.processes import free_tcp_port
 from support.smtp import smtp_server
 from support.web import add_user, csrf_token, sign_in
 
@@ -90,3 +91,11 @@ def test_mismatched_or_short_passwords_are_refused(app, client, anna):
         )
         assert page.status_code == 200  # the form again, with its error
     assert sign_in(client, "anna@rossi.example").status_code == 302
+
+
+def test_a_dead_mail_server_changes_nothing_in_the_answer(client, anna, monkeypatch):
+    monkeypatch.setenv("SCM_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("SCM_SMTP_PORT", str(free_tcp_port()))  # nobody listens
+    known = ask_for_link(client, "anna@rossi.example")
+    unknown = ask_for_link(client, "nobody@rossi.example")
+    assert known.status_code == unknown.status_code == 302

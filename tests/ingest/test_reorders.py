@@ -203,3 +203,12 @@ def test_order_totals_with_discount():
     assert totals.net == Decimal("31.99")
     assert totals.vat == Decimal("7.04")
     assert totals.total == Decimal("39.03")
+
+
+def test_a_late_reading_does_not_reopen_a_closed_reorder(app, client, agent, session):
+    add_machine(app)
+    falling_toner(client, agent, [40, 30, 20, 8])
+    falling_toner(client, agent, [100], start=T0 + timedelta(days=6))
+    assert [r.status for r in reorders(session)] == ["closed"]
+    falling_toner(client, agent, [6], start=T0 + timedelta(days=5))  # spooled, arrives late
+    assert [r.status for r in reorders(session)] == ["closed"]

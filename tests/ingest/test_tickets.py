@@ -139,3 +139,19 @@ def test_an_oversized_upload_gets_a_page_not_a_crash(app, client, people, sessio
     assert response.status_code == 413
     assert "too large" in response.get_data(as_text=True)
     assert session.scalar(select(Ticket)) is None
+
+
+def test_attachment_names_with_accents_download_intact(client, people, session):
+    sign_in(client, "anna@rossi.example")
+    open_ticket(
+        client,
+        people["rossi"],
+        attachments=[(io.BytesIO(b"jpeg"), 'foto perché "€".jpg')],
+        subject="Riga\nBcc: intruso@example.com",
+    )
+    ticket = session.scalar(select(Ticket))
+    [attached] = ticket.attachments
+    response = client.get(f"/tickets/{ticket.id}/attachments/{attached.id}")
+    assert response.status_code == 200
+    assert response.data == b"jpeg"
+    assert "filename*=UTF-8''" in response.headers["Content-Disposition"]
