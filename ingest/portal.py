@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ingest.app import db_session
 from ingest.documents import invoice_pdf
+from ingest.domain.errors import DomainError
 from ingest.domain.fleet import devices_overview
 from ingest.domain.invoicing import invoices_by_customer
 from ingest.domain.machines import find_machine, machine_cards, set_location
@@ -114,14 +115,18 @@ def add_meter_read(machine_id: int) -> str | WerkzeugResponse:
         flash(f"{machine.scm_id}: please check the values ({_errors(form)}).", "error")
         return redirect(url_for("portal.meter_reads"))
     user = session.get(User, int(current_user.id))
-    read = record_manual_read(
-        session,
-        machine,
-        taken_at=_noon(form.taken_on.data),
-        mono=form.mono.data or 0,
-        colour=form.colour.data or 0,
-        user=user,
-    )
+    try:
+        read = record_manual_read(
+            session,
+            machine,
+            taken_at=_noon(form.taken_on.data),
+            mono=form.mono.data or 0,
+            colour=form.colour.data or 0,
+            user=user,
+        )
+    except DomainError as err:
+        flash(f"{machine.scm_id}: {err.message}.", "error")
+        return redirect(url_for("portal.meter_reads"))
     session.commit()
     flash(_read_message(machine.scm_id, read.status), "ok" if read.status == "ok" else "warn")
     return redirect(url_for("portal.meter_reads"))
@@ -133,19 +138,23 @@ def read_request_form(token: str) -> str | tuple[str, int]:
     session = db_session()
     request = open_request(session, request_links(), token)
     machine = request.machine
-    form = MeterReadForm(taken_on=request.period_end)
+    form = MeterReadForm(taken_on=date.today())
     if form.validate_on_submit():
-        read = record_manual_read(
-            session,
-            machine,
-            taken_at=_noon(form.taken_on.data),
-            mono=form.mono.data or 0,
-            colour=form.colour.data or 0,
-            user=None,
-            name=(form.name.data or "").strip() or "link",
-        )
-        session.commit()
-        return render_template("read_thanks.html", machine=machine, read=read)
+        try:
+            read = record_manual_read(
+                session,
+                machine,
+                taken_at=_noon(form.taken_on.data),
+                mono=form.mono.data or 0,
+                colour=form.colour.data or 0,
+                user=None,
+                name=(form.name.data or "").strip() or "link",
+            )
+        except DomainError as err:
+            form.taken_on.errors = [*form.taken_on.errors, err.message]
+        else:
+            session.commit()
+            return render_template("read_thanks.html", machine=machine, read=read)
     return render_template(
         "read_request.html",
         machine=machine,

@@ -19,10 +19,12 @@ _MIN_DAYS: Final = 1.0
 COUNTER_BACKWARDS: Final = "counter_backwards"
 IMPLAUSIBLE_JUMP: Final = "implausible_jump"
 SERIAL_SWAP: Final = "serial_swap"
+OUT_OF_SEQUENCE: Final = "out_of_sequence"
 FLAG_LABELS: Final = {
     COUNTER_BACKWARDS: "counter lower than the previous read",
     IMPLAUSIBLE_JUMP: "more pages than the machine can plausibly print in the time",
     SERIAL_SWAP: "the device reports another serial than the machine's",
+    OUT_OF_SEQUENCE: "higher than a later read: a date or a digit is wrong",
 }
 
 
@@ -47,11 +49,18 @@ def check_read(
     max_pages_per_day: int = DEFAULT_MAX_PAGES_PER_DAY,
     machine_serial: str | None = None,
     reported_serial: str | None = None,
+    following: Counter | None = None,
 ) -> list[str]:
-    """The flags a new read raises against the latest accepted read before it (empty: fine)."""
+    """The flags a new read raises against the accepted reads around it (empty: fine).
+
+    ``following`` is the first accepted read after it, if any: a late or back-dated read
+    must fit between its neighbours, not only after the one before.
+    """
     flags = []
     if machine_serial and reported_serial and _fold(machine_serial) != _fold(reported_serial):
         flags.append(SERIAL_SWAP)
+    if following is not None and (new.mono > following.mono or new.colour > following.colour):
+        flags.append(OUT_OF_SEQUENCE)
     if previous is None:
         return flags
     if new.mono < previous.mono or new.colour < previous.colour:

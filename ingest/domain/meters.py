@@ -8,7 +8,7 @@ before it; a flagged read waits for staff (``resolve``) and is never billed unti
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,8 +30,13 @@ from ingest.models import (
     UploadBatch,
     User,
 )
+from ingest.models.invoices import invoice_line_reads
 
 RESOLUTIONS = ("accept", "offset", "reject")
+#: Customers type the counters they see today; an old date would rewrite billed history.
+MANUAL_READ_MAX_AGE = timedelta(days=14)
+#: A read closes a request when taken this close before (or after) the period's end.
+REQUEST_WINDOW = timedelta(days=10)
 
 
 def fold_serial(serial: str | None) -> str:
@@ -99,6 +104,15 @@ def record_manual_read(
     """A read typed by a customer or staff member; ``name`` when entered through a request link."""
     if mono < 0 or colour < 0:
         raise DomainError("bad_read", "counters cannot be negative")
+    now = datetime.now(UTC)
+    if taken_at > now + timedelta(hours=12):
+        raise DomainError("bad_read", "a reading cannot be dated in the future")
+    if not (user and user.is_staff) and taken_at < now - MANUAL_READ_MAX_AGE:
+        raise DomainError(
+            "bad_read",
+            f"a reading can be dated at most "
+            f"{MANUAL_READ_MAX_AGE.days} days back: please read the counters now",
+        )
     if not machine.colour and colour:
         raise DomainError("bad_read", "this machine is mono: the colour counter must be 0")
     read = MeterRead(
@@ -118,14 +132,16 @@ def record_manual_read(
 
 
 def _validate_and_add(session: Session, machine: Machine, read: MeterRead) -> MeterRead:
-    read.offset_mono, read.offset_colour = machine.offset_mono, machine.offset_colour
+    read.offset_mono, read.offset_colour = _offsets_at(machine, read.taken_at)
     previous = _previous_ok(session, machine, read.taken_at)
+    following = _next_ok(session, machine, read.taken_at)
     flags = check_read(
         _counter(previous) if previous else None,
         _counter(read),
         max_pages_per_day=machine.max_pages_per_day or DEFAULT_MAX_PAGES_PER_DAY,
         machine_serial=machine.serial if read.source == "agent" else None,
         reported_serial=read.reported_serial,
+        following=_counter(following) if following else None,
     )
     read.flags = ",".join(flags)
     read.status = "flagged" if flags else "ok"
@@ -134,6 +150,24 @@ def _validate_and_add(session: Session, machine: Machine, read: MeterRead) -> Me
     if read.status == "ok" and read.source == "agent":
         _close_requests(session, machine, read)
     return read
+
+
+def _offsets_at(machine: Machine, taken_at: datetime) -> tuple[int, int]:
+    """The board-replacement offsets in force at ``taken_at``: none before the replacement."""
+    if machine.offset_from is not None and taken_at < machine.offset_from:
+        return 0, 0
+    return machine.offset_mono, machine.offset_colour
+
+
+def _next_ok(session: Session, machine: Machine, after: datetime) -> MeterRead | None:
+    return session.scalar(
+        select(MeterRead)
+        .where(
+            MeterRead.machine_id == machine.id, MeterRead.status == "ok", MeterRead.taken_at > after
+        )
+        .order_by(MeterRead.taken_at, MeterRead.id)
+        .limit(1)
+    )
 
 
 def _previous_ok(session: Session, machine: Machine, before: datetime) -> MeterRead | None:
@@ -164,6 +198,8 @@ def _close_requests(session: Session, machine: Machine, read: MeterRead) -> None
             MeterReadRequest.machine_id == machine.id, MeterReadRequest.closed_at.is_(None)
         )
     ):
+        if read.taken_at.date() < request.period_end - REQUEST_WINDOW:
+            continue  # an older read does not answer this period's request
         request.closed_at = datetime.now(UTC)
         request.closing_read_id = read.id
 
@@ -183,7 +219,9 @@ def resolve(
     """
     if action not in RESOLUTIONS:
         raise DomainError("bad_action", f"action must be one of {', '.join(RESOLUTIONS)}")
-    if read.status != "flagged":
+    if read.status == "ok" and action == "reject" and not _invoiced(session, read):
+        pass  # staff may still withdraw a read nobody has been billed on
+    elif read.status != "flagged":
         raise DomainError("not_flagged", "only a flagged read can be resolved", 409)
     machine = read.machine
     if action == "offset":
@@ -197,6 +235,15 @@ def resolve(
     return read
 
 
+def _invoiced(session: Session, read: MeterRead) -> bool:
+    return (
+        session.scalar(
+            select(invoice_line_reads.c.line_id).where(invoice_line_reads.c.read_id == read.id)
+        )
+        is not None
+    )
+
+
 def _apply_offset(session: Session, machine: Machine, read: MeterRead) -> None:
     previous = _previous_ok(session, machine, read.taken_at)
     if previous is None:
@@ -204,15 +251,27 @@ def _apply_offset(session: Session, machine: Machine, read: MeterRead) -> None:
     before = _counter(previous)
     machine.offset_mono = before.mono - (read.mono or 0)
     machine.offset_colour = before.colour - (read.colour or 0)
-    for later in session.scalars(
-        select(MeterRead).where(
-            MeterRead.machine_id == machine.id, MeterRead.taken_at >= read.taken_at
-        )
-    ):
+    machine.offset_from = read.taken_at
+    later_reads = session.scalars(
+        select(MeterRead)
+        .where(MeterRead.machine_id == machine.id, MeterRead.taken_at >= read.taken_at)
+        .order_by(MeterRead.taken_at, MeterRead.id)
+    ).all()
+    for later in later_reads:
         later.offset_mono, later.offset_colour = machine.offset_mono, machine.offset_colour
+    read.status = "ok"
+    session.flush()
+    for later in later_reads:  # re-judged on the continued counters, not waved through
         if later.id != read.id and later.status == "flagged" and later.flags == "counter_backwards":
-            later.status = "ok"
-            later.resolution = "offset applied from an earlier board replacement"
+            prior = _previous_ok(session, machine, later.taken_at)
+            if not check_read(
+                _counter(prior) if prior else None,
+                _counter(later),
+                max_pages_per_day=machine.max_pages_per_day or DEFAULT_MAX_PAGES_PER_DAY,
+            ):
+                later.status = "ok"
+                later.resolution = "offset applied from an earlier board replacement"
+                session.flush()
 
 
 def billable_points(session: Session, machine: Machine) -> list[MeterPoint]:

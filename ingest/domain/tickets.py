@@ -110,7 +110,7 @@ def open_ticket(
             by_id=user.id if user else None,
         )
     )
-    if form.mono is not None:
+    if form.mono is not None and (form.colour is not None or not machine.colour):
         record_manual_read(
             session, machine, taken_at=now, mono=form.mono, colour=form.colour or 0, user=user
         )

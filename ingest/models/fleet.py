@@ -52,6 +52,8 @@ class Machine(Base):
     #: Added to raw counters after a board replacement restarted them.
     offset_mono: Mapped[int] = mapped_column(BigInteger, default=0)
     offset_colour: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: When the current offsets started (the board replacement): earlier reads have none.
+    offset_from: Mapped[datetime | None]
     max_pages_per_day: Mapped[int | None]
     created_at: Mapped[datetime]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -57,38 +57,39 @@ def test_location_change_is_scoped_to_the_customer(client, fleet, session):
     assert client.post(foreign, data={"csrf_token": token, "location": "x"}).status_code == 404
 
 
-def test_customer_enters_a_meter_read_in_the_portal(client, fleet, session):
+def test_customer_enters_a_meter_read_in_the_portal(app, client, agent, fleet, session):
+    now = datetime.now(UTC)
+    machine_id = add_machine(app, "Rossi srl", scm_id="SCM-R9", serial="R-9")
+    push(client, agent, now - timedelta(days=20), 1500, colour=200, serial="R-9")
     sign_in(client, "anna@rossi.example")
     token = csrf_token(client, "/meter-reads")
-    machine_id = fleet["SCM-R1"]
-    response = client.post(
-        f"/machines/{machine_id}/reads",
-        data={
-            "csrf_token": token,
-            f"m{machine_id}-taken_on": "2026-12-05",
-            f"m{machine_id}-mono": "3500",
-            f"m{machine_id}-colour": "650",
-        },
-        follow_redirects=True,
-    )
-    assert "Reading for SCM-R1 recorded. Thank you." in response.get_data(as_text=True)
+
+    def enter(day, mono, colour):
+        return client.post(
+            f"/machines/{machine_id}/reads",
+            data={
+                "csrf_token": token,
+                f"m{machine_id}-taken_on": day.isoformat(),
+                f"m{machine_id}-mono": str(mono),
+                f"m{machine_id}-colour": str(colour),
+            },
+            follow_redirects=True,
+        ).get_data(as_text=True)
+
+    assert "Reading for SCM-R9 recorded. Thank you." in enter(now.date(), 1800, 260)
     read = session.scalar(select(MeterRead).where(MeterRead.source == "manual"))
-    assert (read.mono, read.colour, read.entered_by_name) == (3500, 650, "anna@rossi.example")
-    bogus = client.post(
-        f"/machines/{machine_id}/reads",
-        data={
-            "csrf_token": token,
-            f"m{machine_id}-taken_on": "2026-12-06",
-            f"m{machine_id}-mono": "10",
-            f"m{machine_id}-colour": "0",
-        },
-        follow_redirects=True,
-    )
-    assert "will be checked by SCM" in bogus.get_data(as_text=True)
+    assert (read.mono, read.colour, read.entered_by_name) == (1800, 260, "anna@rossi.example")
+    assert "will be checked by SCM" in enter(now.date(), 10, 0)
+    assert "at most 14 days back" in enter((now - timedelta(days=30)).date(), 1900, 270)
+    assert "in the future" in enter((now + timedelta(days=3)).date(), 1900, 270)
     assert (
-        client.post(f"/machines/{fleet['SCM-B1']}/reads", data={"csrf_token": token}).status_code
-        == 404
+        session.scalar(
+            select(func.count()).select_from(MeterRead).where(MeterRead.source == "manual")
+        )
+        == 2
     )
+    other = client.post(f"/machines/{fleet['SCM-B1']}/reads", data={"csrf_token": token})
+    assert other.status_code == 404
 
 
 def test_invoices_are_listed_and_downloaded_only_by_their_customer(client, fleet):

@@ -126,7 +126,7 @@ def test_manual_read_records_who_entered_it(app, session, staff):
     machine_id = add_machine(app, colour=False)
     machine = session.get(Machine, machine_id)
     read = record_manual_read(
-        session, machine, taken_at=utc(2026, 11, 30), mono=1234, colour=0, user=staff
+        session, machine, taken_at=utc(2026, 11, 20), mono=1234, colour=0, user=staff
     )
     session.commit()
     assert read.entered_by_name == "staff@scm.example"
@@ -134,7 +134,7 @@ def test_manual_read_records_who_entered_it(app, session, staff):
     assert read.batch_id is None
     with pytest.raises(DomainError, match="mono"):
         record_manual_read(
-            session, machine, taken_at=utc(2026, 12, 1), mono=1300, colour=5, user=staff
+            session, machine, taken_at=utc(2026, 11, 21), mono=1300, colour=5, user=staff
         )
 
 
@@ -145,3 +145,39 @@ def test_reads_keep_the_batch_they_came_from(app, client, agent, session):
     batch = session.get(UploadBatch, read.batch_id)
     assert batch.signature
     assert batch.body_digest.startswith("sha-256=:")
+
+
+def test_a_late_old_board_read_gets_no_offset(app, client, agent, session, staff):
+    machine_id = add_machine(app)
+    push(client, agent, utc(2026, 3, 1), 15000)
+    push(client, agent, utc(2026, 3, 3), 50)  # new board
+    [flagged] = flagged_reads(session)
+    resolve(session, flagged, "offset", by=staff, note="scheda sostituita")
+    session.commit()
+    push(client, agent, utc(2026, 3, 2), 15100)  # the old board's last read, spooled late
+    late = session.scalar(select(MeterRead).where(MeterRead.mono == 15100))
+    assert (late.offset_mono, late.status) == (0, "flagged")  # no 30050: it predates the offset
+    assert late.flags == "out_of_sequence"  # and it shows the offset needs a second look
+    points = billable_points(session, session.get(Machine, machine_id))
+    assert [p.mono for p in points] == [15000, 15000]
+
+
+def test_a_back_dated_read_higher_than_a_later_one_is_flagged(app, client, agent, session):
+    machine_id = add_machine(app, colour=False)
+    push(client, agent, utc(2026, 1, 31), 1000)
+    push(client, agent, utc(2026, 2, 26), 3000)
+    push(client, agent, utc(2026, 3, 31), 5000)
+    push(client, agent, utc(2026, 3, 1), 6000)  # late and impossible between 3000 and 5000
+    late = session.scalar(select(MeterRead).where(MeterRead.mono == 6000))
+    assert late.status == "flagged"
+    assert "out_of_sequence" in late.flags
+    points = billable_points(session, session.get(Machine, machine_id))
+    assert [p.mono for p in points] == [1000, 3000, 5000]
+
+
+def test_staff_can_withdraw_an_accepted_read_not_yet_billed(app, client, agent, session, staff):
+    add_machine(app)
+    push(client, agent, utc(2026, 11, 1), 1000)
+    read = session.scalar(select(MeterRead))
+    resolve(session, read, "reject", by=staff, note="letto sul dispositivo sbagliato")
+    assert read.status == "rejected"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -88,7 +88,7 @@ def test_form_link_records_the_read_and_closes_the_request(
         link,
         data={
             "csrf_token": token,
-            "taken_on": "2026-11-30",
+            "taken_on": datetime.now(UTC).date().isoformat(),
             "mono": "4321",
             "colour": "0",
             "name": "Anna Rossi",

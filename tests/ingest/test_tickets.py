@@ -67,6 +67,7 @@ def test_customer_opens_a_ticket_with_attachment_and_counters(client, people, de
         client,
         people["rossi"],
         mono="15000",
+        colour="300",
         attachments=[(io.BytesIO(b"%PDF-1.4 sample"), "../../prova stampa.pdf")],
     )
     assert response.status_code == 302
