@@ -8,34 +8,15 @@ command-line argument, which ``ps`` and shell history would show) and printed re
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import IO
 
 import click
-from sqlalchemy.orm import Session
 
-from ingest.config import load_settings
-from ingest.db import Database
+from ingest.cli_common import cli_session
 from ingest.domain.accounts import find_customer
 from ingest.domain.agents import agent_by_public_id, current_config, list_agents, set_config
-from ingest.domain.errors import DomainError
 from shared.reading import format_timestamp
-
-
-@contextmanager
-def _session() -> Iterator[Session]:
-    """A session on the configured database; domain errors become one-line CLI errors."""
-    database = Database(load_settings().database_url)
-    try:
-        with database.session() as session:
-            yield session
-            session.commit()
-    except DomainError as err:
-        raise click.ClickException(err.message) from err
-    finally:
-        database.dispose()
 
 
 @click.group("agent")
@@ -47,7 +28,7 @@ def agent_group() -> None:
 @click.option("--customer", "customer_name", help="only this customer's agents")
 def agent_list(customer_name: str | None) -> None:
     """One line per agent: id, customer, host, version, last heartbeat, backlog, drops."""
-    with _session() as session:
+    with cli_session() as session:
         customer = find_customer(session, customer_name) if customer_name else None
         for row in list_agents(session, customer):
             agent, status = row.agent, row.status
@@ -83,7 +64,7 @@ def config_set(agent_id: str, source: IO[str]) -> None:
         data = json.load(source)
     except json.JSONDecodeError as err:
         raise click.ClickException(f"not valid JSON: {err}") from err
-    with _session() as session:
+    with cli_session() as session:
         row = set_config(
             session, agent_by_public_id(session, agent_id), data, now=datetime.now(UTC)
         )
@@ -95,7 +76,7 @@ def config_set(agent_id: str, source: IO[str]) -> None:
 @click.option("--reveal", is_flag=True, help="print the credentials' secrets too")
 def config_show(agent_id: str, reveal: bool) -> None:
     """Print AGENT_ID's configuration as JSON, credentials redacted unless --reveal."""
-    with _session() as session:
+    with cli_session() as session:
         version, config = current_config(session, agent_by_public_id(session, agent_id))
     body = config.to_dict() if reveal else config.redacted()
     click.echo(json.dumps({"version": version, "config": body}, indent=2))

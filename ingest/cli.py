@@ -4,37 +4,19 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import click
-from sqlalchemy.orm import Session
 
 from ingest.agents_cli import agent_group
 from ingest.billing_cli import COMMANDS as BILLING_COMMANDS
+from ingest.cli_common import cli_session
 from ingest.config import load_settings
-from ingest.db import Database
 from ingest.domain.accounts import create_user, find_customer, get_or_create_customer
 from ingest.domain.enrollment import create_token
-from ingest.domain.errors import DomainError
 from ingest.migrate import upgrade
 from ingest.portal_cli import post_group
 from ingest.supplies_cli import COMMANDS as SUPPLIES_COMMANDS
-
-
-@contextmanager
-def _session() -> Iterator[Session]:
-    """A session on the configured database; domain errors become one-line CLI errors."""
-    database = Database(load_settings().database_url)
-    try:
-        with database.session() as session:
-            yield session
-            session.commit()
-    except DomainError as err:
-        raise click.ClickException(err.message) from err
-    finally:
-        database.dispose()
 
 
 @click.group()
@@ -74,7 +56,7 @@ def customer() -> None:
 @click.option("--sales-rep-phone")
 def customer_create(name: str, **contact: str | None) -> None:
     """Create customer NAME, or update its contact details if it exists."""
-    with _session() as session:
+    with cli_session() as session:
         row = get_or_create_customer(session, name)
         for field, value in contact.items():
             if value:
@@ -92,7 +74,7 @@ def token() -> None:
 @click.option("--ttl-days", default=7, show_default=True, type=click.IntRange(1, 90))
 def token_create(customer_name: str, ttl_days: int) -> None:
     """Print a new one-time enrollment token (shown once, stored only as a hash)."""
-    with _session() as session:
+    with cli_session() as session:
         value = create_token(
             session, find_customer(session, customer_name), ttl=timedelta(days=ttl_days)
         )
@@ -117,7 +99,7 @@ def user_create(email: str, customer_name: str | None, staff: bool, password_std
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    with _session() as session:
+    with cli_session() as session:
         owner = find_customer(session, customer_name) if customer_name else None
         row = create_user(session, email, password, customer=owner, staff=staff)
         click.echo(f"user {row.id}: {row.email}")
