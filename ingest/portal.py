@@ -59,7 +59,7 @@ def devices() -> str:
 @blueprint.get("/machines")
 @login_required
 def machines() -> str:
-    """ "Parco Macchine": machines under contract, toner, counters, contract, location."""
+    """The "Parco Macchine" page: machines under contract, toner, counters, contract, location."""
     session, now = db_session(), datetime.now(UTC)
     cards = machine_cards(session, customer_scope(), now.date())
     forecasts = {
@@ -94,7 +94,7 @@ def machine_location(machine_id: int) -> str | WerkzeugResponse:
 @blueprint.get("/meter-reads")
 @login_required
 def meter_reads() -> str:
-    """ "Lettura contatori": enter reads for the customer's machines."""
+    """The "Lettura contatori" page: enter reads for the customer's machines."""
     session = db_session()
     cards = machine_cards(session, customer_scope(), date.today())
     forms = {
@@ -167,7 +167,7 @@ def read_request_form(token: str) -> str | tuple[str, int]:
 @blueprint.get("/invoices")
 @login_required
 def invoices() -> str:
-    """ "Fatture": open and paid invoices."""
+    """The "Fatture" page: open and paid invoices."""
     grouped = invoices_by_customer(db_session(), customer_scope())
     return render_template("invoices.html", grouped=grouped, show_customer=current_user.is_staff)
 
