@@ -118,8 +118,11 @@ def logout() -> Response:
 @blueprint.route("/password/forgot", methods=["GET", "POST"])
 @limiter.limit(RESET_LIMIT, methods=["POST"], key_func=address_and_account_key)
 def forgot_password() -> str | Response:
-    """The "Password dimenticata" page: e-mail a one-hour, single-use link (the same answer whether or not
-    the address is known, so the form cannot be used to find users)."""
+    """The "Password dimenticata" page: e-mail a one-hour, single-use link.
+
+    The answer is the same whether or not the address is known, so the form cannot be used to
+    find users.
+    """
     form = ForgotForm()
     if form.validate_on_submit():
         user = active_user_by_email(db_session(), form.email.data or "")

@@ -64,7 +64,7 @@ def index() -> str | WerkzeugResponse:
 @blueprint.get("/statistics")
 @login_required
 def statistics() -> str:
-    """The "Statistiche" page: pages B/W and colour per month, tickets per month, per machine or all."""
+    """The "Statistiche" page: pages B/W and colour and tickets per month, per machine or all."""
     db, scope = db_session(), customer_scope()
     form = StatisticsForm(request.args)
     machines = db.scalars(

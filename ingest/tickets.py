@@ -55,7 +55,7 @@ def index() -> str:
 @blueprint.route("/new", methods=["GET", "POST"])
 @login_required
 def new() -> str | WerkzeugResponse:
-    """The "Richiesta assistenza" form: pick the machine by serial, describe the problem, attach files."""
+    """The "Richiesta assistenza" form: machine by serial, the problem, attached files."""
     scope = customer_scope()
     if scope is None:
         abort(403)  # staff open tickets on a customer's behalf from its account, not here
