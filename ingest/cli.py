@@ -12,8 +12,16 @@ from ingest.agents_cli import agent_group
 from ingest.billing_cli import COMMANDS as BILLING_COMMANDS
 from ingest.cli_common import cli_session
 from ingest.config import load_settings
-from ingest.domain.accounts import create_user, find_customer, get_or_create_customer
+from ingest.domain.accounts import (
+    create_user,
+    find_customer,
+    get_or_create_customer,
+    invite_mail_text,
+    invite_user,
+    password_reset_token,
+)
 from ingest.domain.enrollment import create_token
+from ingest.mail import mailer_from_env, try_send
 from ingest.migrate import upgrade
 from ingest.portal_cli import post_group
 from ingest.supplies_cli import COMMANDS as SUPPLIES_COMMANDS
@@ -103,6 +111,24 @@ def user_create(email: str, customer_name: str | None, staff: bool, password_std
         owner = find_customer(session, customer_name) if customer_name else None
         row = create_user(session, email, password, customer=owner, staff=staff)
         click.echo(f"user {row.id}: {row.email}")
+
+
+@user.command("invite")
+@click.option("--email", required=True)
+@click.option("--customer", "customer_name", required=True)
+def user_invite(email: str, customer_name: str) -> None:
+    """Create a portal user who chooses the password from an e-mailed link (valid 7 days)."""
+    settings = load_settings()
+    with cli_session() as session:
+        customer = find_customer(session, customer_name)
+        row = invite_user(session, customer, email)
+        token = password_reset_token(row, settings.secret_key, invite=True)
+        link = f"{settings.public_url}/password/reset/{token}"
+        text = invite_mail_text(row, customer, link)
+    if try_send(mailer_from_env(), row.email, "Portale SCM: il Suo accesso", text):
+        click.echo(f"user {row.email} invited by e-mail")
+    else:
+        click.echo(f"user {row.email} created; no mail sent, give them this link: {link}")
 
 
 @main.command()

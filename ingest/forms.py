@@ -8,6 +8,7 @@ from wtforms import (
     BooleanField,
     DateField,
     DecimalField,
+    EmailField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -227,3 +228,9 @@ class StatisticsForm(FlaskForm):
         default=6,
         choices=[SelectChoice("3"), SelectChoice("6"), SelectChoice("12")],
     )
+
+
+class InviteForm(FlaskForm):
+    """A new portal user for a customer (the manual: "abilitare altri utenti")."""
+
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])

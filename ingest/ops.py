@@ -10,13 +10,14 @@ from datetime import UTC, date, datetime
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms.fields.choices import SelectChoice
 
 from ingest.app import db_session
+from ingest.domain.accounts import invite_mail_text, invite_user, password_reset_token
 from ingest.domain.errors import DomainError
 from ingest.domain.invoicing import (
     commit_run,
@@ -40,13 +41,15 @@ from ingest.forms import (
     AssignForm,
     BankImportForm,
     BillingForm,
+    InviteForm,
     MachineForm,
     PaymentForm,
     ReadRequestForm,
     ResolveForm,
 )
-from ingest.mail import SmtpMailer, mailer_from_env
+from ingest.mail import SmtpMailer, mailer_from_env, try_send
 from ingest.models import (
+    Customer,
     Device,
     Invoice,
     Machine,
@@ -358,3 +361,54 @@ def _last_month() -> str:
     today = date.today()
     year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
     return f"{year}-{month:02d}"
+
+
+@blueprint.get("/customers")
+@staff_required
+def customers() -> str:
+    """Customers with their contacts, users and machines; staff invite new portal users here."""
+    db = db_session()
+    rows = [
+        (
+            customer,
+            db.scalars(
+                select(User).where(User.customer_id == customer.id).order_by(User.email)
+            ).all(),
+            db.scalar(
+                select(func.count()).select_from(Machine).where(Machine.customer_id == customer.id)
+            ),
+        )
+        for customer in db.scalars(select(Customer).order_by(Customer.name))
+    ]
+    forms = {customer.id: InviteForm(prefix=f"i{customer.id}") for customer, _, _ in rows}
+    return render_template("ops/customers.html", rows=rows, forms=forms)
+
+
+@blueprint.post("/customers/<int:customer_id>/invite")
+@staff_required
+def invite(customer_id: int) -> WerkzeugResponse:
+    """Create a portal user and e-mail a link to choose a password (valid 7 days)."""
+    db = db_session()
+    customer = db.get(Customer, customer_id) or abort(404)
+    form = InviteForm(prefix=f"i{customer_id}")
+    if form.validate_on_submit():
+        user = invite_user(db, customer, form.email.data or "")
+        db.commit()
+        link = invitation_link(user)
+        sent = try_send(
+            mailer_from_env(),
+            user.email,
+            "Portale SCM: il Suo accesso",
+            invite_mail_text(user, customer, link),
+        )
+        flash(
+            f"{user.email} invited" + ("." if sent else f": mail not sent, give them {link}"),
+            "ok" if sent else "warn",
+        )
+    return redirect(url_for("ops.customers"))
+
+
+def invitation_link(user: User) -> str:
+    """The link an invited user opens to choose a password."""
+    token = password_reset_token(user, current_app.config["SECRET_KEY"], invite=True)
+    return f"{current_app.config['SCM_PUBLIC_URL']}/password/reset/{token}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 from datetime import UTC, datetime
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -83,26 +84,38 @@ def normalise_email(email: str) -> str:
 
 _RESET_SALT = "password-reset"
 RESET_LINK_MAX_AGE_S = 3600
+#: An invitation to a new user lasts longer than a reset: people read mail after a weekend.
+INVITE_LINK_MAX_AGE_S = 7 * 24 * 3600
 
 
-def password_reset_token(user: User, secret_key: str) -> str:
+def password_reset_token(user: User, secret_key: str, *, invite: bool = False) -> str:
     """A signed, time-limited token naming the user and a digest of the current password hash:
-    once the password changes, every earlier link stops working (single use, nothing stored)."""
-    return URLSafeTimedSerializer(secret_key, salt=_RESET_SALT).dumps(
-        {"u": user.id, "h": _hash_digest(user)}
-    )
+    once the password changes, every earlier link stops working (single use, nothing stored).
+    An invitation is the same link with a longer life."""
+    payload = {"u": user.id, "h": _hash_digest(user), **({"k": "invite"} if invite else {})}
+    return URLSafeTimedSerializer(secret_key, salt=_RESET_SALT).dumps(payload)
 
 
 def user_for_reset_token(
     session: Session, token: str, secret_key: str, max_age_s: int = RESET_LINK_MAX_AGE_S
 ) -> User:
     """The user a valid, unused, unexpired reset link is for."""
+    serializer = URLSafeTimedSerializer(secret_key, salt=_RESET_SALT)
     try:
-        data = URLSafeTimedSerializer(secret_key, salt=_RESET_SALT).loads(token, max_age=max_age_s)
+        data, issued = serializer.loads(
+            token, max_age=max(max_age_s, INVITE_LINK_MAX_AGE_S), return_timestamp=True
+        )
     except SignatureExpired as err:
         raise DomainError("link_expired", "this link has expired: ask for a new one", 410) from err
     except BadSignature as err:
         raise DomainError("bad_link", "this link is not valid", 404) from err
+    limit = (
+        INVITE_LINK_MAX_AGE_S
+        if isinstance(data, dict) and data.get("k") == "invite"
+        else (max_age_s)
+    )
+    if (datetime.now(UTC) - issued).total_seconds() > limit:
+        raise DomainError("link_expired", "this link has expired: ask for a new one", 410)
     user = session.get(User, data.get("u")) if isinstance(data, dict) else None
     if user is None or not user.active or data.get("h") != _hash_digest(user):
         raise DomainError("bad_link", "this link is not valid or was already used", 404)
@@ -137,3 +150,21 @@ def reset_mail_text(user: User, link: str) -> str:
 
 def _hash_digest(user: User) -> str:
     return hashlib.sha256(user.password_hash.encode("utf-8")).hexdigest()[:20]
+
+
+def invite_user(session: Session, customer: Customer, email: str) -> User:
+    """A new portal user of ``customer`` who chooses a password through an e-mailed link."""
+    return create_user(session, email, secrets.token_urlsafe(32), customer=customer)
+
+
+def invite_mail_text(user: User, customer: Customer, link: str) -> str:
+    """The invitation e-mail: the portal, the account, and the link to choose a password."""
+    return (
+        "Gentile utente,\n\n"
+        f"SCM srl ha creato per Lei un accesso al Portale SCM per {customer.name}.\n"
+        f"Utente: {user.email}\n\n"
+        "Per scegliere la password apra questo link entro 7 giorni:\n\n"
+        f"{link}\n\n"
+        "Dal portale potrà vedere il parco macchine, inserire le letture dei contatori, "
+        "consultare fatture, ordini e bolle, e chiedere assistenza.\n\nSCM srl"
+    )

@@ -75,3 +75,11 @@ def test_user_is_customer_or_staff_never_both(run):
     )
     assert weak.exit_code == 1
     assert "10+ characters" in weak.output
+
+
+def test_user_invite_without_mail_prints_the_link(run, session):
+    run("customer", "create", "Rossi srl")
+    result = run("user", "invite", "--email", "nuovo@rossi.example", "--customer", "Rossi srl")
+    assert result.exit_code == 0, result.output
+    assert "give them this link: http://127.0.0.1:8000/password/reset/" in result.output
+    assert session.scalar(select(User)).email == "nuovo@rossi.example"

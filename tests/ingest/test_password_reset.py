@@ -99,3 +99,40 @@ def test_a_dead_mail_server_changes_nothing_in_the_answer(client, anna, monkeypa
     known = ask_for_link(client, "anna@rossi.example")
     unknown = ask_for_link(client, "nobody@rossi.example")
     assert known.status_code == unknown.status_code == 302
+
+
+def test_staff_invite_a_user_who_chooses_a_password_from_the_mail(client, anna, inbox, app):
+    add_user(app, "staff@scm.example", staff=True)
+    sign_in(client, "staff@scm.example")
+    page = client.get("/ops/customers").get_data(as_text=True)
+    assert 'data-customer="Rossi srl"' in page and "anna@rossi.example" in page
+    customer_id = int(page.split("/ops/customers/")[1].split("/invite")[0])
+    token = csrf_token(client, "/ops/customers")
+    response = client.post(
+        f"/ops/customers/{customer_id}/invite",
+        data={"csrf_token": token, f"i{customer_id}-email": "carla@rossi.example"},
+        follow_redirects=True,
+    )
+    assert "carla@rossi.example invited." in response.get_data(as_text=True)
+    [message] = inbox.messages
+    assert message["To"] == "carla@rossi.example"
+    assert "Rossi srl" in message.get_content() and "7 giorni" in message.get_content()
+    link = re.search(r"http://127\.0\.0\.1:8000(/password/reset/\S+)", message.get_content())[1]
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/ops/")})
+    form_token = csrf_token(client, link)
+    client.post(
+        link,
+        data={
+            "csrf_token": form_token,
+            "password": "carla's own secret",
+            "confirm": "carla's own secret",
+        },
+    )
+    assert sign_in(client, "carla@rossi.example", "carla's own secret").status_code == 302
+    assert "Rossi srl" in client.get("/").get_data(as_text=True)
+
+
+def test_customers_cannot_invite(client, anna):
+    sign_in(client, "anna@rossi.example")
+    assert client.get("/ops/customers").status_code == 403
+    assert client.post("/ops/customers/1/invite", data={}).status_code in (400, 403)
