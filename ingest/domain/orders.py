@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ingest.domain.billing import money
+from ingest.domain.catalogue import fits
 from ingest.domain.errors import DomainError
 from ingest.domain.numbering import next_number
 from ingest.models import (
@@ -216,8 +217,7 @@ def _cart_line(session: Session, customer: Customer, item: CartItem) -> tuple[Ma
         raise DomainError("bad_cart", "an item of the cart is not available", 404)
     if not 1 <= item.quantity <= MAX_QUANTITY:
         raise DomainError("bad_cart", f"quantity must be between 1 and {MAX_QUANTITY}")
-    fits = {"".join(m.lower().split()) for m in consumable.models.split(";")}
-    if "".join((machine.model or "").lower().split()) not in fits:
+    if not fits(consumable, machine):
         raise DomainError("bad_cart", f"{consumable.article_code} does not fit {machine.scm_id}")
     return machine, consumable
 

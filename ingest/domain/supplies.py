@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ingest.domain.catalogue import fits
 from ingest.domain.forecast import WINDOW, Forecast, LevelPoint, forecast, is_change
 from ingest.domain.orders import add_auto_order_line
 from ingest.domain.reorder_rules import REORDERED_KINDS, reorder_reason
@@ -170,31 +171,25 @@ def _open_key(machine: Machine, slot: str) -> str:
     return f"{machine.id}:{slot}"
 
 
-def _fold(text: str | None) -> str:
-    return "".join((text or "").lower().split())
-
-
 def find_consumable(
     session: Session, machine: Machine, kind: str, colour: str | None
 ) -> Consumable | None:
     """The catalogue article for this machine's model, kind and colour, if the dealer has one."""
-    model = _fold(machine.model)
     for article in session.scalars(
         select(Consumable).where(Consumable.kind == kind).order_by(Consumable.article_code)
     ):
-        fits = {_fold(m) for m in article.models.split(";") if m.strip()}
-        if model in fits and (article.colour or None) == (colour or None):
+        if fits(article, machine) and (article.colour or None) == (colour or None):
             return article
     return None
 
 
 def consumables_for(session: Session, machine: Machine, query: str = "") -> list[Consumable]:
     """Catalogue articles that fit the machine, filtered by code or description."""
-    model, wanted = _fold(machine.model), query.strip().lower()
+    wanted = query.strip().lower()
     return [
         article
         for article in session.scalars(select(Consumable).order_by(Consumable.article_code))
-        if model in {_fold(m) for m in article.models.split(";")}
+        if fits(article, machine)
         and (
             not wanted
             or wanted in article.article_code.lower()

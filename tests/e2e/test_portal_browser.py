@@ -25,8 +25,24 @@ def page() -> Iterator[Page]:
         browser.close()
 
 
+@pytest.fixture
+def customer_user(ingest_server) -> str:
+    """A portal user of the e2e customer, signed in with ``PASSWORD``."""
+    ingest_server.cli(
+        "user",
+        "create",
+        "--email",
+        "it@ufficio.example",
+        "--customer",
+        "Ufficio Tecnico srl",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
+    return "it@ufficio.example"
+
+
 def test_customer_signs_in_and_sees_counters_and_toner(
-    page, snmpsim, ingest_server, agent_home, tmp_path
+    customer_user, page, snmpsim, ingest_server, agent_home, tmp_path
 ):
     targets = [a for c in CASES for a in ("--target", f"{snmpsim.endpoint}/{c}")]
     assert run_agent(agent_home, "push", *targets).returncode == 0
@@ -42,16 +58,6 @@ def test_customer_signs_in_and_sees_counters_and_toner(
     assert (
         run_agent(other_home, "push", "--target", f"{snmpsim.endpoint}/librenms__epson").returncode
         == 0
-    )
-    ingest_server.cli(
-        "user",
-        "create",
-        "--email",
-        "it@ufficio.example",
-        "--customer",
-        "Ufficio Tecnico srl",
-        "--password-stdin",
-        stdin=PASSWORD + "\n",
     )
 
     page.goto(ingest_server.url + "/devices")
@@ -88,7 +94,7 @@ def sign_in(page: Page, base: str, email: str, password: str) -> None:
 
 
 def test_staff_bills_the_month_and_the_customer_downloads_the_invoice(
-    page, ingest_server, printed_month, tmp_path
+    customer_user, page, ingest_server, printed_month, tmp_path
 ):
     ingest_server.cli(
         "user",
@@ -96,16 +102,6 @@ def test_staff_bills_the_month_and_the_customer_downloads_the_invoice(
         "--email",
         "ops@scm.example",
         "--staff",
-        "--password-stdin",
-        stdin=PASSWORD + "\n",
-    )
-    ingest_server.cli(
-        "user",
-        "create",
-        "--email",
-        "it@ufficio.example",
-        "--customer",
-        "Ufficio Tecnico srl",
         "--password-stdin",
         stdin=PASSWORD + "\n",
     )
@@ -141,7 +137,7 @@ def test_staff_bills_the_month_and_the_customer_downloads_the_invoice(
     expect(page.locator("table.grid tbody")).to_contain_text("batch ")
 
 
-def test_customer_orders_consumables_through_the_cart(page, ingest_server):
+def test_customer_orders_consumables_through_the_cart(page, ingest_server, customer_user):
     ingest_server.cli(
         "machine",
         "add",
@@ -176,16 +172,6 @@ def test_customer_orders_consumables_through_the_cart(page, ingest_server):
             "80",
             "--charged",
         )
-    ingest_server.cli(
-        "user",
-        "create",
-        "--email",
-        "it@ufficio.example",
-        "--customer",
-        "Ufficio Tecnico srl",
-        "--password-stdin",
-        stdin=PASSWORD + "\n",
-    )
     sign_in(page, ingest_server.url, "it@ufficio.example", PASSWORD)
     page.locator("header nav").get_by_role("link", name="Orders").click()
     page.get_by_role("link", name="New order").click()
