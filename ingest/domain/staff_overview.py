@@ -42,12 +42,8 @@ class CustomerRow:
 
 def customers_overview(session: Session) -> list[CustomerRow]:
     """Every customer with its portal users and how many machines it has."""
-    machine_counts: dict[int, int] = {
-        customer_id: count
-        for customer_id, count in session.execute(
-            select(Machine.customer_id, func.count()).group_by(Machine.customer_id)
-        )
-    }
+    counted = select(Machine.customer_id, func.count()).group_by(Machine.customer_id)
+    machine_counts: dict[int, int] = dict(session.execute(counted).all())  # type: ignore[arg-type]
     users: dict[int, list[User]] = {}
     for user in session.scalars(
         select(User).where(User.customer_id.is_not(None)).order_by(User.email)
