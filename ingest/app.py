@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.exc import DataError
 from werkzeug.wrappers import Response
 
-from ingest import api, auth, db, home, limits, ops, portal, shop, tickets
+from ingest import api, auth, db, home, limits, ops, portal, read_api, shop, tickets
 from ingest.config import Settings, load_settings
 from ingest.domain.errors import DomainError
 
@@ -43,6 +43,8 @@ def create_app(
     limits.init_app(app)
     app.register_blueprint(api.blueprint)
     csrf.exempt(api.blueprint)
+    read_api.init_app(app)
+    csrf.exempt(read_api.blueprint)
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(portal.blueprint)
     app.register_blueprint(ops.blueprint)
