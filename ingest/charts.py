@@ -7,6 +7,7 @@ views serve it as ``image/svg+xml`` with a policy that allows only the chart's o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,7 @@ SVG_HEADERS: Final = {
     "Cache-Control": "private, max-age=300",
 }
 
+_SCRIPT: Final = re.compile(r"<script\b.*?</script>", re.DOTALL)
 _STYLE: Final = Style(
     background="transparent",
     plot_background="transparent",
@@ -51,6 +53,11 @@ def _config(width: int, height: int) -> dict[str, object]:
     }
 
 
+def _render(chart: pygal.graph.graph.Graph) -> str:
+    """The SVG without pygal's inline configuration script: an image needs no script."""
+    return _SCRIPT.sub("", str(chart.render(is_unicode=True)))
+
+
 def monthly_pages(
     months: Sequence[str],
     mono: Sequence[int | None],
@@ -64,7 +71,7 @@ def monthly_pages(
     chart.x_labels = list(months)
     chart.add(labels[0], list(mono))
     chart.add(labels[1], list(colour))
-    return str(chart.render(is_unicode=True))
+    return _render(chart)
 
 
 def counts_per_month(
@@ -75,7 +82,7 @@ def counts_per_month(
     chart.x_labels = list(months)
     for label, values in series.items():
         chart.add(label, list(values))
-    return str(chart.render(is_unicode=True))
+    return _render(chart)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,4 +112,4 @@ def over_time(
         values = [(p.at, p.value) for p in points if p.value is not None]
         style = {"dasharray": "6, 4", "width": 2} if label in dashed else {"width": 2}
         chart.add(label, values, stroke_style=style)
-    return str(chart.render(is_unicode=True))
+    return _render(chart)
