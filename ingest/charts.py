@@ -8,6 +8,7 @@ views serve it as ``image/svg+xml`` with a policy that allows only the chart's o
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +16,10 @@ from typing import Final
 
 import pygal
 from pygal.style import Style
+
+# pygal appends a legacy import hook (for its map plugins, unused here) to sys.meta_path; on
+# Python 3.11+ it makes every later failed import emit an ImportWarning. Take it out again.
+sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "PluginImportFixer"]
 
 #: Response headers for a chart: its inline <style> is allowed, nothing else is.
 SVG_HEADERS: Final = {
