@@ -58,8 +58,14 @@ def create_app(
     app.register_error_handler(OverflowError, _no_such_row)
     app.register_error_handler(DataError, _no_such_row)
     app.after_request(_security_headers)
+    # Until the translation catalogs are wired in, templates' _() shows the source text.
+    app.jinja_env.globals.setdefault("_", _source_text)
 
     return app
+
+
+def _source_text(text: str, **values: object) -> str:
+    return text % values if values else text
 
 
 def _domain_error_page(err: DomainError) -> tuple[str, int]:

@@ -3,7 +3,6 @@ alert evaluation and the notification outbox from the command line (cron or a sh
 
 from __future__ import annotations
 
-import secrets
 from datetime import UTC, datetime
 
 import click
@@ -11,7 +10,7 @@ import click
 from ingest.cli_common import cli_session
 from ingest.domain.alerts import evaluate_alerts, open_alerts, send_digests
 from ingest.domain.api_tokens import create_api_token, list_api_tokens, revoke_api_token
-from ingest.models import WebhookEndpoint
+from ingest.domain.outbox import add_webhook
 from ingest.notifications import deliver
 from shared.reading import format_timestamp
 
@@ -93,11 +92,8 @@ def webhook_group() -> None:
 @click.option("--event", "events", multiple=True, help="alert.opened, alert.cleared (default: all)")
 def webhook_add(url: str, events: tuple[str, ...]) -> None:
     """Register a receiver and print its signing secret (X-SCM-Signature: t=..,v1=HMAC-SHA256)."""
-    if not url.startswith(("https://", "http://")):
-        raise click.UsageError("the URL must start with https:// (or http:// on a private network)")
-    secret = secrets.token_urlsafe(32)
     with cli_session() as session:
-        session.add(WebhookEndpoint(url=url, secret=secret, events=list(events), created_at=_now()))
+        _, secret = add_webhook(session, url, list(events), _now())
     click.echo(secret)
 
 

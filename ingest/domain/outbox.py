@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import random
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,6 +22,7 @@ from typing import Any, Final, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ingest.domain.errors import DomainError
 from ingest.models import (
     Delivery,
     NotificationPreference,
@@ -29,6 +31,8 @@ from ingest.models import (
     WebhookEndpoint,
 )
 
+#: Events a webhook may subscribe to (the alert kinds are in each event's ``data.kind``).
+EVENTS: Final = ("alert.opened", "alert.cleared")
 MAX_ATTEMPTS: Final = 12
 FIRST_RETRY: Final = timedelta(seconds=30)
 LONGEST_WAIT: Final = timedelta(hours=6)
@@ -108,6 +112,33 @@ def staff_reading(session: Session, mode: str) -> list[User]:
         select(User).where(User.is_staff.is_(True), User.active.is_(True)).order_by(User.id)
     )
     return [u for u in staff if prefs.get(u.id, "digest") == mode]
+
+
+def add_webhook(
+    session: Session, url: str, events: list[str], now: datetime
+) -> tuple[WebhookEndpoint, str]:
+    """Register a receiver; returns it and its signing secret (shown to staff once)."""
+    if not url.startswith(("https://", "http://")) or len(url) > 500:
+        raise DomainError("bad_webhook", "the URL must start with https:// (or http://)")
+    unknown = set(events) - set(EVENTS)
+    if unknown:
+        raise DomainError("bad_webhook", f"unknown events: {', '.join(sorted(unknown))}")
+    secret = secrets.token_urlsafe(32)
+    hook = WebhookEndpoint(url=url, secret=secret, events=list(events), created_at=now)
+    session.add(hook)
+    session.flush()
+    return hook, secret
+
+
+def webhooks(session: Session) -> list[WebhookEndpoint]:
+    """Every receiver, newest first."""
+    query = select(WebhookEndpoint).order_by(WebhookEndpoint.created_at.desc())
+    return list(session.scalars(query))
+
+
+def recent_deliveries(session: Session, limit: int = 50) -> list[Delivery]:
+    """The delivery log: the latest deliveries with their attempts and last error."""
+    return list(session.scalars(select(Delivery).order_by(Delivery.id.desc()).limit(limit)))
 
 
 # -- signing --------------------------------------------------------------------------------
