@@ -12,6 +12,7 @@ from ingest.ops import (
     integrations,
     posts,
     reads,
+    tickets,
 )
 from ingest.ops.blueprint import blueprint
 from ingest.ops.shipping import blueprint as shipping_blueprint
@@ -27,4 +28,5 @@ __all__ = [
     "posts",
     "reads",
     "shipping_blueprint",
+    "tickets",
 ]

@@ -23,7 +23,8 @@ from ingest.domain.alert_rules import KINDS
 from ingest.domain.catalogue import Article
 from ingest.domain.customer_settings import Contacts, CustomerSettings
 from ingest.domain.posts import KINDS as POST_KINDS
-from ingest.models import Customer
+from ingest.domain.tickets import PRIORITIES, STATUSES, TEAMS, TicketFilter, TicketRequest
+from ingest.models import Customer, User
 from shared.reading import SUPPLY_KINDS
 
 POST_KIND_LABELS = {"news": "News", "offer": "Offer", "document": "Infobox document"}
@@ -161,3 +162,76 @@ class WebhookForm(FlaskForm):
         "Events (none ticked: all)",
         choices=[SelectChoice("alert.opened"), SelectChoice("alert.cleared")],
     )
+
+
+class TicketFilterForm(FlaskForm):
+    """The staff ticket list's filters (GET, no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField("Status", default="open")
+    team = SelectField("Team", default="")
+    customer_id = SelectField("Customer", coerce=int, default=0)
+    assignee_id = SelectField("Assigned to", coerce=int, default=0)
+
+    def set_choices(self, customers: list[Customer], staff: list[User]) -> None:
+        """Choices from the data (0 / empty: any)."""
+        self.status.choices = [
+            SelectChoice("open", "Not done"),
+            SelectChoice("", "Any"),
+            *(SelectChoice(key, label) for key, (label, _colour) in STATUSES.items()),
+        ]
+        self.team.choices = [SelectChoice("", "Any")] + [
+            SelectChoice(key, label) for key, label in TEAMS.items()
+        ]
+        self.customer_id.choices = [SelectChoice("0", "Any")] + [
+            SelectChoice(str(c.id), c.name) for c in customers
+        ]
+        self.assignee_id.choices = [SelectChoice("0", "Anybody")] + [
+            SelectChoice(str(u.id), u.email) for u in staff
+        ]
+
+    def to_request(self) -> TicketFilter:
+        """The filter as ``tickets_of`` takes it."""
+        status = self.status.data or None
+        return TicketFilter(
+            status=None if status == "open" else status,
+            team=self.team.data or None,
+            customer_id=self.customer_id.data or None,
+            assignee_id=self.assignee_id.data or None,
+            open_only=status == "open",
+        )
+
+
+class AssignTicketForm(FlaskForm):
+    """Who works a ticket."""
+
+    assignee_id = SelectField("Assigned to", coerce=int)
+
+
+class StaffTicketForm(FlaskForm):
+    """A ticket staff open for a customer (no attachments: the customer sends those)."""
+
+    machine_id = SelectField("Machine (serial number)", coerce=int)
+    subject = StringField("Subject", validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField("Description", validators=[DataRequired(), Length(max=5000)])
+    contact_name = StringField("Contact person", validators=[DataRequired(), Length(max=200)])
+    phone = StringField("Phone", validators=[Optional(), Length(max=50)])
+    priority = SelectField("Priority", choices=[SelectChoice(p) for p in PRIORITIES])
+    team = SelectField("Team", choices=[SelectChoice(k, v) for k, v in TEAMS.items()])
+
+    def to_request(self) -> TicketRequest:
+        """The ticket as ``open_ticket`` takes it."""
+        return TicketRequest(
+            machine_id=self.machine_id.data,
+            subject=self.subject.data or "",
+            description=self.description.data or "",
+            contact_name=self.contact_name.data or "",
+            phone=self.phone.data or "",
+            office_hours="",
+            priority=self.priority.data or "normal",
+            team=self.team.data or "printing",
+            mono=None,
+            colour=None,
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 from support.fleet import add_machine
 
 from ingest.domain.accounts import create_user, get_or_create_customer
@@ -18,7 +19,7 @@ from ingest.domain.tickets import (
     open_ticket,
     tickets_of,
 )
-from ingest.models import Machine
+from ingest.models import Machine, Ticket, User
 
 NOW = datetime(2026, 11, 28, 9, tzinfo=UTC)
 
@@ -65,3 +66,36 @@ def test_filters_assignee_and_age(app, session):
     assert first.events[-1].note == "assigned to turno@scm.example"
     with pytest.raises(DomainError):
         assign(session, first, customer_user, staff, NOW)
+
+
+def test_staff_filter_assign_and_open_tickets_on_the_web(app, client, session):
+    from support.web import add_user, csrf_token, sign_in
+
+    machine_id = add_machine(app)
+    customer_id = session.get(Machine, machine_id).customer_id
+    add_user(app, "turno@scm.example", staff=True)
+    sign_in(client, "turno@scm.example")
+    path = f"/ops/tickets/new?customer_id={customer_id}"
+    form = {
+        "csrf_token": csrf_token(client, path),
+        "machine_id": str(machine_id),
+        "subject": "Sportello aperto",
+        "description": "Telefonata del cliente",
+        "contact_name": "Anna",
+        "priority": "high",
+        "team": "printing",
+    }
+    assert client.post(path, data=form).status_code == 302
+    listing = client.get("/ops/tickets").get_data(as_text=True)
+    assert "Sportello aperto" in listing
+    number = session.scalars(select(Ticket.number)).one()
+    ticket_id = session.scalars(select(Ticket.id)).one()
+    staff_id = session.scalars(select(User.id).where(User.is_staff.is_(True))).one()
+    client.post(
+        f"/ops/tickets/{ticket_id}/assign",
+        data={"csrf_token": form["csrf_token"], f"t{ticket_id}-assignee_id": str(staff_id)},
+    )
+    mine = client.get(f"/ops/tickets?status=open&assignee_id={staff_id}").get_data(as_text=True)
+    assert f'data-ticket="{number}"' in mine
+    other_team = client.get("/ops/tickets?status=&team=remote").get_data(as_text=True)
+    assert f'data-ticket="{number}"' not in other_team
