@@ -28,8 +28,9 @@ class MeterReadForm(FlaskForm):
     mono = IntegerField(
         "B/W pages counter", validators=[InputRequired(), NumberRange(0, MAX_COUNTER)]
     )
+    #: Empty means "not given", never 0 (a 0 made a colour machine's counter go backwards).
     colour = IntegerField(
-        "Colour pages counter", default=0, validators=[Optional(), NumberRange(0, MAX_COUNTER)]
+        "Colour pages counter", validators=[Optional(), NumberRange(0, MAX_COUNTER)]
     )
     name = StringField("Your name", validators=[Optional(), Length(max=120)])
 
