@@ -80,6 +80,30 @@ class Invoice(Base):
         back_populates="invoice", order_by="Payment.paid_on"
     )
 
+    @property
+    def paid_total(self) -> Decimal:
+        """Money received so far."""
+        return sum((p.amount for p in self.payments), Decimal("0.00"))
+
+    @property
+    def credited(self) -> Decimal:
+        """What credit notes took back (gross)."""
+        return sum((c.gross for c in self.credit_notes), Decimal("0.00"))
+
+    @property
+    def balance(self) -> Decimal:
+        """Still due: positive when underpaid, negative when overpaid."""
+        return self.gross - self.credited - self.paid_total
+
+    @property
+    def payment_state(self) -> str:
+        """``open``, ``partly_paid``, ``paid`` or ``overpaid``: what payments say."""
+        if self.balance < 0:
+            return "overpaid"
+        if self.balance == 0:
+            return "paid"
+        return "partly_paid" if self.paid_total > 0 else "open"
+
 
 class InvoiceLine(Base):
     """One machine's charge for a span; ``kind`` is ``period`` or ``true_up``."""
