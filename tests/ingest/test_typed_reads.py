@@ -17,7 +17,7 @@ from support.fleet import add_machine
 from support.web import add_user, csrf_token, sign_in
 from test_tickets import open_ticket
 
-from ingest.app import database
+from ingest.db import database
 from ingest.domain.machines import machine_card
 from ingest.domain.meters import record_manual_read, typed_read_time
 from ingest.models import Machine, MeterRead, Ticket
