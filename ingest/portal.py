@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ingest.auth import customer_scope, owned
 from ingest.db import db_session
-from ingest.documents import invoice_pdf
+from ingest.documents import credit_note_pdf, invoice_pdf
 from ingest.domain.errors import DomainError
 from ingest.domain.fleet import devices_overview
 from ingest.domain.invoicing import invoices_by_customer
@@ -22,7 +22,7 @@ from ingest.domain.supplies import machine_forecasts, slot_of
 from ingest.downloads import download
 from ingest.forms import LocationForm, MeterReadForm
 from ingest.links import request_links
-from ingest.models import Invoice, User
+from ingest.models import CreditNote, Invoice, User
 
 blueprint = Blueprint("portal", __name__)
 #: What the meter-read page answers (one sentence each, ready for gettext).
@@ -174,6 +174,16 @@ def invoice_download(invoice_id: int) -> Response:
     found = _invoice(invoice_id)
     name = f"fattura-{found.number.replace('/', '-')}.pdf"
     return download(invoice_pdf(found), name, "application/pdf")
+
+
+@blueprint.get("/credit-notes/<int:note_id>.pdf")
+@login_required
+def credit_note_download(note_id: int) -> Response:
+    """A credit note's PDF (shown beside the invoice it corrects)."""
+    found = owned(CreditNote, note_id)
+    return download(
+        credit_note_pdf(found), f"nota-di-credito-{found.number}.pdf", "application/pdf"
+    )
 
 
 def _invoice(invoice_id: int) -> Invoice:

@@ -137,7 +137,7 @@ def test_staff_registers_a_queued_device_as_a_machine(app, client, agent, fleet,
             p + "site_name": "Magazzino",
             p + "site_address": "Via Po 2",
             p + "location": "Ufficio spedizioni",
-            p + "colour": "y",
+            p + "colour": "colour",
             p + "monitored": "y",
             p + "mono_rate": "0.012",
             p + "colour_rate": "0.09",
@@ -160,7 +160,10 @@ def test_staff_registers_a_queued_device_as_a_machine(app, client, agent, fleet,
     assert str(contract.mono_rate).startswith("0.012")
 
 
-def test_staff_resolves_a_flag_then_bills_and_registers_payment(client, agent, fleet, session):
+def test_staff_resolves_a_flag_then_bills_and_registers_payment(
+    app, client, agent, fleet, session
+):
+    app.config["SCM_TODAY"] = date(2027, 1, 2)  # December has ended
     push(client, agent, utc(2026, 12, 10), 10, serial="R-1")  # counter reset: flagged
     sign_in(client, "staff@scm.example")
     page = client.get("/ops/flags").get_data(as_text=True)
@@ -218,7 +221,7 @@ def test_bank_statement_upload_and_exports(client, fleet, session):
         content_type="multipart/form-data",
         follow_redirects=True,
     )
-    assert "1 payment(s) matched" in response.get_data(as_text=True)
+    assert "1 row(s) matched, 0 skipped, 0 unreadable." in response.get_data(as_text=True)
     session.expire_all()
     assert session.get(Invoice, invoice.id).status == "paid"
     export = client.get("/ops/exports/invoice-lines.csv")
