@@ -375,9 +375,9 @@ def _line_outlier(session: Session, line: DraftLine) -> str | None:
     ):
         factor = _outlier_factor(now, past)
         if factor is not None:
-            return MSG_LINE_HELD.format(
-                what=what, factor=factor, median=money(Decimal(median(past)))
-            )
+            middle = Decimal(median(past))
+            shown = money(middle) if what == "amount" else round(middle)
+            return MSG_LINE_HELD.format(what=what, factor=factor, median=shown)
     return None
 
 
@@ -602,7 +602,6 @@ def next_invoice_number(session: Session, year: int) -> str:
 MSG_AMOUNT_EMPTY = "Enter the amount received."
 MSG_AMOUNT_NOT_NUMBER = "The amount {text} is not a number: write it like 172,63 or 1.234,56."
 MSG_AMOUNT_NOT_POSITIVE = "A payment must be more than zero (got {amount})."
-MSG_AMOUNT_CENTS = "A payment has at most two decimals (got {text})."
 MSG_PAID = "Payment of {amount} registered on {number}: the invoice is paid."
 MSG_UNDERPAID = "Payment of {amount} registered on {number}: {due} is still due."
 MSG_OVERPAID = (
@@ -622,9 +621,7 @@ def payment_amount(text: str) -> Decimal:
         raise DomainError("bad_amount", MSG_AMOUNT_NOT_NUMBER.format(text=repr(text))) from err
     if amount <= 0:
         raise DomainError("bad_amount", MSG_AMOUNT_NOT_POSITIVE.format(amount=amount))
-    if amount != money(amount):
-        raise DomainError("bad_amount", MSG_AMOUNT_CENTS.format(text=repr(text)))
-    return amount
+    return money(amount)
 
 
 @dataclass(frozen=True, slots=True)
@@ -684,6 +681,7 @@ ROW_UNREADABLE = "unreadable"
 MSG_ROW_MATCHED = "row {row}: {amount} paid on invoice {number}"
 MSG_ROW_NO_INVOICE = "row {row}: no open invoice quoted in {text}"
 MSG_ROW_DEBIT = "row {row}: {amount} is a debit, not a payment"
+MSG_ROW_NO_CREDIT = "row {row}: no amount received (a debit)"
 MSG_ROW_ALREADY = "row {row}: already imported"
 MSG_ROW_BAD_DATE = "row {row}: unreadable date {text}"
 MSG_ROW_BAD_AMOUNT = "row {row}: unreadable amount {text}"
@@ -844,6 +842,8 @@ def _import_row(
         return RowResult(
             number, ROW_UNREADABLE, MSG_ROW_BAD_DATE.format(row=number, text=repr(cell("date")))
         )
+    if not cell("amount"):
+        return RowResult(number, ROW_SKIPPED, MSG_ROW_NO_CREDIT.format(row=number))
     try:
         amount = parse_amount(cell("amount"))
     except (InvalidOperation, ValueError):

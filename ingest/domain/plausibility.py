@@ -69,7 +69,9 @@ DEFAULT_BOUNDS: Final = ContractBounds()
 def outside_bounds(values: Mapping[str, Decimal | int], bounds: ContractBounds) -> list[str]:
     """Each value above its bound, said in words (empty: all plausible)."""
     return [
-        MSG_OUTSIDE.format(label=LABELS[name], value=values[name], limit=getattr(bounds, name))
+        MSG_OUTSIDE.format(
+            label=LABELS[name], value=f"{Decimal(values[name]):f}", limit=getattr(bounds, name)
+        )
         for name in LABELS
         if name in values and Decimal(values[name]) > getattr(bounds, name)
     ]

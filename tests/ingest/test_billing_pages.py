@@ -160,9 +160,7 @@ def test_staff_registers_a_queued_device_as_a_machine(app, client, agent, fleet,
     assert str(contract.mono_rate).startswith("0.012")
 
 
-def test_staff_resolves_a_flag_then_bills_and_registers_payment(
-    app, client, agent, fleet, session
-):
+def test_staff_resolves_a_flag_then_bills_and_registers_payment(app, client, agent, fleet, session):
     app.config["SCM_TODAY"] = date(2027, 1, 2)  # December has ended
     push(client, agent, utc(2026, 12, 10), 10, serial="R-1")  # counter reset: flagged
     sign_in(client, "staff@scm.example")
