@@ -279,8 +279,11 @@ def invoice_xml_command(number: str, out: Path) -> None:
 @click.argument("number")
 @click.option("--reason", required=True, help="why the invoice is corrected (printed)")
 @click.option("--amount", help="net amount to credit; default: all that is left")
+@click.option("--issued-on", type=click.DateTime(["%Y-%m-%d"]), help="default: today")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="write its PDF")
-def invoice_credit_note(number: str, reason: str, amount: str | None, out: Path | None) -> None:
+def invoice_credit_note(
+    number: str, reason: str, amount: str | None, issued_on: datetime | None, out: Path | None
+) -> None:
     """Correct issued invoice NUMBER with a credit note (the invoice itself never changes)."""
     now = datetime.now(UTC)
     with cli_session() as session:
@@ -289,7 +292,7 @@ def invoice_credit_note(number: str, reason: str, amount: str | None, out: Path 
             session,
             invoice,  # type: ignore[arg-type]
             reason=reason,
-            issued_on=now.date(),
+            issued_on=issued_on.date() if issued_on else now.date(),
             now=now,
             net=payment_amount(amount) if amount else None,
         )

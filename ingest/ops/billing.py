@@ -164,7 +164,7 @@ def add_credit_note(invoice_id: int) -> WerkzeugResponse:
             session,
             invoice,
             reason=form.reason.data or "",
-            issued_on=now.date(),
+            issued_on=_today(),
             now=now,
             net=net,
             by=session.get(User, int(current_user.id)),
