@@ -19,7 +19,6 @@ from support.fleet import add_machine, push, utc
 from support.web import add_user, csrf_token, sign_in
 
 from ingest.cli import main
-from ingest.db import database
 from ingest.domain.corrections import issue_credit_note
 from ingest.domain.einvoice import DEALER_ENV, DealerIdentity, EInvoiceError, invoice_xml
 from ingest.domain.errors import DomainError
