@@ -109,6 +109,19 @@ class Document(FPDF):
             x += width
         self.set_xy(self.l_margin, top + lines * line_height + 1.5)
 
+    def totals(
+        self, net: Decimal, vat_rate: Decimal, vat: Decimal, total: tuple[str, Decimal]
+    ) -> None:
+        """Net, VAT and the document's total, right-aligned under its table."""
+        self.set_font("Helvetica", "B", 10)
+        for label, amount in (
+            ("Imponibile", net),
+            (f"IVA {vat_rate * 100:.0f}%", vat),
+            total,
+        ):
+            self.cell(160, 6, pdf_text(label), align="R")
+            self.cell(30, 6, euro(amount), align="R", new_x="LMARGIN", new_y="NEXT")
+
     def render(self) -> bytes:
         """The finished PDF."""
         return bytes(self.output())
@@ -135,14 +148,7 @@ def invoice_pdf(invoice: Invoice) -> bytes:
         [88, 22, 24, 26, 30],
     )
     doc.ln(2)
-    doc.set_font("Helvetica", "B", 10)
-    for label, amount in (
-        ("Imponibile", invoice.net),
-        (f"IVA {invoice.vat_rate * 100:.0f}%", invoice.vat),
-        ("Totale fattura", invoice.gross),
-    ):
-        doc.cell(160, 6, pdf_text(label), align="R")
-        doc.cell(30, 6, euro(amount), align="R", new_x="LMARGIN", new_y="NEXT")
+    doc.totals(invoice.net, invoice.vat_rate, invoice.vat, ("Totale fattura", invoice.gross))
     doc.ln(2)
     doc.lines_of_text([f"Stato: {'Pagata' if invoice.status == 'paid' else 'Aperta'}"], 9)
     doc.lines_of_text(
@@ -178,14 +184,7 @@ def credit_note_pdf(note: CreditNote) -> bytes:
     doc.ln(3)
     doc.table(["Descrizione", "Importo"], [[note.reason, euro(note.net)]], [160, 30])
     doc.ln(2)
-    doc.set_font("Helvetica", "B", 10)
-    for label, amount in (
-        ("Imponibile", note.net),
-        (f"IVA {note.vat_rate * 100:.0f}%", note.vat),
-        ("Totale nota di credito", note.gross),
-    ):
-        doc.cell(160, 6, pdf_text(label), align="R")
-        doc.cell(30, 6, euro(amount), align="R", new_x="LMARGIN", new_y="NEXT")
+    doc.totals(note.net, note.vat_rate, note.vat, ("Totale nota di credito", note.gross))
     return doc.render()
 
 

@@ -14,6 +14,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from datetime import date
 from decimal import Decimal
 from typing import Final
 
@@ -176,7 +177,17 @@ def _payment(dealer: DealerIdentity, gross: Decimal, due: object) -> fpa.DatiPag
     )
 
 
-def _body(document: fpa.DatiGeneraliDocumento) -> fpa.FatturaElettronicaBody:
+def _body(
+    kind: str, issued_on: date, number: str, gross: Decimal, causale: list[str] | None = None
+) -> fpa.FatturaElettronicaBody:
+    document = fpa.DatiGeneraliDocumento(
+        tipo_documento=kind,
+        divisa="EUR",
+        data=issued_on,
+        numero=number,
+        importo_totale_documento=gross,
+        causale=causale or [],
+    )
     return fpa.FatturaElettronicaBody(
         dati_generali=fpa.DatiGenerali(dati_generali_documento=document),
         dati_beni_servizi=fpa.DatiBeniServizi(),
@@ -185,16 +196,8 @@ def _body(document: fpa.DatiGeneraliDocumento) -> fpa.FatturaElettronicaBody:
 
 def invoice_xml(invoice: Invoice, dealer: DealerIdentity) -> bytes:
     """An invoice as a FatturaPA (FPR12) document, validated."""
-    body = _body(
-        fpa.DatiGeneraliDocumento(
-            tipo_documento=INVOICE,
-            divisa="EUR",
-            data=invoice.issued_on,
-            numero=invoice.number,
-            importo_totale_documento=invoice.gross,
-            causale=[MSG_TO_DATE] if invoice.to_date else [],
-        )
-    )
+    causale = [MSG_TO_DATE] if invoice.to_date else []
+    body = _body(INVOICE, invoice.issued_on, invoice.number, invoice.gross, causale)
     for line in invoice.lines:
         body.dati_beni_servizi.add_dettaglio_linee(
             descrizione=line.description[:1000],
@@ -212,15 +215,7 @@ def invoice_xml(invoice: Invoice, dealer: DealerIdentity) -> bytes:
 def credit_note_xml(note: CreditNote, dealer: DealerIdentity) -> bytes:
     """A credit note as a FatturaPA (FPR12) TD04 document linked to its invoice, validated."""
     invoice = note.invoice
-    body = _body(
-        fpa.DatiGeneraliDocumento(
-            tipo_documento=CREDIT_NOTE,
-            divisa="EUR",
-            data=note.issued_on,
-            numero=note.number,
-            importo_totale_documento=note.gross,
-        )
-    )
+    body = _body(CREDIT_NOTE, note.issued_on, note.number, note.gross)
     body.dati_generali.dati_fatture_collegate = [
         fpa.DatiFattureCollegate(id_documento=invoice.number, data=invoice.issued_on)
     ]

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from support.fleet import add_machine, push, utc
 from support.ingest import enroll_agent, issue_token
-from support.web import add_user, csrf_token, sign_in
+from support.web import add_user, csrf_token, enter_read, sign_in
 
 from ingest.db import database
 from ingest.domain.invoicing import commit_run, month_period
@@ -65,16 +65,7 @@ def test_customer_enters_a_meter_read_in_the_portal(app, client, agent, fleet, s
     token = csrf_token(client, "/meter-reads")
 
     def enter(day, mono, colour):
-        return client.post(
-            f"/machines/{machine_id}/reads",
-            data={
-                "csrf_token": token,
-                f"m{machine_id}-taken_on": day.isoformat(),
-                f"m{machine_id}-mono": str(mono),
-                f"m{machine_id}-colour": str(colour),
-            },
-            follow_redirects=True,
-        ).get_data(as_text=True)
+        return enter_read(client, machine_id, day, mono, colour)
 
     assert "Reading for SCM-R9 recorded. Thank you." in enter(now.date(), 1800, 260)
     read = session.scalar(select(MeterRead).where(MeterRead.source == "manual"))

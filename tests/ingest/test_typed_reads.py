@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 from support.fleet import add_machine
-from support.web import add_user, csrf_token, sign_in
+from support.web import add_user, enter_read, sign_in
 from test_tickets import open_ticket
 
 from ingest.db import database
@@ -78,19 +78,6 @@ def test_ticket_counters_become_a_read_or_the_page_says_why_not(
         assert page_says.split(":")[0] in " ".join(e.note or "" for e in ticket.events)
 
 
-def enter(client, token, machine_id, day, mono, colour):
-    return client.post(
-        f"/machines/{machine_id}/reads",
-        data={
-            "csrf_token": token,
-            f"m{machine_id}-taken_on": day.isoformat(),
-            f"m{machine_id}-mono": str(mono),
-            f"m{machine_id}-colour": str(colour),
-        },
-        follow_redirects=True,
-    ).get_data(as_text=True)
-
-
 @pytest.mark.parametrize(
     ("machine", "colour", "status", "message"),
     [
@@ -115,9 +102,7 @@ def test_an_empty_colour_field_is_not_given_never_zero(
     sign_in(client, "anna@rossi.example")
     form = client.get("/meter-reads").get_data(as_text=True)
     assert not re.search(r'name="m\d+-colour"[^>]*value="0"', form)  # nothing pre-filled
-    page = enter(
-        client, csrf_token(client, "/meter-reads"), rossi[machine], now.date(), 27000, colour
-    )
+    page = enter_read(client, rossi[machine], now.date(), 27000, colour)
     assert message in page
     typed = reads_of(session, rossi[machine])[1:]
     assert [r.status for r in typed] == ([status] if status else [])
