@@ -330,3 +330,47 @@ def test_registering_from_readings_takes_colour_from_them(app, client, agent, se
             assert machine.colour is colour, serial
         with pytest.raises(DomainError, match=r"unknown .*no readings yet"):
             register_machine(db, customer, MachineSpec(scm_id="SCM-X", serial="NEVER-SEEN"))
+
+
+@pytest.mark.parametrize(
+    ("extra", "colour_field", "fee", "confirm", "registered", "said"),
+    [
+        # the bug: the "colour machine" box was ticked by default, mono printers became colour
+        ({}, "auto", "25", False, False, "Machine SCM-Q1 registered"),
+        ({}, "colour", "25", False, True, "Machine SCM-Q1 registered"),
+        ({"colour": 40}, "auto", "25", False, True, "Machine SCM-Q1 registered"),
+        ({}, "auto", "1e9", False, None, "Please confirm these contract values: fixed fee"),
+        ({}, "auto", "1e9", True, False, "Machine SCM-Q1 registered"),
+    ],
+)
+def test_the_queue_shows_colour_from_readings_and_asks_to_confirm_odd_values(
+    app, client, agent, session, extra, colour_field, fee, confirm, registered, said
+):
+    from support.web import add_user, csrf_token, sign_in
+
+    push(client, agent, utc(2026, 11, 3), 500, serial="Q-1", **extra)
+    add_user(app, "staff@scm.example", staff=True)
+    sign_in(client, "staff@scm.example")
+    queue = client.get("/ops/queue").get_data(as_text=True)
+    shown = "colour" if extra else "mono"
+    assert f'class="colour-evidence" data-colour="{shown}"' in queue
+    assert 'value="auto" selected' in queue or 'selected value="auto"' in queue
+    device_id = int(re.search(r"/ops/queue/(\d+)/machine", queue)[1])
+    p = f"d{device_id}-"
+    form = {
+        "csrf_token": csrf_token(client, "/ops/queue"),
+        p + "scm_id": "SCM-Q1",
+        p + "serial": "Q-1",
+        p + "site_name": "Sede",
+        p + "site_address": "Via Po 2",
+        p + "colour": colour_field,
+        p + "mono_rate": "0.01",
+        p + "fixed_fee": fee,
+        p + "period": "monthly",
+        p + "start": "2026-11-01",
+        **({p + "confirm": "y"} if confirm else {}),
+    }
+    page = client.post(f"/ops/queue/{device_id}/machine", data=form, follow_redirects=True)
+    assert said in page.get_data(as_text=True)
+    machine = session.scalar(select(Machine).where(Machine.scm_id == "SCM-Q1"))
+    assert (machine.colour if machine else None) is registered
