@@ -317,13 +317,20 @@ def _apply_offset(session: Session, machine: Machine, read: MeterRead) -> None:
                 session.flush()
 
 
-def billable_points(session: Session, machine: Machine) -> list[MeterPoint]:
-    """The machine's billable reads as billing inputs, offsets applied, oldest first."""
-    reads = session.scalars(
-        select(MeterRead)
-        .where(MeterRead.machine_id == machine.id, MeterRead.status == "ok")
-        .order_by(MeterRead.taken_at, MeterRead.id)
-    )
+def billable_points(
+    session: Session,
+    machine: Machine,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[MeterPoint]:
+    """The machine's billable reads as billing inputs, offsets applied, oldest first; only
+    those between ``since`` and ``until`` when given (pages never read a whole history)."""
+    query = select(MeterRead).where(MeterRead.machine_id == machine.id, MeterRead.status == "ok")
+    if since is not None:
+        query = query.where(MeterRead.taken_at >= since)
+    if until is not None:
+        query = query.where(MeterRead.taken_at <= until)
+    reads = session.scalars(query.order_by(MeterRead.taken_at, MeterRead.id))
     return [
         MeterPoint(read.taken_at, c.mono, c.colour, read.id)
         for read in reads

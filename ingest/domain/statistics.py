@@ -76,13 +76,19 @@ def pages_per_month(
     return result
 
 
-def invoice_anchors(session: Session, machine: Machine) -> dict[date, Boundary]:
-    """The counters the machine's issued period lines fixed, by the day they start or end at."""
+def invoice_anchors(session: Session, machine: Machine, window: Period) -> dict[date, Boundary]:
+    """The counters the machine's issued period lines fixed within ``window``, by the day
+    they start or end at."""
     anchors: dict[date, Boundary] = {}
     for line in session.scalars(
         select(InvoiceLine)
         .join(Invoice)
-        .where(InvoiceLine.machine_id == machine.id, InvoiceLine.kind == "period")
+        .where(
+            InvoiceLine.machine_id == machine.id,
+            InvoiceLine.kind == "period",
+            InvoiceLine.span_end >= window.start - timedelta(days=1),
+            InvoiceLine.span_start <= window.end,
+        )
         .order_by(InvoiceLine.span_start)
     ):
         start, end = line.span_start, line.span_end + timedelta(days=1)
@@ -105,13 +111,19 @@ def contract_interpolation(contracts: list[Contract]) -> Callable[[date], bool]:
     return flag
 
 
+#: Reads this far outside the months shown can still be the closest to a boundary.
+READ_MARGIN = timedelta(days=62)
+
+
 def machine_pages(session: Session, machine: Machine, months: list[Period]) -> list[MonthPages]:
     """One machine's pages per month, by the billing rule and its invoices."""
+    since = at_midnight(months[0].start) - READ_MARGIN
+    until = at_midnight(months[-1].end) + READ_MARGIN
     return pages_per_month(
-        billable_points(session, machine),
+        billable_points(session, machine, since, until),
         months,
         interpolate=contract_interpolation(list(machine.contracts)),
-        anchors=invoice_anchors(session, machine),
+        anchors=invoice_anchors(session, machine, Period(months[0].start, months[-1].end)),
     )
 
 
