@@ -181,13 +181,17 @@ def billing_group() -> None:
 
 @billing_group.command("preview")
 @click.option("--month", required=True, help="YYYY-MM")
-@click.option("--to-date", is_flag=True, help="a running month, billed up to yesterday")
+@click.option("--to-date", is_flag=True, help="a running month, billed up to today")
 def billing_preview(month: str, to_date: bool) -> None:
     """Show what a run would invoice, what it holds or cannot bill, and what changes against
     the last committed run."""
     with cli_session() as session:
-        period = month_period(month)
-        until = billing_until(period, date.today(), to_date=to_date)
+        period, today = month_period(month), date.today()
+        try:
+            until = billing_until(period, today, to_date=to_date)
+        except DomainError as err:  # a running month: show it to date, say what commit needs
+            click.echo(f"NOTE {err.message}")
+            until = billing_until(period, today, to_date=True)
         preview = preview_run(session, period, until=until)
         for draft in preview.customers:
             click.echo(f"{draft.customer.name}: net EUR {draft.net}")
@@ -213,7 +217,7 @@ def billing_preview(month: str, to_date: bool) -> None:
 @billing_group.command("commit")
 @click.option("--month", required=True, help="YYYY-MM")
 @click.option("--issued-on", type=click.DateTime(["%Y-%m-%d"]))
-@click.option("--to-date", is_flag=True, help="bill a running month up to yesterday (marked)")
+@click.option("--to-date", is_flag=True, help="bill a running month up to today (marked)")
 @click.option("--release", multiple=True, help="a held line or total to bill as it is")
 def billing_commit(
     month: str, issued_on: datetime | None, to_date: bool, release: tuple[str, ...]

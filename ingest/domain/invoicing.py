@@ -159,6 +159,11 @@ class RunPreview:
         """Lines over all customers."""
         return sum(len(c.lines) for c in self.customers)
 
+    @property
+    def last_day(self) -> date | None:
+        """The last day billed when billing to date."""
+        return self.until - timedelta(days=1) if self.until else None
+
     def holds(self) -> dict[str, str]:
         """Every decision the run waits for."""
         return {k: v for c in self.customers for k, v in c.holds().items()}
@@ -182,7 +187,7 @@ def billing_until(month: Period, today: date, *, to_date: bool) -> date | None:
     """The day a run for ``month`` bills up to (exclusive): None for the whole month.
 
     A month is billed only once it has ended, unless staff explicitly bill to date: then up to
-    today, and the invoice says so.
+    and including today, and the invoice says so; the rest of the month follows later.
     """
     if month.end <= today:
         return None
@@ -192,13 +197,13 @@ def billing_until(month: Period, today: date, *, to_date: bool) -> date | None:
             MSG_PERIOD_OPEN.format(
                 month=f"{month.start:%m/%Y}",
                 last=f"{month.end - timedelta(days=1):%d/%m/%Y}",
-                today=f"{today - timedelta(days=1):%d/%m/%Y}",
+                today=f"{today:%d/%m/%Y}",
             ),
             409,
         )
-    if today <= month.start:
+    if today < month.start:
         raise DomainError("period_open", MSG_NOTHING_TO_DATE, 409)
-    return today
+    return today + timedelta(days=1)
 
 
 def preview_run(

@@ -51,9 +51,11 @@ def reads_around_november(client, agent):
     [
         # the bug: on 28 November the whole of November was billed from a 27 November read
         (date(2026, 11, 28), False, "has not ended yet", None, None),
-        (date(2026, 11, 28), True, None, date(2026, 11, 27), True),
+        (date(2026, 11, 28), True, None, date(2026, 11, 28), True),
+        (date(2026, 11, 30), True, None, date(2026, 11, 30), True),
         (date(2026, 12, 1), False, None, date(2026, 11, 30), False),
-        (date(2026, 11, 1), True, "a month that has started", None, None),
+        (date(2026, 12, 1), True, None, date(2026, 11, 30), False),
+        (date(2026, 10, 31), True, "a month that has started", None, None),
     ],
 )
 def test_a_month_is_billed_only_once_ended_unless_to_date(
@@ -80,11 +82,11 @@ def test_the_rest_of_a_month_billed_to_date_follows_and_every_page_is_billed_onc
     [early] = commit_run(session, NOV, issued_on=date(2026, 11, 28), to_date=True)
     [rest] = commit_run(session, NOV, issued_on=date(2026, 12, 2))
     first, second = early.lines[0], rest.lines[0]
-    assert (first.span_start, first.span_end) == (date(2026, 11, 1), date(2026, 11, 27))
-    assert (second.span_start, second.span_end) == (date(2026, 11, 28), date(2026, 11, 30))
+    assert (first.span_start, first.span_end) == (date(2026, 11, 1), date(2026, 11, 28))
+    assert (second.span_start, second.span_end) == (date(2026, 11, 29), date(2026, 11, 30))
     assert second.start_mono == first.end_mono
     assert first.pages_mono + second.pages_mono == 13_000 - 10_000
-    assert first.fee + second.fee == Decimal("30.00")  # prorated by days, 27 + 3 of 30
+    assert first.fee + second.fee == Decimal("30.00")  # prorated by days, 28 + 2 of 30
     assert first.included_mono + second.included_mono == 1000
     assert commit_run(session, NOV, issued_on=date(2026, 12, 3)) == []
 
