@@ -38,7 +38,7 @@ from ingest.domain.billing import (
     true_up,
 )
 from ingest.domain.errors import DomainError
-from ingest.domain.meters import billable_points, flagged_reads
+from ingest.domain.meters import billable_points_around, flagged_reads
 from ingest.domain.numbering import next_number
 from ingest.models import (
     Contract,
@@ -267,7 +267,9 @@ def _draft_contract(
                 Blocked(contract.machine, MSG_FLAGGED_WAITING.format(count=len(waiting)))
             )
             return
-        points = points if points is not None else billable_points(session, contract.machine)
+        if points is None:
+            first_day = min(s.start for _, s in wanted)
+            points = billable_points_around(session, contract.machine, first_day, period.end)
         try:
             amounts = (
                 bill_period(

@@ -317,6 +317,20 @@ def _apply_offset(session: Session, machine: Machine, read: MeterRead) -> None:
                 session.flush()
 
 
+#: How far from a period a read may still be the one closest to its boundary: billing and
+#: statistics read only this much around the days they look at, never a whole history.
+READ_MARGIN = timedelta(days=92)
+
+
+def billable_points_around(
+    session: Session, machine: Machine, start: date, end: date
+) -> list[MeterPoint]:
+    """The billable reads that can decide the counters between ``start`` and ``end``."""
+    since = datetime.combine(start, time(0), tzinfo=UTC) - READ_MARGIN
+    until = datetime.combine(end, time(0), tzinfo=UTC) + READ_MARGIN
+    return billable_points(session, machine, since, until)
+
+
 def billable_points(
     session: Session,
     machine: Machine,

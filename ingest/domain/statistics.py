@@ -24,7 +24,7 @@ from ingest.domain.billing import (
     at_midnight,
     span_counters,
 )
-from ingest.domain.meters import billable_points
+from ingest.domain.meters import billable_points_around
 from ingest.models import Contract, Invoice, InvoiceLine, Machine, Ticket
 
 
@@ -111,16 +111,10 @@ def contract_interpolation(contracts: list[Contract]) -> Callable[[date], bool]:
     return flag
 
 
-#: Reads this far outside the months shown can still be the closest to a boundary.
-READ_MARGIN = timedelta(days=62)
-
-
 def machine_pages(session: Session, machine: Machine, months: list[Period]) -> list[MonthPages]:
     """One machine's pages per month, by the billing rule and its invoices."""
-    since = at_midnight(months[0].start) - READ_MARGIN
-    until = at_midnight(months[-1].end) + READ_MARGIN
     return pages_per_month(
-        billable_points(session, machine, since, until),
+        billable_points_around(session, machine, months[0].start, months[-1].end),
         months,
         interpolate=contract_interpolation(list(machine.contracts)),
         anchors=invoice_anchors(session, machine, Period(months[0].start, months[-1].end)),
