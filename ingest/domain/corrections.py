@@ -21,6 +21,7 @@ from ingest.models import CreditNote, Invoice, User
 MSG_NO_REASON = "Say why the invoice is corrected (the reason is printed on the credit note)."
 MSG_NOT_POSITIVE = "A credit note gives back more than zero (got {amount})."
 MSG_TOO_MUCH = "Invoice {number} has only {left} (net) left to credit; {amount} asked."
+MSG_NO_DOCUMENT = "No document numbered {number}."
 MSG_BEFORE_INVOICE = "A credit note cannot be dated before the invoice it corrects ({day})."
 
 
@@ -94,5 +95,5 @@ def find_document(
     """An invoice or credit note by its number; a clear error when there is none."""
     found = session.scalar(select(model).where(model.number == number.strip()))
     if found is None:
-        raise DomainError("not_found", f"no document numbered {number}", 404)
+        raise DomainError("not_found", MSG_NO_DOCUMENT.format(number=number), 404)
     return found

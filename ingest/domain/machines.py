@@ -42,6 +42,7 @@ MSG_NO_READINGS = "no readings yet: say whether it prints colour"
 MSG_COLOUR_UNKNOWN = "Whether {scm_id} prints colour is unknown ({reason}); tell it explicitly."
 MSG_NOT_BILLED_YET = "contract {code} has been invoiced up to {day}: correct it with a credit note"
 MSG_NO_CONTRACT_ON = "no contract of {scm_id} is in force on {day}"
+MSG_UNKNOWN_TERMS = "unknown contract terms: {names}"
 MSG_CHANGE_ON_START = (
     "the change is dated on the contract's first day: change the contract's terms before it "
     "is billed, or date the change later"
@@ -333,7 +334,9 @@ def change_contract(
     """
     unknown = set(changes) - set(CHANGEABLE_TERMS)
     if unknown:
-        raise DomainError("bad_contract", f"unknown contract terms: {', '.join(sorted(unknown))}")
+        raise DomainError(
+            "bad_contract", MSG_UNKNOWN_TERMS.format(names=", ".join(sorted(unknown)))
+        )
     current = next(
         (
             c

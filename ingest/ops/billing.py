@@ -57,6 +57,7 @@ MSG_NONE_ISSUED = "No invoice issued: nothing left to bill for this month."
 MSG_IMPORT = "{matched} row(s) matched, {skipped} skipped, {unreadable} unreadable."
 MSG_CREDITED = "Credit note {number} issued for invoice {invoice}."
 MSG_NO_XML = "No electronic invoice: {reason}."
+MSG_ON_INVOICE = "{number}: {reason}"
 
 
 @blueprint.route("/billing", methods=["GET", "POST"])
@@ -140,7 +141,7 @@ def add_payment(invoice_id: int) -> WerkzeugResponse:
             session, invoice, amount, form.paid_on.data, reference=form.reference.data
         )
     except DomainError as err:
-        flash(f"{invoice.number}: {err.message}", "error")
+        flash(MSG_ON_INVOICE.format(number=invoice.number, reason=err.message), "error")
         return redirect(url_for("ops.invoices"))
     session.commit()
     flash(outcome.message, "ok" if invoice.balance == 0 else "warn")
@@ -170,7 +171,7 @@ def add_credit_note(invoice_id: int) -> WerkzeugResponse:
             by=session.get(User, int(current_user.id)),
         )
     except DomainError as err:
-        flash(f"{invoice.number}: {err.message}", "error")
+        flash(MSG_ON_INVOICE.format(number=invoice.number, reason=err.message), "error")
         return redirect(url_for("ops.invoices"))
     session.commit()
     flash(MSG_CREDITED.format(number=note.number, invoice=invoice.number), "ok")
