@@ -28,7 +28,7 @@ from ingest.domain.tickets import (
     TicketRequest,
     Upload,
     change_status,
-    open_ticket,
+    open_ticket_with_read,
     ticket_mail_text,
     tickets_of,
 )
@@ -93,7 +93,7 @@ def new() -> str | WerkzeugResponse:
             colour=form.colour.data,
         )
         user = db.get(User, int(current_user.id))
-        opened = open_ticket(db, scope, user, request_data, uploads, datetime.now(UTC))
+        opened = open_ticket_with_read(db, scope, user, request_data, uploads, datetime.now(UTC))
         db.commit()
         ticket = opened.ticket
         flash(MSG_CREATED.format(number=ticket.number), "ok")

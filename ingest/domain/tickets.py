@@ -82,8 +82,21 @@ def open_ticket(
     form: TicketRequest,
     uploads: list[Upload],
     now: datetime,
+) -> Ticket:
+    """Create the ticket (and the meter read it carries); the caller commits and notifies.
+    The ticket's history says what became of its counters."""
+    return open_ticket_with_read(session, customer_id, user, form, uploads, now).ticket
+
+
+def open_ticket_with_read(
+    session: Session,
+    customer_id: int,
+    user: User | None,
+    form: TicketRequest,
+    uploads: list[Upload],
+    now: datetime,
 ) -> OpenedTicket:
-    """Create the ticket (and the meter read it carries); the caller commits and notifies."""
+    """``open_ticket``, also answering what became of the counters (for the page to say)."""
     machine = session.get(Machine, form.machine_id)
     if machine is None or machine.customer_id != customer_id:
         raise DomainError("not_found", "no such machine", 404)
