@@ -13,6 +13,7 @@ from ingest.cli_common import cli_session
 from ingest.config import load_settings
 from ingest.documents import credit_note_pdf, invoice_pdf
 from ingest.domain.accounts import find_customer
+from ingest.domain.bank_statements import decode_statement, import_bank_csv
 from ingest.domain.corrections import find_document, issue_credit_note
 from ingest.domain.einvoice import DealerIdentity, EInvoiceError, credit_note_xml, invoice_xml
 from ingest.domain.errors import DomainError
@@ -20,10 +21,7 @@ from ingest.domain.invoicing import (
     billing_until,
     changes_since_last_run,
     commit_run,
-    decode_statement,
-    import_bank_csv,
     month_period,
-    payment_amount,
     preview_run,
 )
 from ingest.domain.machines import (
@@ -34,6 +32,7 @@ from ingest.domain.machines import (
     change_contract,
     register_machine,
 )
+from ingest.domain.payments import payment_amount
 from ingest.domain.plausibility import ContractBounds
 from ingest.domain.read_requests import (
     RequestLinks,

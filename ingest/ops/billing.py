@@ -20,6 +20,13 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ingest.auth import staff_required
 from ingest.db import db_session
+from ingest.domain.bank_statements import (
+    ROW_MATCHED,
+    ROW_SKIPPED,
+    ROW_UNREADABLE,
+    decode_statement,
+    import_bank_csv,
+)
 from ingest.domain.corrections import creditable_net, issue_credit_note
 from ingest.domain.einvoice import (
     DealerIdentity,
@@ -30,22 +37,16 @@ from ingest.domain.einvoice import (
 )
 from ingest.domain.errors import DomainError
 from ingest.domain.invoicing import (
-    ROW_MATCHED,
-    ROW_SKIPPED,
-    ROW_UNREADABLE,
     billing_until,
     changes_since_last_run,
     commit_run,
-    decode_statement,
-    import_bank_csv,
     invoice_lines_csv,
     invoices_by_customer,
     meter_reads_csv,
     month_period,
-    payment_amount,
     preview_run,
-    register_payment,
 )
+from ingest.domain.payments import payment_amount, register_payment
 from ingest.downloads import download
 from ingest.forms import BankImportForm, BillingForm, CreditNoteForm, PaymentForm
 from ingest.models import CreditNote, Invoice, User

@@ -19,20 +19,11 @@ from sqlalchemy import select
 from support.fleet import add_machine, push, utc
 
 from ingest.db import database
+from ingest.domain.bank_statements import ROW_MATCHED, ROW_SKIPPED, ROW_UNREADABLE, import_bank_csv
 from ingest.domain.errors import DomainError
-from ingest.domain.invoicing import (
-    ROW_MATCHED,
-    ROW_SKIPPED,
-    ROW_UNREADABLE,
-    changes_since_last_run,
-    commit_run,
-    import_bank_csv,
-    month_period,
-    payment_amount,
-    preview_run,
-    register_payment,
-)
+from ingest.domain.invoicing import changes_since_last_run, commit_run, month_period, preview_run
 from ingest.domain.machines import ContractTerms, add_contract, register_machine
+from ingest.domain.payments import payment_amount, register_payment
 from ingest.domain.plausibility import ContractBounds
 from ingest.domain.statistics import fleet_pages
 from ingest.models import Invoice, Machine
