@@ -24,9 +24,7 @@ def test_a_dated_change_is_billed_from_its_date(app, client, agent, session):
     token = csrf_token(client, path)
 
     nothing = client.post(path, data={"csrf_token": token, "effective": "2026-10-16"})
-    assert (
-        "Nothing to change" in client.get(path).get_data(as_text=True) or nothing.status_code == 200
-    )
+    assert "Nothing to change" in nothing.get_data(as_text=True)
     odd = client.post(path, data={"csrf_token": token, "effective": "2026-10-16", "mono_rate": "3"})
     assert "Please confirm" in odd.get_data(as_text=True)
     changed = client.post(
