@@ -6,19 +6,22 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, g, render_template
+from flask import Flask, g, make_response, render_template, request
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from ingest.config import Settings, load_settings
 from ingest.db import Database
 from ingest.domain.errors import DomainError
+from ingest.jobs.queue import JobQueue
 
 csrf = CSRFProtect()
 #: Forms with attachments (tickets) need more than an agent batch; the API sets its own limit.
 MAX_PAGE_REQUEST_BYTES = 16 * 1024 * 1024
+API_PREFIX = "/api/"
 log = logging.getLogger(__name__)
 
 
@@ -39,9 +42,11 @@ def create_app(
     app.config["SCM_PUBLIC_URL"] = settings.public_url
     app.config.update(overrides or {})
     app.extensions["scm.db"] = Database(settings.database_url)
+    app.extensions["scm.jobs"] = JobQueue(app.extensions["scm.db"], settings.job_broker)
 
-    from ingest import api, auth, home, limits, ops, portal, shipping, shop, tickets
+    from ingest import api, auth, home, limits, observability, ops, portal, shipping, shop, tickets
 
+    observability.init_app(app)
     csrf.init_app(app)
     auth.init_app(app)
     limits.init_app(app)
@@ -59,6 +64,9 @@ def create_app(
     app.register_error_handler(413, _too_large)
     app.register_error_handler(OverflowError, _no_such_row)
     app.register_error_handler(DataError, _no_such_row)
+    app.register_error_handler(OperationalError, _unavailable)
+    app.register_error_handler(404, _not_found)
+    app.register_error_handler(405, _not_found)
     app.teardown_appcontext(_close_session)
     app.after_request(_security_headers)
 
@@ -69,6 +77,12 @@ def database(app: Flask) -> Database:
     """The application's database handle."""
     db: Database = app.extensions["scm.db"]
     return db
+
+
+def job_queue(app: Flask) -> JobQueue:
+    """Where the application sends follow-up jobs."""
+    queue: JobQueue = app.extensions["scm.jobs"]
+    return queue
 
 
 def db_session() -> Session:
@@ -102,6 +116,38 @@ def _no_such_row(_err: Exception) -> tuple[str, int]:
     if session is not None:
         session.rollback()
     return render_template("error.html", message="Not found."), 404
+
+
+def _unavailable(_err: Exception) -> Response:
+    """The database is down or busy: 503 with Retry-After, never a 404 or a 500 page."""
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+    if request.path.startswith(API_PREFIX):
+        from ingest.api import unavailable
+
+        response, status = unavailable("the database is unavailable: retry later")
+    else:
+        response = make_response(
+            render_template("error.html", message="Service unavailable: please retry shortly."),
+            503,
+        )
+        status = 503
+    response.status_code = status
+    response.headers["Retry-After"] = "5"
+    return response
+
+
+def _not_found(err: HTTPException) -> Response:
+    """Unknown URLs: the documented JSON under the API, the error page elsewhere."""
+    status = err.code or 404
+    if request.path.startswith(API_PREFIX):
+        from ingest.api import http_error
+
+        response, status = http_error(err)
+        response.status_code = status
+        return response
+    return make_response(render_template("error.html", message=err.description), status)
 
 
 def _close_session(_error: BaseException | None) -> None:

@@ -3,9 +3,10 @@
 from ingest.models.accounts import Customer, User
 from ingest.models.agents import Agent, EnrollmentToken, UploadBatch
 from ingest.models.base import Base
-from ingest.models.devices import Device, DeviceReading, SupplyLevel
+from ingest.models.devices import Device, DeviceReading, SupplyLevel, SupplyState
 from ingest.models.fleet import Contract, Machine, Site
 from ingest.models.invoices import DocumentCounter, Invoice, InvoiceLine, Payment
+from ingest.models.jobs import Job
 from ingest.models.meters import MeterRead, MeterReadRequest
 from ingest.models.orders import DeliveryNote, DeliveryNoteLine, Order, OrderLine
 from ingest.models.posts import Post
@@ -27,6 +28,7 @@ __all__ = [
     "EnrollmentToken",
     "Invoice",
     "InvoiceLine",
+    "Job",
     "Machine",
     "MeterRead",
     "MeterReadRequest",
@@ -37,6 +39,7 @@ __all__ = [
     "Reorder",
     "Site",
     "SupplyLevel",
+    "SupplyState",
     "Ticket",
     "TicketAttachment",
     "TicketEvent",
