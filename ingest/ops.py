@@ -10,7 +10,17 @@ from datetime import UTC, date, datetime
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -30,7 +40,8 @@ from ingest.domain.invoicing import (
     register_payment,
 )
 from ingest.domain.machines import add_contract, create_machine, get_or_create_site
-from ingest.domain.meters import assign_device, flagged_reads, resolve, unmatched_devices
+from ingest.domain.meters import assign_device, flagged_reads, resolve, unmatched_page
+from ingest.domain.pages import page_number
 from ingest.domain.read_requests import (
     due_reminders,
     open_requests_for_period,
@@ -83,7 +94,7 @@ def dashboard() -> str:
     """What needs a person today."""
     session = db_session()
     counts = {
-        "queue": len(unmatched_devices(session)),
+        "queue": unmatched_page(session, 1).total,
         "flags": len(flagged_reads(session)),
         "open_invoices": session.scalar(
             select(func.count()).select_from(Invoice).where(Invoice.status == "open")
@@ -105,11 +116,11 @@ def dashboard() -> str:
 @staff_required
 def queue() -> str:
     """Devices reported by agents that no machine claims yet."""
-    session = db_session()
-    devices = unmatched_devices(session)
+    page = unmatched_page(db_session(), page_number(request.args.get("page")))
+    devices = page.items
     forms = {d.id: _machine_form_for(d) for d in devices}
     assign = {d.id: _assign_form_for(d) for d in devices}
-    return render_template("ops/queue.html", devices=devices, forms=forms, assign=assign)
+    return render_template("ops/queue.html", devices=devices, page=page, forms=forms, assign=assign)
 
 
 def _machine_form_for(device: Device) -> MachineForm:

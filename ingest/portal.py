@@ -6,7 +6,17 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Protocol, TypeVar
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -15,10 +25,11 @@ from ingest.documents import invoice_pdf
 from ingest.domain.errors import DomainError
 from ingest.domain.fleet import devices_overview
 from ingest.domain.invoicing import invoices_by_customer
-from ingest.domain.machines import find_machine, machine_cards, set_location
+from ingest.domain.machines import find_machine, machine_cards, machine_page, set_location
 from ingest.domain.meters import latest_counters, record_manual_read
+from ingest.domain.pages import page_number
 from ingest.domain.read_requests import RequestLinks, open_request
-from ingest.domain.supplies import machine_forecasts, slot_of
+from ingest.domain.supplies import slot_forecasts, slot_of
 from ingest.downloads import download
 from ingest.forms import LocationForm, MeterReadForm
 from ingest.models import Invoice, User
@@ -52,8 +63,10 @@ def request_links() -> RequestLinks:
 @login_required
 def devices() -> str:
     """Every device agents report, with its latest counters and supply levels."""
-    rows = devices_overview(db_session(), customer_scope())
-    return render_template("devices.html", rows=rows, show_customer=current_user.is_staff)
+    page = devices_overview(db_session(), customer_scope(), page_number(request.args.get("page")))
+    return render_template(
+        "devices.html", rows=page.items, page=page, show_customer=current_user.is_staff
+    )
 
 
 @blueprint.get("/machines")
@@ -61,15 +74,14 @@ def devices() -> str:
 def machines() -> str:
     """The "Parco Macchine" page: machines under contract, toner, counters, contract, location."""
     session, now = db_session(), datetime.now(UTC)
-    cards = machine_cards(session, customer_scope(), now.date())
-    forecasts = {
-        (card.machine.id, slot.slot): slot
-        for card in cards
-        for slot in machine_forecasts(session, card.machine, now)
-    }
+    page = machine_page(
+        session, customer_scope(), now.date(), page_number(request.args.get("page"))
+    )
+    forecasts = slot_forecasts(session, [card.machine for card in page.items])
     return render_template(
         "machines.html",
-        cards=cards,
+        cards=page.items,
+        page=page,
         show_customer=current_user.is_staff,
         forecasts=forecasts,
         slot_of=slot_of,

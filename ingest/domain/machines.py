@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from ingest.domain.billing import PERIOD_MONTHS
@@ -18,7 +18,9 @@ from ingest.domain.meters import (
     has_real_serial,
     latest_counters,
 )
-from ingest.models import Contract, Customer, Device, DeviceReading, Machine, Site, SupplyLevel
+from ingest.domain.pages import Page, paginate
+from ingest.domain.supplies import current_slots
+from ingest.models import Contract, Customer, Device, Machine, Site, SupplyState
 
 
 def get_or_create_site(session: Session, customer: Customer, name: str, address: str) -> Site:
@@ -182,31 +184,45 @@ class MachineCard:
 
     machine: Machine
     counters: MachineCounters | None
-    supplies: list[SupplyLevel]
+    supplies: list[SupplyState]
     active_contract: Contract | None
 
 
 def machine_cards(session: Session, customer_id: int | None, today: date) -> list[MachineCard]:
     """The customer's machines with latest counters, toner (monitored only) and contract."""
+    return _cards(session, list(session.scalars(_machines_query(customer_id))), today)
+
+
+def machine_page(
+    session: Session, customer_id: int | None, today: date, number: int
+) -> Page[MachineCard]:
+    """One page of the "Parco Macchine": fifty cards, from latest-state tables only."""
+    page = paginate(session, _machines_query(customer_id), number)
+    return Page(_cards(session, page.items, today), page.number, page.total, page.size)
+
+
+def _machines_query(customer_id: int | None) -> Select[tuple[Machine]]:
     query = select(Machine).options(selectinload(Machine.contracts)).order_by(Machine.scm_id)
     if customer_id is not None:
         query = query.where(Machine.customer_id == customer_id)
-    return [machine_card(session, machine, today) for machine in session.scalars(query)]
+    return query
 
 
-def machine_card(session: Session, machine: Machine, today: date) -> MachineCard:
-    """One machine's card."""
-    supplies: list[SupplyLevel] = []
-    if machine.device_id is not None:
-        latest = session.scalar(
-            select(DeviceReading)
-            .where(DeviceReading.device_id == machine.device_id)
-            .order_by(DeviceReading.observed_at.desc(), DeviceReading.id.desc())
-            .limit(1)
+def _cards(session: Session, machines: list[Machine], today: date) -> list[MachineCard]:
+    slots = current_slots(session, [m.device_id for m in machines if m.device_id is not None])
+    return [
+        MachineCard(
+            machine,
+            latest_counters(session, machine),
+            slots.get(machine.device_id, []) if machine.device_id is not None else [],
+            next(
+                (
+                    c
+                    for c in machine.contracts
+                    if c.start <= today and (c.end is None or c.end >= today)
+                ),
+                None,
+            ),
         )
-        supplies = list(latest.supplies) if latest else []
-    active = next(
-        (c for c in machine.contracts if c.start <= today and (c.end is None or c.end >= today)),
-        None,
-    )
-    return MachineCard(machine, latest_counters(session, machine), supplies, active)
+        for machine in machines
+    ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from ingest.domain.billing import MeterPoint
@@ -21,6 +21,7 @@ from ingest.domain.meter_rules import (
     check_read,
     split_counters,
 )
+from ingest.domain.pages import Page, paginate
 from ingest.models import (
     Device,
     DeviceReading,
@@ -315,12 +316,17 @@ def flagged_reads(session: Session, machine: Machine | None = None) -> list[Mete
 
 def unmatched_devices(session: Session) -> list[Device]:
     """Devices reported by agents that no machine claims yet: the staff assignment queue."""
+    return list(session.scalars(_unmatched()))
+
+
+def unmatched_page(session: Session, number: int) -> Page[Device]:
+    """One page of the assignment queue, with the queue's length."""
+    return paginate(session, _unmatched(), number)
+
+
+def _unmatched() -> Select[tuple[Device]]:
     claimed = select(Machine.device_id).where(Machine.device_id.is_not(None))
-    return list(
-        session.scalars(
-            select(Device).where(Device.id.not_in(claimed)).order_by(Device.first_seen_at)
-        )
-    )
+    return select(Device).where(Device.id.not_in(claimed)).order_by(Device.first_seen_at, Device.id)
 
 
 def assign_device(session: Session, device: Device, machine: Machine) -> int:

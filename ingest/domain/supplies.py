@@ -39,6 +39,7 @@ __all__ = [
     "find_consumable",
     "machine_forecasts",
     "reorder_machine",
+    "slot_forecasts",
     "slot_key",
     "slot_of",
 ]
@@ -191,16 +192,36 @@ def machine_forecasts(session: Session, machine: Machine, now: datetime) -> list
 
     ``now`` is kept for callers: the running fit already ends at the slot's latest reading.
     """
-    if machine.device_id is None:
-        return []
-    return [
-        SlotForecast(
-            slot_of(state),
-            state.kind,
-            state.colour,
-            state.description,
-            slot_forecast(state),
-            _has_open(session, machine, slot_of(state)),
+    return list(slot_forecasts(session, [machine]).values())
+
+
+def slot_forecasts(
+    session: Session, machines: list[Machine]
+) -> dict[tuple[int, str], SlotForecast]:
+    """The forecast of every current slot of these machines, by (machine id, slot): two
+    queries for a whole page of machines."""
+    by_device = {m.device_id: m for m in machines if m.device_id is not None}
+    if not by_device:
+        return {}
+    open_slots = set(
+        session.scalars(
+            select(Reorder.open_slot).where(
+                Reorder.machine_id.in_([m.id for m in by_device.values()]),
+                Reorder.open_slot.is_not(None),
+            )
         )
-        for state in current_slots(session, [machine.device_id])[machine.device_id]
-    ]
+    )
+    result = {}
+    for device_id, states in current_slots(session, list(by_device)).items():
+        machine = by_device[device_id]
+        for state in states:
+            slot = slot_of(state)
+            result[(machine.id, slot)] = SlotForecast(
+                slot,
+                state.kind,
+                state.colour,
+                state.description,
+                slot_forecast(state),
+                _open_key(machine, slot) in open_slots,
+            )
+    return result
