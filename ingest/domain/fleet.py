@@ -46,8 +46,8 @@ def devices_overview(
         for r in session.scalars(select(DeviceReading).where(DeviceReading.id.in_(latest_ids)))
     }
     names = {
-        customer_id: name
-        for customer_id, name in session.execute(
+        row.id: row.name
+        for row in session.execute(
             select(Customer.id, Customer.name).where(
                 Customer.id.in_({d.customer_id for d in devices})
             )
