@@ -214,7 +214,7 @@ def _gunicorn(url: str, args: argparse.Namespace) -> Iterator[int]:
             try:
                 if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:
                 time.sleep(0.2)
         yield port
     finally:

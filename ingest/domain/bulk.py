@@ -9,15 +9,15 @@ next ids under SQLite's single writer lock), so no statement needs ``RETURNING``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Table, func, insert, select, text
+from sqlalchemy import ColumnElement, Table, Text, bindparam, cast, column, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.type_api import TypeEngine
 
 
 def is_postgres(session: Session) -> bool:
@@ -57,35 +57,47 @@ def take_ids(session: Session, table: Table, count: int) -> list[int]:
     return list(range(start + 1, start + 1 + count))
 
 
-def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert ``rows`` (dicts with the same keys) in one statement."""
+def insert_rows(
+    session: Session,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    conflict: Sequence[str] = (),
+    update: Callable[[Any], dict[str, Any]] | None = None,
+    returning: Sequence[str] = (),
+) -> list[Any]:
+    """Insert ``rows`` (dicts with the same keys) in one statement.
+
+    With ``conflict`` (the unique columns), a row that exists is updated with ``update(excluded)``
+    (or skipped when ``update`` is None).  ``returning`` columns come back on PostgreSQL only;
+    SQLite callers read them back with a query (``executemany`` returns nothing).
+    """
     if not rows:
-        return
-    if not is_postgres(session):
-        session.execute(insert(table), list(rows))
-        return
+        return []
     columns = list(rows[0])
-    spec = ", ".join(f"{name} {_pg_type(table.c[name].type)}" for name in columns)
-    names = ", ".join(columns)
-    statement = text(
-        f"INSERT INTO {table.name} ({names}) "  # noqa: S608 - names come from the model
-        f"SELECT {names} FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r({spec})"
-    )
-    session.execute(statement, {"rows": orjson.dumps(list(rows), default=_json_default).decode()})
-
-
-def _pg_type(column_type: TypeEngine[Any]) -> str:
-    """The PostgreSQL type to read a column as from the JSON record."""
-    name = type(column_type).__name__
-    if name == "UtcDateTime":
-        return "timestamptz"
-    if name == "JSON":
-        return "json"
-    return str(column_type.compile(dialect=_pg_dialect()))
-
-
-def _pg_dialect() -> Any:
-    return postgresql.dialect()
+    if is_postgres(session):
+        source = (
+            func.jsonb_to_recordset(cast(bindparam("rows", type_=Text), JSONB))
+            .table_valued(*(column(name, table.c[name].type) for name in columns))
+            .render_derived(name="r", with_types=True)
+        )
+        statement: Any = postgresql.insert(table).from_select(
+            columns, select(*(source.c[name] for name in columns))
+        )
+        params: Any = {"rows": orjson.dumps(list(rows), default=_json_default).decode()}
+    else:
+        statement, params = sqlite.insert(table), list(rows)
+    if conflict:
+        keys = [table.c[name] for name in conflict]
+        statement = (
+            statement.on_conflict_do_update(index_elements=keys, set_=update(statement.excluded))
+            if update is not None
+            else statement.on_conflict_do_nothing(index_elements=keys)
+        )
+    if returning and is_postgres(session):
+        return list(session.execute(statement.returning(*(table.c[n] for n in returning)), params))
+    session.execute(statement, params)
+    return []
 
 
 def _json_default(value: Any) -> Any:

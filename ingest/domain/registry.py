@@ -17,7 +17,7 @@ from typing import Any, Final
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from ingest.domain.bulk import dialect_insert, least
+from ingest.domain.bulk import insert_rows, least
 from ingest.models import Device
 from shared.identity import address_key, mac_key, manufacturer_key, serial_key
 from shared.reading import Device as DeviceInfo
@@ -199,14 +199,11 @@ def _empty_row(identity: str, address: str, now: datetime) -> dict[str, Any]:
 
 def _upsert(session: Session, customer_id: int, rows: list[dict[str, Any]]) -> dict[str, int]:
     table = Device.__table__
-    statement = dialect_insert(session, table).values(
-        [{**row, "customer_id": customer_id} for row in rows]
-    )
-    new, old = statement.excluded, table.c
-    newer = new.last_seen_at >= old.last_seen_at
-    statement = statement.on_conflict_do_update(
-        index_elements=[old.customer_id, old.identity],
-        set_={
+    old = table.c
+
+    def merge(new: Any) -> dict[str, Any]:
+        newer = new.last_seen_at >= old.last_seen_at
+        return {
             **{
                 name: func.coalesce(new[name], old[name])
                 for name in ("manufacturer", "model", "serial", "mac")
@@ -218,6 +215,21 @@ def _upsert(session: Session, customer_id: int, rows: list[dict[str, Any]]) -> d
                 (new.last_seen_at > NEVER, least(session, new.first_seen_at, old.first_seen_at)),
                 else_=old.first_seen_at,
             ),
-        },
-    ).returning(old.id, old.identity)
-    return {identity: device_id for device_id, identity in session.execute(statement)}
+        }
+
+    returned = insert_rows(
+        session,
+        table,
+        [{**row, "customer_id": customer_id} for row in rows],
+        conflict=("customer_id", "identity"),
+        update=merge,
+        returning=("id", "identity"),
+    )
+    if not returned:  # SQLite: read the ids back (the rows are ours under its write lock)
+        returned = session.execute(
+            select(Device.id, Device.identity).where(
+                Device.customer_id == customer_id,
+                Device.identity.in_([row["identity"] for row in rows]),
+            )
+        ).all()
+    return {identity: device_id for device_id, identity in returned}

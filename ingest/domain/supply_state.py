@@ -15,13 +15,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ingest.domain.bulk import dialect_insert
+from ingest.domain.bulk import insert_rows
 from ingest.domain.forecast import Forecast, LevelPoint, RunningFit, is_change
 from ingest.models import SupplyState
 from shared.reading import Supply
 
-#: Bind parameters stay well under both backends' limits (SQLite 32766, PostgreSQL 65535).
-_ROWS_PER_STATEMENT = 500
 _FIT_COLUMNS = {
     "since_at": "origin",
     "fit_last_at": "last_at",
@@ -143,14 +141,13 @@ def _next_state(
 
 
 def _write_states(session: Session, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    table = SupplyState.__table__
-    statement = dialect_insert(session, table).values(rows)
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.device_id, table.c.slot],
-        set_={
-            name: statement.excluded[name] for name in rows[0] if name not in ("device_id", "slot")
-        },
-    )
-    session.execute(statement)
+    if rows:
+        insert_rows(
+            session,
+            SupplyState.__table__,
+            rows,
+            conflict=("device_id", "slot"),
+            update=lambda new: {
+                name: new[name] for name in rows[0] if name not in ("device_id", "slot")
+            },
+        )
