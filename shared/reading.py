@@ -321,7 +321,7 @@ def _integer(value: Any, where: str) -> int | None:
 
 
 def _clock(value: Any) -> str | None:
-    if value is None or value in CLOCKS:
+    if value is None or (isinstance(value, str) and value in CLOCKS):
         return value
     raise ReadingError(f"clock: one of {sorted(CLOCKS)}")
 
