@@ -22,6 +22,7 @@ from typing import Any, Final
 
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
+from sqlalchemy.exc import IntegrityError
 
 from ingest.db import Database
 from ingest.jobs.outbox import due_jobs, enqueue, run_job
@@ -83,6 +84,7 @@ class JobQueue:
 
     def sweep(self, now: datetime) -> int:
         """Enqueue this period's scheduled jobs, then send every due job; how many were sent."""
+        all_jobs()  # importing the job modules fills SCHEDULE
         with self.database.session() as session:
             for name, every in SCHEDULE:
                 period = int(now.timestamp() // every.total_seconds())
@@ -90,8 +92,8 @@ class JobQueue:
                 try:
                     with session.begin_nested():
                         enqueue(session, name, {}, now=now, unique_key=key)
-                except Exception:  # noqa: S110 - another host enqueued this period's run
-                    pass
+                except IntegrityError:  # this period's run exists (another host, or before)
+                    continue
             session.commit()
             ids = due_jobs(session, now)
         self.dispatch(ids)

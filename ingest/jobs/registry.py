@@ -33,6 +33,6 @@ def job(name: str, *, every: timedelta | None = None) -> Callable[[JobFunction],
 
 def all_jobs() -> dict[str, JobFunction]:
     """The registry with every job module imported."""
-    from ingest.jobs import followup  # noqa: F401 - importing registers them
+    from ingest.jobs import followup, maintenance  # noqa: F401 - importing registers them
 
     return JOBS

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import Connection, pool
 
 from ingest.db import make_engine
+from ingest.history import include_object
 from ingest.models import Base
 
 config = context.config
@@ -36,6 +37,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

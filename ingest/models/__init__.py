@@ -3,7 +3,7 @@
 from ingest.models.accounts import Customer, User
 from ingest.models.agents import Agent, EnrollmentToken, UploadBatch
 from ingest.models.base import Base
-from ingest.models.devices import Device, DeviceReading, SupplyLevel, SupplyState
+from ingest.models.devices import Device, DeviceDaily, DeviceReading, SupplyLevel, SupplyState
 from ingest.models.fleet import Contract, Machine, Site
 from ingest.models.invoices import DocumentCounter, Invoice, InvoiceLine, Payment
 from ingest.models.jobs import Job
@@ -23,6 +23,7 @@ __all__ = [
     "DeliveryNote",
     "DeliveryNoteLine",
     "Device",
+    "DeviceDaily",
     "DeviceReading",
     "DocumentCounter",
     "EnrollmentToken",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, String, UniqueConstraint
@@ -134,3 +134,20 @@ class SupplyState(Base):
     sum_pp: Mapped[float] = mapped_column(Float, default=0.0)
     sum_py: Mapped[float] = mapped_column(Float, default=0.0)
     sum_yp: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class DeviceDaily(Base):
+    """One device's day, kept when raw readings expire (``ingest.jobs.maintenance``): enough
+    for statistics and audits of old periods (counters at the day's start and end)."""
+
+    __tablename__ = "device_daily"
+
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    readings: Mapped[int]
+    first_at: Mapped[datetime]
+    last_at: Mapped[datetime]
+    total_first: Mapped[int | None] = mapped_column(BigInteger)
+    total_last: Mapped[int | None] = mapped_column(BigInteger)
+    mono_last: Mapped[int | None] = mapped_column(BigInteger)
+    colour_last: Mapped[int | None] = mapped_column(BigInteger)

@@ -24,10 +24,12 @@ from ingest.app import create_app, database
 from ingest.cli import main
 from ingest.config import Settings
 from ingest.domain.invoicing import commit_run, month_period
+from ingest.history import is_partitioned
 from ingest.migrate import alembic_config
 from ingest.models import Base, Device, Invoice, Machine, SupplyState
 
 PREVIOUS_RELEASE = "0004"
+NEW_TABLES = ("supply_latest", "jobs", "device_daily")
 
 
 @pytest.fixture
@@ -74,7 +76,7 @@ def snapshot(url: str) -> tuple[dict[str, int], list[tuple[str, str, str]]]:
     """Rows per table of the previous release, and every invoice's totals."""
     engine = create_engine(url)
     with engine.connect() as connection:
-        tables = [t for t in Base.metadata.sorted_tables if t.name not in ("supply_latest", "jobs")]
+        tables = [t for t in Base.metadata.sorted_tables if t.name not in NEW_TABLES]
         counts = {t.name: connection.scalar(select(func.count()).select_from(t)) for t in tables}
         totals = [
             (number, str(net), str(gross))
@@ -111,4 +113,7 @@ def test_upgrade_keeps_every_row_and_invoice_total(upgrade_url, tmp_path, monkey
         ).all()
         assert tuple(state) == (97, 1)  # the change to a full cartridge restarted the sums
         assert connection.scalar(select(Machine.serial_key)) == "SN-0001"
+        if is_postgres(upgrade_url):  # history by month; every row moved into a partition
+            assert is_partitioned(connection, "device_readings")
+            assert is_partitioned(connection, "supply_levels")
     engine.dispose()
