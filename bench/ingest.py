@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import redis
 import requests
 from sqlalchemy import create_engine, text
 
@@ -65,6 +66,8 @@ COLOURS = ("black", "cyan", "magenta", "yellow")
 
 def main() -> None:
     args = _arguments()
+    queue = redis.Redis.from_url(args.redis)
+    queue.flushdb()  # the bench's own Redis database: no worker reads it, nothing is kept
     with _database(args) as url:
         _seed(url, args)
         with _gunicorn(url, args) as port:
@@ -78,6 +81,7 @@ def main() -> None:
             )
             once = once and _stored_once(url, history + 2 * _sent(args))
             page = _machines_p95(port, args)
+    queue.flushdb()
     db = "postgresql" if url.startswith("postgresql") else "sqlite"
     print(
         f"ingest: db={db} conns={args.conns} readings_per_s={rate:.0f} p50_ms={p50:.0f} "
