@@ -91,13 +91,24 @@ def _default_holds(connection: Connection, table: str, month: date) -> bool:
 def partition_table(connection: Connection, table: str) -> None:
     """Turn ``table`` into a partitioned table with the same columns, indexes, keys and rows;
     foreign keys onto it (``PARTITION_FKS``) are dropped."""
-    old = f"{table}_unpartitioned"
+    _rebuild(connection, table, partitioned=True)
+
+
+def unpartition_table(connection: Connection, table: str) -> None:
+    """The way back (a downgrade): one plain table with the rows, indexes and own keys."""
+    _rebuild(connection, table, partitioned=False)
+
+
+def _rebuild(connection: Connection, table: str, *, partitioned: bool) -> None:
+    """Copy ``table`` into a new table of the other kind under the same name: the sequence,
+    indexes and the table's own foreign keys move along (those of partitions are inherited)."""
+    old = f"{table}_old"
     foreign_keys = [
         f"{name} {definition}"
         for name, definition in connection.execute(
             text(
                 "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                "WHERE conrelid = CAST(:t AS regclass) AND contype = 'f'"
+                "WHERE conrelid = CAST(:t AS regclass) AND contype = 'f' AND conparentid = 0"
             ),
             {"t": table},
         )
@@ -115,58 +126,21 @@ def partition_table(connection: Connection, table: str) -> None:
     connection.execute(text(f"ALTER TABLE {old} DROP CONSTRAINT pk_{table} CASCADE"))
     for name, _ in indexes:
         connection.execute(text(f"DROP INDEX {name}"))
-    connection.execute(
-        text(
-            f"CREATE TABLE {table} (LIKE {old} INCLUDING DEFAULTS) PARTITION BY RANGE (observed_at)"
-        )
-    )
+    kind = " PARTITION BY RANGE (observed_at)" if partitioned else ""
+    connection.execute(text(f"CREATE TABLE {table} (LIKE {old} INCLUDING DEFAULTS){kind}"))
     connection.execute(text(f"ALTER SEQUENCE {sequence} OWNED BY {table}.id"))
-    connection.execute(
-        text(f"ALTER TABLE {table} ADD CONSTRAINT pk_{table} PRIMARY KEY (id, observed_at)")
-    )
-    connection.execute(text(f"CREATE TABLE {table}_default PARTITION OF {table} DEFAULT"))
-    oldest = connection.scalar(text(f"SELECT min(observed_at) FROM {old}"))  # noqa: S608
-    now = datetime.now(UTC)
-    ensure_partitions(connection, now, oldest.date() if oldest else None)
-    connection.execute(text(f"INSERT INTO {table} SELECT * FROM {old}"))  # noqa: S608
-    connection.execute(text(f"DROP TABLE {old}"))
-    for _, definition in indexes:
-        connection.execute(text(definition.replace(f" ON public.{old} ", f" ON public.{table} ")))
-    for key in foreign_keys:
-        connection.execute(text(f"ALTER TABLE {table} ADD CONSTRAINT {key}"))
-
-
-def unpartition_table(connection: Connection, table: str) -> None:
-    """The way back (a downgrade): one plain table with the rows, indexes and own keys."""
-    old = f"{table}_partitioned"
-    indexes = connection.execute(
-        text(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = :t "
-            "AND indexname NOT LIKE 'pk_%'"
-        ),
-        {"t": table},
-    ).all()
-    foreign_keys = connection.execute(
-        text(
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid = CAST(:t AS regclass) AND contype = 'f' AND conparentid = 0"
-        ),
-        {"t": table},
-    ).all()
-    sequence = connection.scalar(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table})
-    connection.execute(text(f"ALTER TABLE {table} RENAME TO {old}"))
-    connection.execute(text(f"ALTER TABLE {old} DROP CONSTRAINT pk_{table}"))
-    for name, _ in indexes:
-        connection.execute(text(f"DROP INDEX {name}"))
-    connection.execute(text(f"CREATE TABLE {table} (LIKE {old} INCLUDING DEFAULTS)"))
-    connection.execute(text(f"ALTER SEQUENCE {sequence} OWNED BY {table}.id"))
-    connection.execute(text(f"ALTER TABLE {table} ADD CONSTRAINT pk_{table} PRIMARY KEY (id)"))
+    key = "id, observed_at" if partitioned else "id"
+    connection.execute(text(f"ALTER TABLE {table} ADD CONSTRAINT pk_{table} PRIMARY KEY ({key})"))
+    if partitioned:
+        connection.execute(text(f"CREATE TABLE {table}_default PARTITION OF {table} DEFAULT"))
+        oldest = connection.scalar(text(f"SELECT min(observed_at) FROM {old}"))  # noqa: S608
+        ensure_partitions(connection, datetime.now(UTC), oldest.date() if oldest else None)
     connection.execute(text(f"INSERT INTO {table} SELECT * FROM {old}"))  # noqa: S608
     connection.execute(text(f"DROP TABLE {old} CASCADE"))
     for _, definition in indexes:
         connection.execute(text(definition))
-    for name, definition in foreign_keys:
-        connection.execute(text(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}"))
+    for definition in foreign_keys:
+        connection.execute(text(f"ALTER TABLE {table} ADD CONSTRAINT {definition}"))
 
 
 def include_object(

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from ingest.domain.bulk import dialect_insert, greatest, insert_rows, take_ids
 from ingest.domain.errors import DomainError
 from ingest.domain.registry import Sighting, resolve_devices
-from ingest.domain.supply_state import SlotObservation, fold_observations
+from ingest.domain.supply_state import SlotObservation, fold_observations, supply_columns
 from ingest.jobs.outbox import enqueue
 from ingest.models import Agent, CartridgeChange, DeviceReading, SupplyLevel, UploadBatch
 from shared.batch import Batch
@@ -209,17 +209,4 @@ def _reading_row(
 
 
 def _supply_row(obs: SlotObservation) -> dict[str, Any]:
-    supply = obs.supply
-    return {
-        "reading_id": obs.reading_id,
-        "device_id": obs.device_id,
-        "observed_at": obs.observed_at,
-        "slot": obs.position,
-        "kind": supply.kind,
-        "colour": supply.colour,
-        "description": supply.description,
-        "level": supply.level,
-        "max_capacity": supply.max,
-        "percent": supply.percent,
-        "state": supply.state,
-    }
+    return {"reading_id": obs.reading_id, "slot": obs.position, **supply_columns(obs)}

@@ -57,6 +57,22 @@ class SlotObservation:
         return slot_key(self.supply.kind, self.supply.colour, self.supply.description)
 
 
+def supply_columns(obs: SlotObservation) -> dict[str, Any]:
+    """The columns a supply level and a slot's latest state share."""
+    supply = obs.supply
+    return {
+        "device_id": obs.device_id,
+        "observed_at": obs.observed_at,
+        "kind": supply.kind,
+        "colour": supply.colour,
+        "description": supply.description,
+        "level": supply.level,
+        "max_capacity": supply.max,
+        "percent": supply.percent,
+        "state": supply.state,
+    }
+
+
 def fit_of(state: SupplyState | dict[str, Any]) -> RunningFit:
     """The running fit stored in a latest-state row."""
     get = state.get if isinstance(state, dict) else lambda name: getattr(state, name)
@@ -68,21 +84,24 @@ def slot_forecast(state: SupplyState) -> Forecast:
     return fit_of(state).forecast(LevelPoint(state.observed_at, state.percent, state.state))
 
 
-def fold_observations(session: Session, observations: list[SlotObservation], batch_id: int) -> int:
-    """Fold a batch's supply observations into ``supply_latest``; returns the changes seen.
+def fold_observations(
+    session: Session, observations: list[SlotObservation], batch_id: int | None
+) -> list[dict[str, Any]]:
+    """Fold supply observations into ``supply_latest``; the cartridge changes seen, as rows.
 
     One query loads the slots of the batch's devices, one statement writes the slots that
-    moved, one the cartridge changes.  The caller holds the devices' row locks (the device
-    upsert), so two batches never fold the same slot at once.
+    moved; the caller stores the changes (``insert_rows``).  The caller holds the devices' row
+    locks (the device upsert), so two batches never fold the same slot at once.
     """
     if not observations:
         return []
     table = SupplyState.__table__
     device_ids = sorted({o.device_id for o in observations})
+    needed = ["device_id", "slot", "observed_at", "percent", "state", *_FIT_COLUMNS]
     states = {
         (row["device_id"], row["slot"]): dict(row)
         for row in session.execute(
-            select(table).where(table.c.device_id.in_(device_ids))
+            select(*(table.c[name] for name in needed)).where(table.c.device_id.in_(device_ids))
         ).mappings()
     }
     moved: dict[tuple[int, str], dict[str, Any]] = {}
@@ -124,17 +143,9 @@ def _next_state(
             fit = fit_of(before)
     fit = fit.add(point)
     return {
-        "device_id": obs.device_id,
         "slot": obs.slot,
         "position": obs.position,
-        "kind": supply.kind,
-        "colour": supply.colour,
-        "description": supply.description,
-        "level": supply.level,
-        "max_capacity": supply.max,
-        "percent": supply.percent,
-        "state": supply.state,
-        "observed_at": obs.observed_at,
+        **supply_columns(obs),
         "reading_id": obs.reading_id,
         **{column: getattr(fit, field) for column, field in _FIT_COLUMNS.items()},
     }

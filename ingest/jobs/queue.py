@@ -59,6 +59,11 @@ class JobQueue:
             )
 
     @property
+    def broker(self) -> Any:
+        """The Dramatiq broker (None when jobs run in-process)."""
+        return self._actor.broker if self._actor is not None else None
+
+    @property
     def inline(self) -> bool:
         """True when this process runs jobs itself (no broker)."""
         return self._actor is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
@@ -11,6 +13,7 @@ from support.ingest import TestAgent, enroll_agent, issue_token, reading
 
 from ingest.app import database, job_queue
 from ingest.domain.intake import store_batch
+from ingest.jobs.queue import JobQueue, utc_now
 from ingest.models import (
     Agent,
     Device,
@@ -25,6 +28,8 @@ from ingest.models import (
 from shared.batch import decode_batch
 
 AGENTS = 8
+#: A Redis database of the tests' own (CI starts Redis like PostgreSQL).
+REDIS_URL = "redis://127.0.0.1:6379/13"
 
 
 def now() -> datetime:
@@ -149,3 +154,29 @@ def test_a_follow_up_never_run_is_run_by_the_sweeper(app, client, agent, session
     assert [r.total for r in session.scalars(select(MeterRead))] == [4321]
     assert count(session, Job, Job.done_at.is_(None)) == 0
     assert job_queue(app).sweep(now() + timedelta(seconds=2)) == 0  # each period's run once
+
+
+def test_jobs_reach_a_dramatiq_worker_over_redis(app, agent, session):
+    """Production's path: the job id travels through Redis to ``scm-ingest worker``'s code."""
+    add_machine(app)
+    _, body = agent.batch(reading(total=777, observed_at=now() - timedelta(minutes=5)))
+    with database(app).session() as db:
+        owner = db.scalar(select(Agent))
+        result = store_batch(db, owner, decode_batch(body), digest="sha-256=:r:", signature="s",
+                             received_at=now())  # fmt: skip
+    queue = JobQueue(database(app), REDIS_URL)
+    queue.broker.flush_all()
+    queue.dispatch(result.jobs)
+    stop = threading.Event()
+    worker = threading.Thread(target=queue.run_worker, args=(2, stop, utc_now))
+    worker.start()
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not count(session, MeterRead):
+            time.sleep(0.1)
+            session.expire_all()
+    finally:
+        stop.set()
+        worker.join(timeout=30)
+    assert [r.total for r in session.scalars(select(MeterRead))] == [777]
+    assert count(session, Job, Job.id.in_(result.jobs), Job.done_at.is_(None)) == 0
