@@ -20,11 +20,12 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalErr
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ingest import metrics
-from ingest.app import db_session, job_queue
+from ingest.db import db_session
 from ingest.domain.agents import current_config, record_heartbeat
 from ingest.domain.enrollment import enroll_agent, find_agent
 from ingest.domain.errors import DomainError
 from ingest.domain.intake import previous_result, store_batch
+from ingest.jobs.queue import job_queue
 from ingest.models import Agent
 from shared.batch import MAX_BODY_BYTES, BatchError, decode_batch, parse_json
 from shared.heartbeat import Heartbeat, HeartbeatError
@@ -123,7 +124,7 @@ def batches() -> tuple[Response, int]:
             received_at=ingest_now(),
         ),
     )
-    job_queue(current_app).dispatch(result.jobs)
+    job_queue().dispatch(result.jobs)
     if not result.duplicate:
         metrics.batch_stored(result.response)
         log.info(

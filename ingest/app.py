@@ -6,17 +6,28 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, g, make_response, render_template, request
+from flask import Flask, make_response, render_template, request
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.exc import DataError, OperationalError
-from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from ingest import (
+    api,
+    auth,
+    db,
+    home,
+    limits,
+    observability,
+    ops,
+    portal,
+    read_api,
+    shop,
+    tickets,
+)
 from ingest.config import Settings, load_settings
-from ingest.db import Database
 from ingest.domain.errors import DomainError
-from ingest.jobs.queue import JobQueue
+from ingest.jobs import queue
 
 csrf = CSRFProtect()
 #: Forms with attachments (tickets) need more than an agent batch; the API sets its own limit.
@@ -41,22 +52,21 @@ def create_app(
     )
     app.config["SCM_PUBLIC_URL"] = settings.public_url
     app.config.update(overrides or {})
-    app.extensions["scm.db"] = Database(settings.database_url)
-    app.extensions["scm.jobs"] = JobQueue(app.extensions["scm.db"], settings.job_broker)
-
-    from ingest import api, auth, home, limits, observability, ops, portal, shipping, shop, tickets
-
+    database = db.init_app(app, settings.database_url)
+    queue.init_app(app, database, settings.job_broker)
     observability.init_app(app)
     csrf.init_app(app)
     auth.init_app(app)
     limits.init_app(app)
     app.register_blueprint(api.blueprint)
     csrf.exempt(api.blueprint)
+    read_api.init_app(app)
+    csrf.exempt(read_api.blueprint)
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(portal.blueprint)
     app.register_blueprint(ops.blueprint)
     app.register_blueprint(shop.blueprint)
-    app.register_blueprint(shipping.blueprint)
+    app.register_blueprint(ops.shipping_blueprint)
     app.register_blueprint(tickets.blueprint)
     app.register_blueprint(home.blueprint)
     app.register_error_handler(DomainError, _domain_error_page)
@@ -67,32 +77,15 @@ def create_app(
     app.register_error_handler(OperationalError, _unavailable)
     app.register_error_handler(404, _not_found)
     app.register_error_handler(405, _not_found)
-    app.teardown_appcontext(_close_session)
     app.after_request(_security_headers)
+    # Until the translation catalogs are wired in, templates' _() shows the source text.
+    app.jinja_env.globals.setdefault("_", _source_text)
 
     return app
 
 
-def database(app: Flask) -> Database:
-    """The application's database handle."""
-    db: Database = app.extensions["scm.db"]
-    return db
-
-
-def job_queue(app: Flask) -> JobQueue:
-    """Where the application sends follow-up jobs."""
-    queue: JobQueue = app.extensions["scm.jobs"]
-    return queue
-
-
-def db_session() -> Session:
-    """The current request's session, opened on first use and closed at teardown."""
-    from flask import current_app
-
-    if "db_session" not in g:
-        g.db_session = database(current_app).sessions()
-    session: Session = g.db_session
-    return session
+def _source_text(text: str, **values: object) -> str:
+    return text % values if values else text
 
 
 def _domain_error_page(err: DomainError) -> tuple[str, int]:
@@ -112,48 +105,32 @@ def _too_large(_err: Exception) -> tuple[str, int]:
 
 def _no_such_row(_err: Exception) -> tuple[str, int]:
     """An id no database column can hold (``/invoices/99999999999999999999``): not found."""
-    session = g.get("db_session")
-    if session is not None:
-        session.rollback()
+    db.rollback_request_session()
     return render_template("error.html", message="Not found."), 404
 
 
 def _unavailable(_err: Exception) -> Response:
     """The database is down or busy: 503 with Retry-After, never a 404 or a 500 page."""
-    session = g.pop("db_session", None)
-    if session is not None:
-        session.close()
+    db.rollback_request_session()
     if request.path.startswith(API_PREFIX):
-        from ingest.api import unavailable
-
-        response, status = unavailable("the database is unavailable: retry later")
+        response, status = api.unavailable("the database is unavailable: retry later")
     else:
-        response = make_response(
-            render_template("error.html", message="Service unavailable: please retry shortly."),
-            503,
-        )
-        status = 503
+        message = "Service unavailable: please retry shortly."
+        response, status = make_response(render_template("error.html", message=message)), 503
     response.status_code = status
-    response.headers["Retry-After"] = "5"
+    response.headers["Retry-After"] = str(api.RETRY_AFTER_S)
     return response
 
 
 def _not_found(err: HTTPException) -> Response:
     """Unknown URLs: the documented JSON under the API, the error page elsewhere."""
-    status = err.code or 404
     if request.path.startswith(API_PREFIX):
-        from ingest.api import http_error
-
-        response, status = http_error(err)
-        response.status_code = status
-        return response
-    return make_response(render_template("error.html", message=err.description), status)
-
-
-def _close_session(_error: BaseException | None) -> None:
-    session = g.pop("db_session", None)
-    if session is not None:
-        session.close()
+        response, status = api.http_error(err)
+    else:
+        response = make_response(render_template("error.html", message=err.description))
+        status = err.code or 404
+    response.status_code = status
+    return response
 
 
 def _security_headers(response: Response) -> Response:

@@ -27,6 +27,7 @@ from ingest.domain.enrollment import create_token
 from ingest.jobs.queue import JobQueue, utc_now
 from ingest.mail import mailer_from_env, try_send
 from ingest.migrate import upgrade
+from ingest.monitoring_cli import COMMANDS as MONITORING_COMMANDS
 from ingest.observability import configure_logging
 from ingest.portal_cli import post_group
 from ingest.supplies_cli import COMMANDS as SUPPLIES_COMMANDS
@@ -167,5 +168,5 @@ def serve(host: str, port: int) -> None:
 
 
 main.add_command(agent_group)
-for _command in (*BILLING_COMMANDS, *SUPPLIES_COMMANDS, post_group):
+for _command in (*BILLING_COMMANDS, *SUPPLIES_COMMANDS, *MONITORING_COMMANDS, post_group):
     main.add_command(_command)

@@ -22,6 +22,8 @@ from pythonjsonlogger.json import JsonFormatter
 from sqlalchemy import text
 
 from ingest import metrics
+from ingest.db import database
+from ingest.jobs.queue import job_queue
 
 REQUEST_ID_HEADER: Final = "X-Request-Id"
 _SANE_ID: Final = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -96,18 +98,14 @@ def _healthz() -> Response:
 
 
 def _readyz() -> tuple[Response, int]:
-    from flask import current_app
-
-    from ingest.app import database, job_queue
-
     problems = {}
     try:
-        with database(current_app).engine.connect() as connection:
+        with database().engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except Exception as err:
         problems["database"] = type(err).__name__
     try:
-        job_queue(current_app).ping()
+        job_queue().ping()
     except Exception as err:
         problems["queue"] = type(err).__name__
     if problems:
@@ -118,9 +116,5 @@ def _readyz() -> tuple[Response, int]:
 
 
 def _metrics() -> Response:
-    from flask import current_app
-
-    from ingest.app import database
-
-    body, content_type = metrics.exposition(database(current_app))
+    body, content_type = metrics.exposition(database())
     return Response(body, content_type=content_type)

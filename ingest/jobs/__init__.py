@@ -8,3 +8,15 @@
   SQLite, the demo, the tests) or Dramatiq over Redis to ``scm-ingest worker`` processes.
 * ``followup`` (meter reads and reorders of an upload), ``maintenance`` (partitions, retention).
 """
+
+from __future__ import annotations
+
+from ingest.jobs.outbox import JobFunction
+
+
+def all_jobs() -> dict[str, JobFunction]:
+    """Every declared job: importing the job modules fills the registry."""
+    from ingest.jobs import followup, maintenance  # noqa: F401 - importing registers them
+    from ingest.jobs.registry import JOBS
+
+    return JOBS

@@ -22,11 +22,13 @@ from typing import Any, Final
 
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
+from flask import Flask, current_app
 from sqlalchemy.exc import IntegrityError
 
 from ingest.db import Database
+from ingest.jobs import all_jobs
 from ingest.jobs.outbox import due_jobs, enqueue, run_job
-from ingest.jobs.registry import SCHEDULE, all_jobs
+from ingest.jobs.registry import SCHEDULE
 
 QUEUE_NAME: Final = "scm-ingest"
 ACTOR_NAME: Final = "scm_run_job"
@@ -125,3 +127,19 @@ class JobQueue:
         finally:
             if worker is not None:
                 worker.stop()
+
+
+_EXTENSION = "scm.jobs"
+
+
+def init_app(app: Flask, database: Database, broker_url: str | None) -> JobQueue:
+    """Attach the application's job queue (``SCM_JOB_BROKER``, else in-process)."""
+    queue = JobQueue(database, broker_url)
+    app.extensions[_EXTENSION] = queue
+    return queue
+
+
+def job_queue(app: Flask | None = None) -> JobQueue:
+    """The application's job queue (the current application's by default)."""
+    found: JobQueue = (app or current_app).extensions[_EXTENSION]
+    return found

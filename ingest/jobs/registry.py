@@ -29,10 +29,3 @@ def job(name: str, *, every: timedelta | None = None) -> Callable[[JobFunction],
         return function
 
     return register
-
-
-def all_jobs() -> dict[str, JobFunction]:
-    """The registry with every job module imported."""
-    from ingest.jobs import followup, maintenance  # noqa: F401 - importing registers them
-
-    return JOBS

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select, text
 from support.ingest import reading
 
-from ingest.app import database
+from ingest.db import database
 from ingest.domain.intake import store_batch
 from ingest.history import ensure_partitions, is_partitioned, month_start, partition_name
 from ingest.jobs.maintenance import create_partitions, expire_history

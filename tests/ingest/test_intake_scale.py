@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from support.fleet import add_consumable, add_machine
 from support.ingest import TestAgent, enroll_agent, issue_token, reading
 
-from ingest.app import database, job_queue
+from ingest.db import database
 from ingest.domain.intake import store_batch
-from ingest.jobs.queue import JobQueue, utc_now
+from ingest.jobs.queue import JobQueue, job_queue, utc_now
 from ingest.models import (
     Agent,
     Device,

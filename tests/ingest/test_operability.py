@@ -8,8 +8,9 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 from support.ingest import reading
 
-from ingest.app import create_app, database
+from ingest.app import create_app
 from ingest.config import Settings
+from ingest.db import database
 
 
 @pytest.fixture

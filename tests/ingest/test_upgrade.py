@@ -20,15 +20,16 @@ from support.database import build_schema, is_postgres
 from support.fleet import add_consumable, add_machine, push, utc
 from support.ingest import enroll_agent, issue_token
 
-from ingest.app import create_app, database
+from ingest.app import create_app
 from ingest.cli import main
 from ingest.config import Settings
+from ingest.db import database
 from ingest.domain.invoicing import commit_run, month_period
 from ingest.history import is_partitioned
 from ingest.migrate import alembic_config
 from ingest.models import Base, Device, Invoice, Machine, SupplyState
 
-PREVIOUS_RELEASE = "0004"
+PREVIOUS_RELEASE = "0009"  # main before this change
 NEW_TABLES = ("supply_latest", "jobs", "device_daily")
 
 
