@@ -54,7 +54,7 @@ from cryptography.hazmat.primitives.serialization import (  # noqa: E402
 from ingest.db import Database  # noqa: E402
 from ingest.domain.accounts import create_user, get_or_create_customer  # noqa: E402
 from ingest.domain.enrollment import create_token, enroll_agent  # noqa: E402
-from ingest.domain.machines import add_contract, create_machine  # noqa: E402
+from ingest.domain.machines import ContractTerms, MachineSpec, register_machine  # noqa: E402
 from ingest.migrate import upgrade  # noqa: E402
 from shared.signing import generate_private_key, public_key_text, sign_request  # noqa: E402
 
@@ -141,22 +141,15 @@ def _seed(url: str, args: argparse.Namespace) -> None:
     keys_dir.mkdir(exist_ok=True)
     with database.session() as session:
         customer = get_or_create_customer(session, "Bench srl")
+        terms = ContractTerms(mono_rate="0.01", colour_rate="0.08", start=now.date().replace(day=1))
         for i in range(args.machines):
-            machine = create_machine(
-                session,
-                customer,
+            spec = MachineSpec(
                 scm_id=f"SCM-B{i:05d}",
                 serial=_serial(i),
                 manufacturer="Konica Minolta",
                 model="bizhub C250i",
             )
-            add_contract(
-                session,
-                machine,
-                mono_rate="0.01",
-                colour_rate="0.08",
-                start=now.date().replace(day=1),
-            )
+            register_machine(session, customer, spec, terms)
         create_user(session, "bench@bench.example", PASSWORD, customer=customer)
         for i in range(args.conns):
             key = generate_private_key()

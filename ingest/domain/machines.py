@@ -100,10 +100,10 @@ def create_machine(
         raise DomainError("bad_machine", "a machine needs an ID SCM and a serial number")
     if session.scalar(select(Machine).where(Machine.scm_id == scm_id)) is not None:
         raise DomainError("machine_exists", f"ID SCM {scm_id} is already used", 409)
-    if any(
-        fold_serial(m.serial) == fold_serial(serial)
-        for m in session.scalars(select(Machine).where(Machine.customer_id == customer.id))
-    ):
+    same_serial = select(Machine.id).where(
+        Machine.customer_id == customer.id, Machine.serial_key == fold_serial(serial)
+    )
+    if session.scalar(same_serial) is not None:
         raise DomainError("machine_exists", f"{customer.name} already has serial {serial}", 409)
     machine = Machine(
         scm_id=scm_id,
