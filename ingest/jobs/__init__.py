@@ -16,7 +16,7 @@ from ingest.jobs.outbox import JobFunction
 
 def all_jobs() -> dict[str, JobFunction]:
     """Every declared job: importing the job modules fills the registry."""
-    from ingest.jobs import followup, maintenance  # noqa: F401 - importing registers them
+    from ingest.jobs import followup, maintenance, monitoring  # noqa: F401 - registers them
     from ingest.jobs.registry import JOBS
 
     return JOBS
