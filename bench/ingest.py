@@ -55,6 +55,7 @@ from ingest.db import Database  # noqa: E402
 from ingest.domain.accounts import create_user, get_or_create_customer  # noqa: E402
 from ingest.domain.enrollment import create_token, enroll_agent  # noqa: E402
 from ingest.domain.machines import ContractTerms, MachineSpec, register_machine  # noqa: E402
+from ingest.history import ensure_partitions  # noqa: E402
 from ingest.migrate import upgrade  # noqa: E402
 from shared.signing import generate_private_key, public_key_text, sign_request  # noqa: E402
 
@@ -534,6 +535,9 @@ def _load_history(url: str, count: int, before: datetime) -> int:
             text("SELECT id, agent_id FROM upload_batches ORDER BY id LIMIT 1")
         ).one()
         start_id = connection.scalar(text("SELECT max(id) FROM device_readings")) + 1
+        # The months the history covers get their partitions, as the hourly job made them
+        # while that history arrived (PostgreSQL; SQLite has one table).
+        ensure_partitions(connection, before, (before - timedelta(days=per_device + 1)).date())
         series = (
             "generate_series(1, :n) AS g(n)"
             if postgres
