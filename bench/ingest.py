@@ -414,10 +414,7 @@ def _copy_limit(url: str, args: argparse.Namespace) -> float:
                     text(f"CREATE TABLE bench_copy_{table} AS SELECT * FROM {table} WHERE 0")
                 )
     began = time.perf_counter()
-    if url.startswith("postgresql"):
-        _pg_copy(engine, readings, device_ids, batch_id, agent_id, start)
-    else:
-        _sqlite_raw(engine, readings, device_ids, batch_id, agent_id, start)
+    _raw_write(engine, readings, device_ids, batch_id, agent_id, start)
     elapsed = time.perf_counter() - began
     with engine.begin() as connection:
         for table in ("device_readings", "supply_levels"):
@@ -458,7 +455,7 @@ SUPPLY_COLUMNS = (
 )
 
 
-def _pg_copy(
+def _raw_write(
     engine: Any,
     readings: list[dict[str, Any]],
     device_ids: list[int],
@@ -466,56 +463,32 @@ def _pg_copy(
     agent_id: int,
     at: datetime,
 ) -> None:
+    """The rows straight into the scratch tables, committing every 10,000 readings."""
+    postgres = engine.dialect.name == "postgresql"
+    stamp: Any = at if postgres else at.isoformat(" ")
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
         for chunk in range(0, len(readings), 10_000):
             part = [
-                _row_values(r, chunk + j, device_ids, batch_id, agent_id, at)
+                _row_values(r, chunk + j, device_ids, batch_id, agent_id, stamp)
                 for j, r in enumerate(readings[chunk : chunk + 10_000])
             ]
-            with cursor.copy(
-                f"COPY bench_copy_device_readings ({READING_COLUMNS}) FROM STDIN"
-            ) as copy:
-                for row, _ in part:
-                    copy.write_row(row)
-            with cursor.copy(
-                f"COPY bench_copy_supply_levels ({SUPPLY_COLUMNS}) FROM STDIN"
-            ) as copy:
-                for _, supplies in part:
-                    for supply in supplies:
-                        copy.write_row(supply)
-            raw.commit()
-    finally:
-        raw.close()
-
-
-def _sqlite_raw(
-    engine: Any,
-    readings: list[dict[str, Any]],
-    device_ids: list[int],
-    batch_id: int,
-    agent_id: int,
-    at: datetime,
-) -> None:
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        for chunk in range(0, len(readings), 10_000):
-            part = [
-                _row_values(r, chunk + j, device_ids, batch_id, agent_id, at.isoformat(" "))
-                for j, r in enumerate(readings[chunk : chunk + 10_000])
-            ]
-            cursor.executemany(
-                f"INSERT INTO bench_copy_device_readings ({READING_COLUMNS}) "
-                f"VALUES ({', '.join('?' * 11)})",
-                [row for row, _ in part],
-            )
-            cursor.executemany(
-                f"INSERT INTO bench_copy_supply_levels ({SUPPLY_COLUMNS}) "
-                f"VALUES ({', '.join('?' * 11)})",
-                [s for _, supplies in part for s in supplies],
-            )
+            rows = [row for row, _ in part]
+            supplies = [supply for _, supplies in part for supply in supplies]
+            for table, columns, values in (
+                ("device_readings", READING_COLUMNS, rows),
+                ("supply_levels", SUPPLY_COLUMNS, supplies),
+            ):
+                if postgres:
+                    with cursor.copy(f"COPY bench_copy_{table} ({columns}) FROM STDIN") as copy:
+                        for value in values:
+                            copy.write_row(value)
+                else:
+                    marks = ", ".join("?" * len(values[0]))
+                    cursor.executemany(
+                        f"INSERT INTO bench_copy_{table} ({columns}) VALUES ({marks})", values
+                    )
             raw.commit()
     finally:
         raw.close()
