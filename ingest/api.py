@@ -170,6 +170,8 @@ def _signature_error(err: SignatureError) -> tuple[Response, int]:
 def _domain_error(err: DomainError) -> tuple[Response, int]:
     log.warning("refused request to %s: %s", request.path, err.code)
     metrics.refused(request.path, err.code)
+    if err.status == 503:  # transient: the agent keeps the batch and tries again
+        return unavailable(err.message)
     return _error(err.code, err.message), err.status
 
 

@@ -97,7 +97,7 @@ def store_batch(
         session.rollback()
         earlier = previous_result(session, agent, batch.batch_id, digest)
         if earlier is None:
-            raise DomainError("retry", "a concurrent upload of this batch failed: retry", 409)
+            raise DomainError("retry", "a concurrent upload of this batch failed: retry", 503)
         return earlier
     reading_ids = take_ids(session, DeviceReading.__table__, len(batch.readings))
     device_ids = resolve_devices(
