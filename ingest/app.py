@@ -18,6 +18,7 @@ from ingest import (
     db,
     home,
     limits,
+    machine_page,
     observability,
     ops,
     portal,
@@ -64,6 +65,7 @@ def create_app(
     csrf.exempt(read_api.blueprint)
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(portal.blueprint)
+    app.register_blueprint(machine_page.blueprint)
     app.register_blueprint(ops.blueprint)
     app.register_blueprint(shop.blueprint)
     app.register_blueprint(ops.shipping_blueprint)

@@ -13,6 +13,7 @@ from ingest.ops import (
     integrations,
     posts,
     reads,
+    reorders,
     tickets,
 )
 from ingest.ops.blueprint import blueprint
@@ -29,6 +30,7 @@ __all__ = [
     "integrations",
     "posts",
     "reads",
+    "reorders",
     "shipping_blueprint",
     "tickets",
 ]

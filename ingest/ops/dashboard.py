@@ -1,17 +1,51 @@
-"""The staff home page: what needs a person today."""
+"""The staff home page: what is silent, broken or running out, and what waits for a person."""
 
 from __future__ import annotations
 
-from flask import render_template
+from datetime import UTC, datetime
 
+from flask import Response, render_template
+
+from ingest import charts
 from ingest.auth import staff_required
 from ingest.db import db_session
-from ingest.domain.staff_overview import dashboard_counts
+from ingest.domain.dashboard import age_of, dispatcher_view, fleet_volume
+from ingest.domain.supplies import consumables_for
+from ingest.forms import NoteForm
 from ingest.ops.blueprint import blueprint
+from ingest.ops.forms import ChooseArticleForm
 
 
 @blueprint.get("/")
 @staff_required
 def dashboard() -> str:
-    """Counts of what waits: queued devices, flagged reads, open invoices, requests, reorders."""
-    return render_template("ops/dashboard.html", counts=dashboard_counts(db_session()))
+    """Alerts by kind with their age, low toner, reorders to finish, flags, tickets, volume."""
+    session, now = db_session(), datetime.now(UTC)
+    view = dispatcher_view(session, now.date())
+    choose = {}
+    for reorder in view.reorders_to_complete:
+        form = ChooseArticleForm(prefix=f"r{reorder.id}")
+        form.set_articles(consumables_for(session, reorder.machine))
+        choose[reorder.id] = form
+    return render_template(
+        "ops/dashboard.html",
+        view=view,
+        now=now,
+        age_of=age_of,
+        choose=choose,
+        dismiss=NoteForm(formdata=None),
+    )
+
+
+@blueprint.get("/charts/volume.svg")
+@staff_required
+def volume_chart() -> Response:
+    """B/W and colour pages invoiced per month, the whole fleet."""
+    months = fleet_volume(db_session(), datetime.now(UTC).date())
+    svg = charts.monthly_pages(
+        [m.month.strftime("%m/%Y") for m in months],
+        [m.mono for m in months],
+        [m.colour for m in months],
+        ("B/W", "Colour"),
+    )
+    return Response(svg, headers=charts.SVG_HEADERS)

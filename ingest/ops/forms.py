@@ -25,7 +25,7 @@ from ingest.domain.catalogue import Article
 from ingest.domain.customer_settings import Contacts, CustomerSettings
 from ingest.domain.posts import KINDS as POST_KINDS
 from ingest.domain.tickets import PRIORITIES, STATUSES, TEAMS, TicketFilter, TicketRequest
-from ingest.models import Customer, User
+from ingest.models import Consumable, Customer, User
 from shared.reading import SUPPLY_KINDS
 
 POST_KIND_LABELS = {"news": "News", "offer": "Offer", "document": "Infobox document"}
@@ -271,3 +271,15 @@ class ContractChangeForm(FlaskForm):
             "minimum_charge",
         )
         return {n: getattr(self, n).data for n in names if getattr(self, n).data is not None}
+
+
+class ChooseArticleForm(FlaskForm):
+    """The article for a reorder the rule could not match."""
+
+    consumable_id = SelectField("Article", coerce=int)
+
+    def set_articles(self, articles: list[Consumable]) -> None:
+        """The catalogue articles that fit the machine."""
+        self.consumable_id.choices = [
+            SelectChoice(str(a.id), f"{a.article_code} {a.description}") for a in articles
+        ]
