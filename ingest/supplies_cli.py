@@ -90,7 +90,15 @@ def consumable_import(path: Path) -> None:
 @click.option("--customer", "customer_name", required=True)
 @click.option("--lead-days", type=click.IntRange(0, 90))
 @click.option("--threshold", type=click.IntRange(0, 100), help="reorder at or below this %")
-def reorder_settings(customer_name: str, lead_days: int | None, threshold: int | None) -> None:
+@click.option(
+    "--auto/--manual",
+    "auto",
+    default=None,
+    help="reorder automatically, or leave ordering to the customer (staff get an alert)",
+)
+def reorder_settings(
+    customer_name: str, lead_days: int | None, threshold: int | None, auto: bool | None
+) -> None:
     """Set a customer's reorder lead time and level threshold (kinds: {kinds})."""
     with cli_session() as session:
         customer = find_customer(session, customer_name)
@@ -98,9 +106,12 @@ def reorder_settings(customer_name: str, lead_days: int | None, threshold: int |
             customer.reorder_lead_days = lead_days
         if threshold is not None:
             customer.reorder_threshold_percent = threshold
+        if auto is not None:
+            customer.auto_reorder = auto
         click.echo(
             f"{customer.name}: lead time {customer.reorder_lead_days} days, "
-            f"threshold {customer.reorder_threshold_percent}%"
+            f"threshold {customer.reorder_threshold_percent}%, "
+            f"{'automatic' if customer.auto_reorder else 'ordered by the customer'}"
         )
 
 

@@ -35,6 +35,8 @@ class CustomerSettings:
     contacts: Contacts = field(default_factory=Contacts)
     reorder_lead_days: int = 7
     reorder_threshold_percent: int = 10
+    #: False: the customer orders toner itself (staff get a supply_low alert instead).
+    auto_reorder: bool = True
     #: None: silent after three of the agent's own heartbeat intervals.
     agent_silent_minutes: int | None = None
     device_silent_hours: int = DEFAULT_DEVICE_SILENT_HOURS
@@ -55,6 +57,7 @@ def settings_of(session: Session, customer: Customer) -> CustomerSettings:
         ),
         reorder_lead_days=customer.reorder_lead_days,
         reorder_threshold_percent=customer.reorder_threshold_percent,
+        auto_reorder=customer.auto_reorder,
         agent_silent_minutes=alerts.agent_silent_minutes if alerts else None,
         device_silent_hours=alerts.device_silent_hours if alerts else DEFAULT_DEVICE_SILENT_HOURS,
         auto_ticket_kinds=tuple(alerts.auto_ticket_kinds) if alerts else (),
@@ -77,6 +80,7 @@ def update_settings(session: Session, customer: Customer, wanted: CustomerSettin
     )
     customer.reorder_lead_days = wanted.reorder_lead_days
     customer.reorder_threshold_percent = wanted.reorder_threshold_percent
+    customer.auto_reorder = wanted.auto_reorder
     alerts = session.get(AlertSettings, customer.id) or AlertSettings(customer_id=customer.id)
     alerts.agent_silent_minutes = wanted.agent_silent_minutes
     alerts.device_silent_hours = wanted.device_silent_hours

@@ -104,6 +104,8 @@ def evaluate_slot(session: Session, machine: Machine, state: SupplyState) -> Reo
     slot, now = slot_of(state), state.observed_at
     prediction = slot_forecast(state)
     customer = machine.customer
+    if not customer.auto_reorder:
+        return None  # the customer orders itself: a low supply is a staff alert (supply_low)
     reason = reorder_reason(
         state.kind,
         prediction,

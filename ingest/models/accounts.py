@@ -42,6 +42,8 @@ class Customer(Base):
     reorder_lead_days: Mapped[int] = mapped_column(default=7, server_default=text("7"))
     #: ...or when its level is at or below this percentage.
     reorder_threshold_percent: Mapped[int] = mapped_column(default=10, server_default=text("10"))
+    #: False: the customer orders toner itself; low toner is an alert for staff, not a reorder.
+    auto_reorder: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
 
 
 class User(Base):

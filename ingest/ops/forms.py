@@ -101,6 +101,7 @@ class CustomerSettingsForm(FlaskForm):
     reorder_threshold_percent = IntegerField(
         "Reorder at or below (%)", validators=[InputRequired(), NumberRange(0, 100)]
     )
+    auto_reorder = BooleanField("Reorder toner automatically")
     agent_silent_minutes = IntegerField(
         "Agent silent after (minutes; empty: three heartbeats)",
         validators=[Optional(), NumberRange(15, 10080)],
@@ -125,6 +126,7 @@ class CustomerSettingsForm(FlaskForm):
             sales_rep_phone=c.sales_rep_phone,
             reorder_lead_days=settings.reorder_lead_days,
             reorder_threshold_percent=settings.reorder_threshold_percent,
+            auto_reorder=settings.auto_reorder,
             agent_silent_minutes=settings.agent_silent_minutes,
             device_silent_hours=settings.device_silent_hours,
             auto_ticket_kinds=list(settings.auto_ticket_kinds),
@@ -143,6 +145,7 @@ class CustomerSettingsForm(FlaskForm):
             ),
             reorder_lead_days=self.reorder_lead_days.data or 0,
             reorder_threshold_percent=self.reorder_threshold_percent.data or 0,
+            auto_reorder=bool(self.auto_reorder.data),
             agent_silent_minutes=self.agent_silent_minutes.data,
             device_silent_hours=self.device_silent_hours.data or 24,
             auto_ticket_kinds=tuple(self.auto_ticket_kinds.data or ()),

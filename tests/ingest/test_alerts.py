@@ -263,3 +263,22 @@ def test_the_daily_digest_is_queued_once_a_day(app, client, agent, session):
 @pytest.fixture(autouse=True)
 def _no_smtp(monkeypatch):
     monkeypatch.delenv("SCM_SMTP_HOST", raising=False)
+
+
+def test_a_customer_who_orders_toner_itself_gets_no_reorder_but_staff_get_supply_low(
+    app, client, agent, session
+):
+    from support.fleet import add_machine, push
+
+    from ingest.models import Customer, Reorder
+
+    add_machine(app)
+    customer = session.scalar(select(Customer))
+    customer.auto_reorder = False
+    session.commit()
+    start = now_utc() - timedelta(days=10)
+    for day, level in enumerate((40, 30, 20, 10, 5)):
+        push(client, agent, start + timedelta(days=day * 2), 1000 + 300 * day, black=level)
+    assert session.scalar(select(func.count()).select_from(Reorder)) == 0
+    evaluate_alerts(session, now_utc())
+    assert "supply_low" in kinds(session)
