@@ -28,6 +28,7 @@ import time
 import urllib.request
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "printers"
@@ -35,6 +36,11 @@ BIN = Path(sys.executable).parent
 CUSTOMER = "Demo Ufficio srl"
 EMAIL = "referente@demo.example"
 STAFF_EMAIL = "ops@scm.example"
+OTHER_CUSTOMER = "Studio Verdi snc"
+#: hrPrinterDetectedErrorState: the demo turns one capture's into "paper jam".
+ERROR_STATE_OID = "1.3.6.1.2.1.25.3.5.1.2.1"
+#: How often the serving demo reads the fleet again (the agent service's read interval).
+READ_EVERY_S = 300
 #: How many of the simulated printers the demo puts under contract (the rest wait in the queue).
 MACHINES_UNDER_CONTRACT = 6
 
@@ -57,12 +63,17 @@ def main(argv: list[str] | None = None) -> int:
         "SCM_INSTANCE_PATH": str(args.workdir / "instance"),
         "SNMPSIM_ALLOW_ROOT": "true",
     }
+    printers = _printers_with_a_jam(args.workdir / "printers")
     with ExitStack() as stack:
+        inbox = stack.enter_context(_MailSink(args.workdir / "mail"))
+        env.update(inbox.env())
         snmp_port = _free_udp_port()
-        stack.enter_context(_Background(_snmpsim_command(snmp_port, args.workdir), env, "snmpsim"))
+        stack.enter_context(
+            _Background(_snmpsim_command(snmp_port, args.workdir, printers), env, "snmpsim")
+        )
         _run(["scm-ingest", "db", "upgrade"], env)
         password = secrets.token_urlsafe(12)
-        _run(
+        created = _run(
             [
                 "scm-ingest",
                 "customer",
@@ -72,9 +83,14 @@ def main(argv: list[str] | None = None) -> int:
                 "Referente MFP",
                 "--referent-email",
                 EMAIL,
+                "--country",
+                "IT",
             ],
             env,
         )
+        code = created.rsplit("(code ", 1)[-1].rstrip(")\n ")
+        _run(["scm-ingest", "customer", "create", OTHER_CUSTOMER, "--country", "IT"], env)
+        _run(["scm-ingest", "reorder-settings", "--customer", OTHER_CUSTOMER, "--manual"], env)
         for email, owner in ((EMAIL, ["--customer", CUSTOMER]), (STAFF_EMAIL, ["--staff"])):
             _run(
                 ["scm-ingest", "user", "create", "--email", email, *owner, "--password-stdin"],
@@ -93,22 +109,33 @@ def main(argv: list[str] | None = None) -> int:
         _wait_http(server + "/login")
         _run(["scm-agent", "enroll", "--server", server, "--token", token], env)
         cases = sorted(
-            p.name.removesuffix(".expected.json") for p in FIXTURES.glob("*.expected.json")
+            p.name.removesuffix(".expected.json") for p in printers.glob("*.expected.json")
         )
-        _wait_snmp(f"127.0.0.1:{snmp_port}", cases[0], env)
-        targets = [arg for case in cases for arg in ("--target", f"127.0.0.1:{snmp_port}/{case}")]
+        address = f"127.0.0.1:{snmp_port}"
+        _wait_snmp(address, cases[0], env)
+        readings = {case: _read(address, case, env) for case in cases}
+        fleet = args.workdir / "fleet.json"
+        fleet.write_text(json.dumps(_register_fleet(readings, env)))
+        history = [sys.executable, str(ROOT / "demo" / "history.py")]
+        print(_run([*history, "past", CUSTOMER, str(fleet)], env).strip())
+        targets = [arg for case in cases for arg in ("--target", f"{address}/{case}")]
         print(_run(["scm-agent", "push", *targets], env).strip())
-        _register_fleet(f"127.0.0.1:{snmp_port}", cases, env)
+        print(_run([*history, "present", CUSTOMER, OTHER_CUSTOMER], env).strip())
+        stack.enter_context(_Background([_bin("scm-ingest"), "worker"], env, "worker"))
         print(
             f"\nCustomer portal: {server}/machines  (also /devices, /invoices, /orders)"
-            f"\n  login: {EMAIL}\n  password: {password}"
-            f"\nDealer ops:      {server}/ops/\n  login: {STAFF_EMAIL}\n  password: {password}\n"
+            f"\n  login: {EMAIL} (or the customer code {code})\n  password: {password}"
+            f"\nDealer ops:      {server}/ops/\n  login: {STAFF_EMAIL}\n  password: {password}"
+            f"\nMail the demo sent (SMTP sink on 127.0.0.1:{inbox.port}): {server}/ops/demo-mail"
+            f"\nRead API: SCM_DATABASE_URL={env['SCM_DATABASE_URL']} scm-ingest api-token create"
+            f" --name check, then GET {server}/api/v1/alerts?state=open with"
+            " 'Authorization: Bearer TOKEN'\n"
         )
         if args.once:
             return 0
         print("Serving; press Ctrl-C to stop.", flush=True)
         try:
-            signal.pause()
+            _keep_reading(targets, env)
         except (KeyboardInterrupt, _StopRequestedError):
             print("\nstopping", flush=True)
     return 0
@@ -138,19 +165,27 @@ def _die_with_parent() -> None:
         libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
-def _register_fleet(address: str, cases: list[str], env: dict[str, str]) -> None:
+def _read(address: str, case: str, env: dict[str, str]) -> dict[str, Any]:
+    """One printer's reading, as ``scm-agent read --json`` prints it."""
+    return dict(
+        json.loads(_run(["scm-agent", "read", address, "--community", case, "--json"], env))
+    )
+
+
+def _register_fleet(readings: dict[str, dict[str, Any]], env: dict[str, str]) -> list[Any]:
     """Put a few of the simulated printers under contract, with a toner in the catalogue, so
-    the portal shows machines, counters, forecasts and orders from the first minute."""
-    registered, serials = 0, set()
-    for case in cases:
-        reading = json.loads(
-            _run(["scm-agent", "read", address, "--community", case, "--json"], env)
-        )
+    the portal shows machines, counters, forecasts and orders from the first minute; returns
+    the readings of the registered ones (where their replayed history ends)."""
+    registered, serials, chosen = 0, set(), []
+    for reading in readings.values():
         device = reading["device"]
         serial = (device.get("serial") or "").strip()
         if not serial or serial.lower() in serials or "serial" in serial.lower():
             continue  # anonymised captures share placeholder serials
+        if not _billable(reading):
+            continue  # a colour printer without B/W and colour counters waits in the queue
         serials.add(serial.lower())
+        chosen.append(reading)
         registered += 1
         scm_id = f"SCM-{1000 + registered}"
         _run(
@@ -172,6 +207,7 @@ def _register_fleet(address: str, cases: list[str], env: dict[str, str]) -> None
                 f"Ufficio {registered}, primo piano",
                 "--site-address",
                 "Via Roma 1, 20100 Milano",
+                "--colour" if _colour(reading) else "--mono",
             ],
             env,
         )
@@ -216,14 +252,84 @@ def _register_fleet(address: str, cases: list[str], env: dict[str, str]) -> None
         if registered == MACHINES_UNDER_CONTRACT:
             break
     print(f"{registered} machines under contract; the other devices wait in the ops queue")
+    return chosen
 
 
-def _snmpsim_command(port: int, workdir: Path) -> list[str]:
+def _colour(reading: dict[str, Any]) -> bool:
+    """A colour printer: it reports colour pages or has cyan, magenta or yellow supplies."""
+    colours = {s.get("colour") for s in reading["supplies"]}
+    return bool(reading["counters"].get("colour")) or bool(colours & {"cyan", "magenta", "yellow"})
+
+
+def _billable(reading: dict[str, Any]) -> bool:
+    """Counters a cost-per-copy invoice can use: B/W and colour, or a mono printer's total."""
+    counters = reading["counters"]
+    if counters.get("mono") is not None and counters.get("colour") is not None:
+        return True
+    return counters.get("total") is not None and not _colour(reading)
+
+
+def _keep_reading(targets: list[str], env: dict[str, str]) -> None:
+    """Read the fleet every few minutes, as the agent service would, until stopped."""
+    while True:
+        time.sleep(READ_EVERY_S)
+        subprocess.run(
+            [_bin("scm-agent"), "push", *targets], env=env, capture_output=True, check=False
+        )
+
+
+def _printers_with_a_jam(folder: Path) -> Path:
+    """The printer captures, one of them reporting a paper jam (hrPrinterDetectedErrorState
+    bit 5): the control room shows a printer in error from real SNMP."""
+    shutil.copytree(FIXTURES, folder)
+    for capture in sorted(folder.glob("*.snmprec")):
+        lines = capture.read_text().splitlines()
+        for index, line in enumerate(lines):
+            if line.startswith(ERROR_STATE_OID + "|"):
+                lines[index] = f"{ERROR_STATE_OID}|4x|0400"
+                capture.write_text("\n".join(lines) + "\n")
+                print(f"{capture.stem} reports a paper jam")
+                return folder
+    return folder
+
+
+class _MailSink:
+    """An SMTP server on loopback that keeps every message in a Maildir the ops pages show."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.port = _free_tcp_port()
+
+    def env(self) -> dict[str, str]:
+        return {
+            "SCM_SMTP_HOST": "127.0.0.1",
+            "SCM_SMTP_PORT": str(self.port),
+            "SCM_SMTP_FROM": "SCM <noreply@scm.example>",
+            "SCM_TICKETS_TO": "assistenza@scm.example",
+            "SCM_DEMO_MAILDIR": str(self.folder),
+        }
+
+    def __enter__(self) -> _MailSink:
+        from aiosmtpd.controller import Controller
+        from aiosmtpd.handlers import Mailbox
+
+        self.folder.parent.mkdir(parents=True, exist_ok=True)
+        self.controller = Controller(
+            Mailbox(str(self.folder)), hostname="127.0.0.1", port=self.port
+        )
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.controller.stop()
+
+
+def _snmpsim_command(port: int, workdir: Path, printers: Path) -> list[str]:
     cache = workdir / "snmpsim-cache"
     cache.mkdir()
     return [
         _bin("snmpsim-command-responder"),
-        f"--data-dir={FIXTURES}",
+        f"--data-dir={printers}",
         f"--agent-udpv4-endpoint=127.0.0.1:{port}",
         f"--cache-dir={cache}",
     ]
@@ -298,6 +404,12 @@ def _wait_snmp(address: str, community: str, env: dict[str, str], timeout_s: flo
         if probe.returncode == 0:
             return
     sys.exit(f"demo: the simulated printers at {address} did not answer within {timeout_s:.0f} s")
+
+
+def _free_tcp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def _free_udp_port() -> int:
