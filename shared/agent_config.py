@@ -237,7 +237,26 @@ def _range(value: Any, where: str) -> str:
 
 
 def _target(value: Any, where: str) -> str:
+    """``HOST``, ``HOST:PORT`` or ``[IPv6]:PORT`` with a UDP port from 1 to 65535."""
     text = _text(value, where).strip()
     if any(c.isspace() for c in text) or "/" in text:
         raise ConfigError(f"{where}: expected HOST[:PORT], got {text!r}")
+    host, port = _split_host_port(text)
+    if not host:
+        raise ConfigError(f"{where}: expected HOST[:PORT], got {text!r}")
+    if port is not None and not (port.isdigit() and 1 <= int(port) <= 65535):
+        raise ConfigError(f"{where}: the port must be from 1 to 65535, got {text!r}")
     return text
+
+
+def _split_host_port(text: str) -> tuple[str, str | None]:
+    """Host and port text; a bare IPv6 address (several colons, no brackets) has no port."""
+    if text.startswith("["):
+        host, bracket, rest = text[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            return "", None
+        return host, rest[1:] if rest else None
+    if text.count(":") == 1:
+        host, _colon, port = text.partition(":")
+        return host, port
+    return text, None

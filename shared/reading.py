@@ -42,6 +42,11 @@ SUPPLY_KINDS: Final = frozenset(
     }
 )
 SUPPLY_STATES: Final = frozenset({"ok", "low", "empty", "some_remaining", "unknown"})
+#: Which clock stamped ``observed_at``: the agent's own, or its own corrected by the offset it
+#: learnt from the server's ``server_time``.  Absent in the JSON means "local".
+CLOCKS: Final = frozenset({"server", "local"})
+#: Counters an agent may compute from other counters (through vendor data), never guess.
+DERIVABLE_COUNTERS: Final = frozenset({"mono", "colour"})
 ALERT_SEVERITIES: Final = frozenset({"critical", "warning", "info"})
 
 #: Printer-MIB sentinels for prtMarkerSuppliesLevel / MaxCapacity.
@@ -186,10 +191,14 @@ class Reading:
     counters: Counters = field(default_factory=Counters)
     supplies: tuple[Supply, ...] = ()
     alerts: tuple[Alert, ...] = ()
+    #: "server" when ``observed_at`` came from the server-corrected clock; None means local.
+    clock: str | None = None
+    #: Counter keys computed from other counters (vendor data) rather than read from the device.
+    derived: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        """The contract's JSON object, keys in the contract's order."""
-        return {
+        """The contract's JSON object, keys in the contract's order; optional keys when set."""
+        data = {
             "address": self.address,
             "observed_at": format_timestamp(self.observed_at),
             "device": {name: getattr(self.device, name) for name in Device.__slots__},
@@ -199,6 +208,11 @@ class Reading:
             ],
             "alerts": [{name: getattr(a, name) for name in Alert.__slots__} for a in self.alerts],
         }
+        if self.clock is not None:
+            data["clock"] = self.clock
+        if self.derived:
+            data["derived"] = list(self.derived)
+        return data
 
     @classmethod
     def from_dict(cls, data: Any) -> Reading:
@@ -222,7 +236,26 @@ class Reading:
                 _alert(item, f"alerts[{i}]")
                 for i, item in enumerate(_array(data.get("alerts"), "alerts", _MAX_ALERTS))
             ),
+            clock=_clock(data.get("clock")),
+            derived=_derived(data.get("derived")),
         )
+
+
+def _clock(value: Any) -> str | None:
+    if value is None:
+        return None
+    if value not in CLOCKS:
+        raise ReadingError(f"clock: one of {sorted(CLOCKS)}")
+    return str(value)
+
+
+def _derived(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    items = _array(value, "derived", len(DERIVABLE_COUNTERS))
+    if any(item not in DERIVABLE_COUNTERS for item in items) or len(set(items)) != len(items):
+        raise ReadingError(f"derived: distinct names from {sorted(DERIVABLE_COUNTERS)}")
+    return tuple(items)
 
 
 def _checked_device(device: dict[str, Any]) -> dict[str, str | None]:
