@@ -15,15 +15,18 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Final
 
 from agent import __version__
+from agent.config import load_local
 from agent.discovery import target_for
 from agent.enrollment import AlreadyEnrolledError, enroll
 from agent.ingest_client import IngestError
 from agent.reader import read_device, read_many
 from agent.report import format_summary
 from agent.scan_cli import add_scan_command, parse_v3_user
+from agent.server_clock import ServerClock
 from agent.service_cli import add_service_commands, configured_client
 from agent.snmp import (
     DEFAULT_RETRIES,
@@ -34,10 +37,11 @@ from agent.snmp import (
     Target,
     TargetError,
 )
-from agent.spool import Spool
+from agent.spool import Spool, SpoolUnavailableError
+from agent.spool_cli import add_spool_command
 from agent.state import AgentHome, NotEnrolledError, default_home
 from agent.uploader import flush
-from shared.reading import Reading
+from shared.reading import Reading, utc_now
 
 PROG: Final = "scm-agent"
 EXIT_OK: Final = 0
@@ -46,6 +50,7 @@ EXIT_UNREACHABLE: Final = 2
 EXIT_SPOOLED: Final = 3
 EXIT_PARTIAL: Final = 4
 EXIT_INTERRUPTED: Final = 130
+MB: Final = 1024 * 1024
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -146,6 +151,7 @@ def _build_parser() -> argparse.ArgumentParser:
     push.set_defaults(handler=_cmd_push)
     add_service_commands(commands)
     add_scan_command(commands)
+    add_spool_command(commands)
     return parser
 
 
@@ -192,19 +198,24 @@ def _cmd_push(args: argparse.Namespace) -> int:
         targets = [_push_target(text) for text in args.target]
     except (NotEnrolledError, TargetError) as err:
         raise CommandError(str(err)) from err
-    results = asyncio.run(_read_all(targets, timeout=args.timeout, retries=args.retries))
-    readings = [r for r in results if isinstance(r, Reading)]
+    server_clock = ServerClock.in_home(home.path)
+    stamp, clock_kind = server_clock.stamping(utc_now)
+    results = asyncio.run(
+        _read_all(targets, timeout=args.timeout, retries=args.retries, clock=stamp)
+    )
+    readings = server_clock.label((r for r in results if isinstance(r, Reading)), clock_kind)
     failures = [r for r in results if not isinstance(r, Reading)]
     for failure in failures:
         sys.stderr.write(f"{PROG}: warning: {' '.join(str(failure).split())}\n")
-    client = configured_client(identity.server)
-    with Spool(home.spool_path) as spool:
-        spool.add(readings)
-        try:
+    local = load_local()
+    client = configured_client(identity.server, server_clock)
+    try:
+        with Spool(home.spool_path, max_bytes=int(local.spool_max_mb * MB)) as spool:
+            spool.add(readings)
             report = flush(spool, client, home.load_key(), identity.agent_id)
-        finally:
-            client.close()
-        backlog = spool.backlog()
+            backlog = spool.backlog()
+    finally:
+        client.close()
     sys.stdout.write(
         f"read {len(readings)}/{len(targets)} devices; uploaded {report.sent_readings} readings "
         f"in {report.sent_batches} batches; {backlog.readings} readings waiting in the spool\n"
@@ -224,12 +235,12 @@ def _push_target(text: str) -> Target:
 
 
 async def _read_all(
-    targets: Sequence[Target], *, timeout: float, retries: int
+    targets: Sequence[Target], *, timeout: float, retries: int, clock: Callable[[], datetime]
 ) -> list[Reading | SnmpError]:
     if not targets:
         return []
     async with SnmpClient(timeout=timeout, retries=retries) as client:
-        return await read_many(client, targets)
+        return await read_many(client, targets, clock=clock)
 
 
 async def _read_one(target: Target, *, timeout: float, retries: int) -> Reading:
@@ -247,6 +258,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(err), err.status)
     except KeyboardInterrupt:
         return _fail("interrupted", EXIT_INTERRUPTED)
+    except SpoolUnavailableError as err:
+        return _fail(f"{err} (nothing spooled was lost; try again)", EXIT_FAILURE)
     except BrokenPipeError:  # stdout closed early (``| head``): nothing left to tell anyone
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_FAILURE

@@ -164,6 +164,7 @@ async def read_many(
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
     profiles: Sequence[VendorProfile] = PROFILES,
+    clock: Callable[[], datetime] = utc_now,
 ) -> list[Reading | SnmpError]:
     """Read devices independently, at most ``concurrency`` at a time, results in input order.
 
@@ -174,7 +175,7 @@ async def read_many(
     async def one(target: Target) -> Reading | SnmpError:
         async with limit:
             try:
-                return await read_device(client, target, profiles=profiles)
+                return await read_device(client, target, profiles=profiles, clock=clock)
             except SnmpError as err:
                 return err
             except Exception as err:  # a device's data must never stop the fleet's cycle

@@ -17,6 +17,7 @@ from typing import Final
 
 from agent.config import default_config_path, load_local
 from agent.ingest_client import IngestClient
+from agent.server_clock import ServerClock
 from agent.state import AgentHome, NotEnrolledError, default_home
 from agent.status import StatusFile, format_status, pid_alive
 from shared.agent_config import ConfigError
@@ -85,10 +86,10 @@ def cmd_service(args: argparse.Namespace) -> int:
     return winservice.control(args.action)
 
 
-def configured_client(server: str) -> IngestClient:
+def configured_client(server: str, server_clock: ServerClock | None = None) -> IngestClient:
     """A client that honours ``agent.toml``'s TLS and proxy settings (enroll and push too)."""
     local = load_local()
-    return IngestClient(server, verify=local.verify, proxy=local.proxy)
+    return IngestClient(server, verify=local.verify, proxy=local.proxy, server_clock=server_clock)
 
 
 def setup_logging(level: str, log_file: Path | None = None) -> None:
