@@ -17,7 +17,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from ingest.app import db_session
+from ingest.db import db_session
 from ingest.domain.agents import current_config, record_heartbeat
 from ingest.domain.enrollment import enroll_agent, find_agent
 from ingest.domain.errors import DomainError

@@ -6,14 +6,13 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, g, render_template
+from flask import Flask, render_template
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.exc import DataError
-from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
+from ingest import api, auth, db, home, limits, ops, portal, shop, tickets
 from ingest.config import Settings, load_settings
-from ingest.db import Database
 from ingest.domain.errors import DomainError
 
 csrf = CSRFProtect()
@@ -38,10 +37,7 @@ def create_app(
     )
     app.config["SCM_PUBLIC_URL"] = settings.public_url
     app.config.update(overrides or {})
-    app.extensions["scm.db"] = Database(settings.database_url)
-
-    from ingest import api, auth, home, limits, ops, portal, shipping, shop, tickets
-
+    db.init_app(app, settings.database_url)
     csrf.init_app(app)
     auth.init_app(app)
     limits.init_app(app)
@@ -51,7 +47,7 @@ def create_app(
     app.register_blueprint(portal.blueprint)
     app.register_blueprint(ops.blueprint)
     app.register_blueprint(shop.blueprint)
-    app.register_blueprint(shipping.blueprint)
+    app.register_blueprint(ops.shipping_blueprint)
     app.register_blueprint(tickets.blueprint)
     app.register_blueprint(home.blueprint)
     app.register_error_handler(DomainError, _domain_error_page)
@@ -59,26 +55,9 @@ def create_app(
     app.register_error_handler(413, _too_large)
     app.register_error_handler(OverflowError, _no_such_row)
     app.register_error_handler(DataError, _no_such_row)
-    app.teardown_appcontext(_close_session)
     app.after_request(_security_headers)
 
     return app
-
-
-def database(app: Flask) -> Database:
-    """The application's database handle."""
-    db: Database = app.extensions["scm.db"]
-    return db
-
-
-def db_session() -> Session:
-    """The current request's session, opened on first use and closed at teardown."""
-    from flask import current_app
-
-    if "db_session" not in g:
-        g.db_session = database(current_app).sessions()
-    session: Session = g.db_session
-    return session
 
 
 def _domain_error_page(err: DomainError) -> tuple[str, int]:
@@ -98,16 +77,8 @@ def _too_large(_err: Exception) -> tuple[str, int]:
 
 def _no_such_row(_err: Exception) -> tuple[str, int]:
     """An id no database column can hold (``/invoices/99999999999999999999``): not found."""
-    session = g.get("db_session")
-    if session is not None:
-        session.rollback()
+    db.rollback_request_session()
     return render_template("error.html", message="Not found."), 404
-
-
-def _close_session(_error: BaseException | None) -> None:
-    session = g.pop("db_session", None)
-    if session is not None:
-        session.close()
 
 
 def _security_headers(response: Response) -> Response:

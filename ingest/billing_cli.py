@@ -14,7 +14,7 @@ from ingest.documents import invoice_pdf
 from ingest.domain.accounts import find_customer
 from ingest.domain.errors import DomainError
 from ingest.domain.invoicing import commit_run, import_bank_csv, month_period, preview_run
-from ingest.domain.machines import add_contract, create_machine, get_or_create_site
+from ingest.domain.machines import ContractTerms, MachineSpec, add_contract, register_machine
 from ingest.domain.read_requests import (
     RequestLinks,
     due_reminders,
@@ -59,21 +59,20 @@ def machine_add(
 ) -> None:
     """Register a machine; an agent device with the same serial is linked at once."""
     with cli_session() as session:
-        customer = find_customer(session, customer_name)
-        row = create_machine(
-            session,
-            customer,
+        spec = MachineSpec(
             scm_id=scm_id,
             serial=serial,
             manufacturer=manufacturer,
             model=model,
             location=location,
-            site=get_or_create_site(session, customer, site, site_address),
+            site_name=site,
+            site_address=site_address,
             colour=not mono,
             monitored=not not_monitored,
             accessories=accessories,
             configuration=configuration,
         )
+        row = register_machine(session, find_customer(session, customer_name), spec)
         linked = "linked to an agent device" if row.device_id else "no agent device yet"
         click.echo(f"machine {row.scm_id} ({linked})")
 
@@ -104,9 +103,8 @@ def contract_add(scm_id: str, start: datetime, end: datetime | None, **terms: ob
         machine = session.scalar(select(Machine).where(Machine.scm_id == scm_id))
         if machine is None:
             raise DomainError("not_found", f"no machine with ID SCM {scm_id}")
-        row = add_contract(
-            session, machine, start=start.date(), end=end.date() if end else None, **terms
-        )  # type: ignore[arg-type]
+        contract = ContractTerms(start=start.date(), end=end.date() if end else None, **terms)  # type: ignore[arg-type]
+        row = add_contract(session, machine, contract)
         click.echo(f"contract {row.id} on {scm_id} from {row.start}")
 
 

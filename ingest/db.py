@@ -1,7 +1,9 @@
 """The database handle: one engine per application, one session per request or command.
 
 Plain SQLAlchemy rather than Flask-SQLAlchemy: the domain functions take a ``Session`` and
-nothing from Flask, so they run the same in a view, a CLI command, a job or a unit test.
+nothing from Flask, so they run the same in a view, a CLI command, a job or a unit test. The web
+layer reaches the request's session through ``db_session()`` here, never through the app factory,
+so no blueprint imports ``ingest.app``.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -49,3 +52,43 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+# -- the web layer's handle (Flask tutorial style: ``init_app`` + one session per request) --
+
+_EXTENSION = "scm.db"
+
+
+def init_app(app: Flask, url: str) -> Database:
+    """Attach a database to ``app`` and close each request's session when the request ends."""
+    database = Database(url)
+    app.extensions[_EXTENSION] = database
+    app.teardown_appcontext(_close_session)
+    return database
+
+
+def database(app: Flask | None = None) -> Database:
+    """The application's database handle (the current application's by default)."""
+    found: Database = (app or current_app).extensions[_EXTENSION]
+    return found
+
+
+def db_session() -> Session:
+    """The current request's session, opened on first use and closed at teardown."""
+    if "db_session" not in g:
+        g.db_session = database().sessions()
+    session: Session = g.db_session
+    return session
+
+
+def rollback_request_session() -> None:
+    """Undo what the current request wrote so far (an error page is about to be shown)."""
+    session = g.get("db_session")
+    if session is not None:
+        session.rollback()
+
+
+def _close_session(_error: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, MultipleFileField
 from wtforms import (
@@ -17,6 +19,8 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+
+from ingest.domain.machines import ContractTerms, MachineSpec
 
 MAX_COUNTER = 10**12
 
@@ -78,6 +82,34 @@ class MachineForm(FlaskForm):
     end = DateField("Contract end", validators=[Optional()])
     interpolate = BooleanField("Interpolate reads at period boundaries")
     true_up = BooleanField("Yearly true-up of overage (conguaglio)")
+
+    def to_request(self) -> tuple[MachineSpec, ContractTerms]:
+        """The machine and its contract terms, as the domain's ``register_machine`` takes them."""
+        spec = MachineSpec(
+            scm_id=self.scm_id.data or "",
+            serial=self.serial.data or "",
+            manufacturer=self.manufacturer.data or None,
+            model=self.model.data or None,
+            location=self.location.data or None,
+            site_name=self.site_name.data or "Sede",
+            site_address=self.site_address.data or "",
+            colour=bool(self.colour.data),
+            monitored=bool(self.monitored.data),
+        )
+        terms = ContractTerms(
+            mono_rate=self.mono_rate.data or 0,
+            colour_rate=self.colour_rate.data or 0,
+            start=self.start.data or date.today(),
+            end=self.end.data,
+            included_mono=self.included_mono.data or 0,
+            included_colour=self.included_colour.data or 0,
+            fixed_fee=self.fixed_fee.data or 0,
+            minimum_charge=self.minimum_charge.data or 0,
+            period=self.period.data or "monthly",
+            interpolate=bool(self.interpolate.data),
+            true_up=bool(self.true_up.data),
+        )
+        return spec, terms
 
 
 class AssignForm(FlaskForm):

@@ -11,14 +11,14 @@ from sqlalchemy import func, or_, select
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms.fields.choices import SelectChoice
 
-from ingest.app import db_session
+from ingest.auth import customer_scope
+from ingest.db import db_session
 from ingest.domain.statistics import fleet_pages, last_months, ticket_counts
 from ingest.domain.tickets import STATUSES
 from ingest.downloads import download
 from ingest.forms import ContactForm, StatisticsForm
 from ingest.mail import mailer_from_env, try_send
 from ingest.models import Customer, Invoice, Machine, Order, Post, Ticket
-from ingest.portal import customer_scope
 
 blueprint = Blueprint("home", __name__)
 POST_KINDS = {"news": "News", "offer": "Offers", "document": "Infobox"}

@@ -4,48 +4,27 @@ customer; staff see every customer.  Views are thin: forms in, a domain call, a 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from typing import Protocol, TypeVar
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from ingest.app import db_session
+from ingest.auth import customer_scope, owned
+from ingest.db import db_session
 from ingest.documents import invoice_pdf
 from ingest.domain.errors import DomainError
 from ingest.domain.fleet import devices_overview
 from ingest.domain.invoicing import invoices_by_customer
 from ingest.domain.machines import find_machine, machine_cards, set_location
 from ingest.domain.meters import latest_counters, record_manual_read
-from ingest.domain.read_requests import RequestLinks, open_request
+from ingest.domain.read_requests import open_request
 from ingest.domain.supplies import machine_forecasts, slot_of
 from ingest.downloads import download
 from ingest.forms import LocationForm, MeterReadForm
+from ingest.links import request_links
 from ingest.models import Invoice, User
 
 blueprint = Blueprint("portal", __name__)
-
-
-class _CustomerOwned(Protocol):
-    customer_id: int
-
-
-Owned = TypeVar("Owned", bound=_CustomerOwned)
-
-
-def customer_scope() -> int | None:
-    """The customer whose data the user may see; None means every customer (staff only)."""
-    if current_user.is_staff:
-        return None
-    if current_user.customer_id is None:
-        abort(403)
-    customer_id: int = current_user.customer_id
-    return customer_id
-
-
-def request_links() -> RequestLinks:
-    """Signed links for meter-read requests."""
-    return RequestLinks(current_app.config["SCM_PUBLIC_URL"], current_app.config["SECRET_KEY"])
 
 
 @blueprint.get("/devices")
@@ -190,16 +169,6 @@ def invoice_download(invoice_id: int) -> Response:
 
 def _invoice(invoice_id: int) -> Invoice:
     return owned(Invoice, invoice_id)
-
-
-def owned(model: type[Owned], ident: int) -> Owned:
-    """A row that belongs to the user's customer (any customer for staff); else 404, the same
-    answer as for a row that does not exist, so ids of other customers reveal nothing."""
-    found = db_session().get(model, ident)
-    scope = customer_scope()
-    if found is None or (scope is not None and found.customer_id != scope):
-        abort(404)
-    return found
 
 
 def _noon(day: date | None) -> datetime:

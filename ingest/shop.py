@@ -20,7 +20,8 @@ from flask import (
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from ingest.app import db_session
+from ingest.auth import customer_scope, owned
+from ingest.db import db_session
 from ingest.documents import delivery_note_pdf, order_pdf
 from ingest.domain.machines import find_machine, machine_cards
 from ingest.domain.orders import (
@@ -37,7 +38,6 @@ from ingest.domain.supplies import consumables_for, machine_forecasts
 from ingest.downloads import download
 from ingest.forms import AddToCartForm, ShippingForm
 from ingest.models import Consumable, Customer, DeliveryNote, Machine, Order, User
-from ingest.portal import customer_scope, owned
 
 blueprint = Blueprint("shop", __name__)
 CART_KEY = "cart"

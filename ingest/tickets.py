@@ -18,7 +18,8 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms.fields.choices import SelectChoice
 
-from ingest.app import db_session
+from ingest.auth import customer_scope, owned
+from ingest.db import db_session
 from ingest.domain.machines import machine_cards
 from ingest.domain.tickets import (
     MAX_ATTACHMENT_BYTES,
@@ -35,7 +36,6 @@ from ingest.downloads import download
 from ingest.forms import TicketForm, TicketStatusForm
 from ingest.mail import mailer_from_env, try_send
 from ingest.models import Ticket, TicketAttachment, User
-from ingest.portal import customer_scope, owned
 
 blueprint = Blueprint("tickets", __name__, url_prefix="/tickets")
 #: Where new tickets are announced (the dealer's dispatch desk).

@@ -31,25 +31,72 @@ def get_or_create_site(session: Session, customer: Customer, name: str, address:
     return site
 
 
-def create_machine(
+@dataclass(frozen=True, slots=True)
+class MachineSpec:
+    """What staff say about a machine when they register it (form, CLI and demo alike)."""
+
+    scm_id: str
+    serial: str
+    manufacturer: str | None = None
+    model: str | None = None
+    location: str | None = None
+    site_name: str = "Sede"
+    site_address: str = ""
+    colour: bool = True
+    monitored: bool = True
+    accessories: str | None = None
+    configuration: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ContractTerms:
+    """Cost-per-copy terms: the one definition the form, the CLI and the domain share."""
+
+    mono_rate: str | Decimal | int
+    start: date
+    colour_rate: str | Decimal | int = "0"
+    end: date | None = None
+    included_mono: int = 0
+    included_colour: int = 0
+    fixed_fee: str | Decimal | int = "0"
+    minimum_charge: str | Decimal | int = "0"
+    period: str = "monthly"
+    interpolate: bool = False
+    true_up: bool = False
+    code: str | None = None
+
+
+def register_machine(
     session: Session,
     customer: Customer,
-    *,
-    scm_id: str,
-    serial: str,
-    manufacturer: str | None = None,
-    model: str | None = None,
-    location: str | None = None,
-    site: Site | None = None,
-    colour: bool = True,
-    monitored: bool = True,
-    accessories: str | None = None,
-    configuration: str | None = None,
+    spec: MachineSpec,
+    terms: ContractTerms | None = None,
+    device: Device | None = None,
+) -> Machine:
+    """The "register a machine" use case: site, machine, its agent device, its contract.
+
+    ``device`` is the queued device staff registered it from; without one, a device of the
+    customer with the same serial is linked (as when the CLI adds a machine an agent already saw).
+    """
+    site = get_or_create_site(session, customer, spec.site_name, spec.site_address)
+    machine = create_machine(session, customer, spec, site)
+    if device is not None and machine.device_id is None:
+        if device.customer_id != customer.id:
+            raise DomainError("bad_machine", "the device belongs to another customer", 409)
+        assign_device(session, device, machine)
+    if terms is not None:
+        add_contract(session, machine, terms)
+    return machine
+
+
+def create_machine(
+    session: Session, customer: Customer, spec: MachineSpec, site: Site | None = None
 ) -> Machine:
     """Register a machine; an agent device with the same serial is linked at once."""
-    if not scm_id.strip() or not serial.strip():
+    scm_id, serial = spec.scm_id.strip(), spec.serial.strip()
+    if not scm_id or not serial:
         raise DomainError("bad_machine", "a machine needs an ID SCM and a serial number")
-    if session.scalar(select(Machine).where(Machine.scm_id == scm_id.strip())) is not None:
+    if session.scalar(select(Machine).where(Machine.scm_id == scm_id)) is not None:
         raise DomainError("machine_exists", f"ID SCM {scm_id} is already used", 409)
     if any(
         fold_serial(m.serial) == fold_serial(serial)
@@ -57,17 +104,17 @@ def create_machine(
     ):
         raise DomainError("machine_exists", f"{customer.name} already has serial {serial}", 409)
     machine = Machine(
-        scm_id=scm_id.strip(),
+        scm_id=scm_id,
         customer_id=customer.id,
         site_id=site.id if site else None,
-        manufacturer=manufacturer,
-        model=model,
-        serial=serial.strip(),
-        location=location,
-        colour=colour,
-        monitored=monitored,
-        accessories=accessories,
-        configuration=configuration,
+        manufacturer=spec.manufacturer,
+        model=spec.model,
+        serial=serial,
+        location=spec.location,
+        colour=spec.colour,
+        monitored=spec.monitored,
+        accessories=spec.accessories,
+        configuration=spec.configuration,
         offset_mono=0,
         offset_colour=0,
         created_at=datetime.now(UTC),
@@ -78,6 +125,17 @@ def create_machine(
     if device is not None:
         assign_device(session, device, machine)
     return machine
+
+
+def unlinked_machines(session: Session, customer_id: int) -> list[Machine]:
+    """The customer's machines no agent device reports for yet (candidates for a queued device)."""
+    return list(
+        session.scalars(
+            select(Machine)
+            .where(Machine.customer_id == customer_id, Machine.device_id.is_(None))
+            .order_by(Machine.scm_id)
+        )
+    )
 
 
 def _device_with_serial(session: Session, customer_id: int, serial: str) -> Device | None:
@@ -91,25 +149,10 @@ def _device_with_serial(session: Session, customer_id: int, serial: str) -> Devi
     return None
 
 
-def add_contract(
-    session: Session,
-    machine: Machine,
-    *,
-    mono_rate: str | Decimal,
-    colour_rate: str | Decimal,
-    start: date,
-    end: date | None = None,
-    included_mono: int = 0,
-    included_colour: int = 0,
-    fixed_fee: str | Decimal = "0",
-    minimum_charge: str | Decimal = "0",
-    period: str = "monthly",
-    interpolate: bool = False,
-    true_up: bool = False,
-    code: str | None = None,
-) -> Contract:
+def add_contract(session: Session, machine: Machine, terms: ContractTerms) -> Contract:
     """Attach cost-per-copy terms to a machine; overlapping contracts are refused."""
-    if period not in PERIOD_MONTHS:
+    start, end = terms.start, terms.end
+    if terms.period not in PERIOD_MONTHS:
         raise DomainError("bad_contract", f"period must be one of {', '.join(PERIOD_MONTHS)}")
     if end is not None and end < start:
         raise DomainError("bad_contract", "a contract cannot end before it starts")
@@ -120,18 +163,18 @@ def add_contract(
             )
     contract = Contract(
         machine_id=machine.id,
-        code=code,
-        mono_rate=_decimal(mono_rate, "mono rate"),
-        colour_rate=_decimal(colour_rate, "colour rate"),
-        included_mono=included_mono,
-        included_colour=included_colour,
-        fixed_fee=_decimal(fixed_fee, "fixed fee"),
-        minimum_charge=_decimal(minimum_charge, "minimum charge"),
-        period=period,
+        code=terms.code,
+        mono_rate=_decimal(terms.mono_rate, "mono rate"),
+        colour_rate=_decimal(terms.colour_rate, "colour rate"),
+        included_mono=terms.included_mono,
+        included_colour=terms.included_colour,
+        fixed_fee=_decimal(terms.fixed_fee, "fixed fee"),
+        minimum_charge=_decimal(terms.minimum_charge, "minimum charge"),
+        period=terms.period,
         start=start,
         end=end,
-        interpolate=interpolate,
-        true_up=true_up,
+        interpolate=terms.interpolate,
+        true_up=terms.true_up,
     )
     if (
         min(
@@ -139,8 +182,8 @@ def add_contract(
             contract.colour_rate,
             contract.fixed_fee,
             contract.minimum_charge,
-            included_mono,
-            included_colour,
+            terms.included_mono,
+            terms.included_colour,
         )
         < 0
     ):
@@ -151,7 +194,7 @@ def add_contract(
     return contract
 
 
-def _decimal(value: str | Decimal, what: str) -> Decimal:
+def _decimal(value: str | Decimal | int, what: str) -> Decimal:
     try:
         return Decimal(str(value).replace(",", "."))
     except InvalidOperation as err:

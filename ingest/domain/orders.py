@@ -293,3 +293,36 @@ def notes_of(session: Session, customer_id: int | None) -> list[DeliveryNote]:
     if customer_id is not None:
         query = query.where(DeliveryNote.customer_id == customer_id)
     return list(session.scalars(query))
+
+
+@dataclass(frozen=True, slots=True)
+class ShippingOverview:
+    """What the warehouse works from: open reorders, orders to ship, notes on their way."""
+
+    reorders: list[Reorder]
+    to_ship: list[Order]
+    notes: list[DeliveryNote]
+    catalogue: list[Consumable]
+
+
+def shipping_overview(session: Session) -> ShippingOverview:
+    """Open reorders, open orders without a delivery note, delivery notes not yet delivered."""
+    with_note = set(session.scalars(select(DeliveryNote.order_id)))
+    return ShippingOverview(
+        reorders=list(
+            session.scalars(
+                select(Reorder).where(Reorder.status == "open").order_by(Reorder.created_at)
+            )
+        ),
+        to_ship=[
+            o for o in orders_of(session, None) if o.status == "open" and o.id not in with_note
+        ],
+        notes=list(
+            session.scalars(
+                select(DeliveryNote)
+                .where(DeliveryNote.status != "delivered")
+                .order_by(DeliveryNote.created_at)
+            )
+        ),
+        catalogue=list(session.scalars(select(Consumable).order_by(Consumable.article_code))),
+    )

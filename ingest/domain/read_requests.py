@@ -178,6 +178,17 @@ def _body(customer: Customer, requests: list[MeterReadRequest], links: RequestLi
     return "\n".join(lines)
 
 
+def all_requests(session: Session) -> list[MeterReadRequest]:
+    """Every request, newest closing period first (the staff page lists them)."""
+    return list(
+        session.scalars(
+            select(MeterReadRequest).order_by(
+                MeterReadRequest.period_end.desc(), MeterReadRequest.id
+            )
+        )
+    )
+
+
 def now_utc() -> datetime:
     """The current time (a seam for jobs that run with an injected clock)."""
     return datetime.now(UTC)

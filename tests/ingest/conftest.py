@@ -11,8 +11,9 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 from support.ingest import TestAgent, enroll_agent, issue_token
 
-from ingest.app import create_app, database
+from ingest.app import create_app
 from ingest.config import Settings
+from ingest.db import database
 
 
 @pytest.fixture

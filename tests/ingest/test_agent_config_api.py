@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from sqlalchemy import select
 from support.ingest import enroll_agent, issue_token
 
-from ingest.app import database
 from ingest.cli import main
+from ingest.db import database
 from ingest.domain.agents import agent_by_public_id, set_config
 from ingest.models.agents import AgentStatus
 from shared.heartbeat import Heartbeat

@@ -12,7 +12,7 @@ from support.fleet import add_machine, push, utc
 from support.ingest import enroll_agent, issue_token
 from support.web import add_user, csrf_token, sign_in
 
-from ingest.app import database
+from ingest.db import database
 from ingest.domain.invoicing import commit_run, month_period
 from ingest.models import Contract, Invoice, Machine, MeterRead
 

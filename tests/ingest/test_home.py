@@ -8,8 +8,8 @@ from support.fleet import add_machine, push, utc
 from support.smtp import smtp_server
 from support.web import add_user, csrf_token, sign_in
 
-from ingest.app import database
 from ingest.cli import main
+from ingest.db import database
 from ingest.domain.accounts import find_customer
 
 

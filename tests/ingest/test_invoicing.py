@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from support.fleet import add_machine, push, utc
 
-from ingest.app import database
+from ingest.db import database
 from ingest.domain.invoicing import (
     commit_run,
     import_bank_csv,
@@ -20,7 +20,7 @@ from ingest.domain.invoicing import (
     preview_run,
     register_payment,
 )
-from ingest.domain.machines import add_contract
+from ingest.domain.machines import ContractTerms, add_contract
 from ingest.models import Invoice, InvoiceLine, Machine, MeterRead
 
 NOV = month_period("2026-11")
@@ -179,10 +179,9 @@ def test_a_new_contract_mid_month_continues_the_old_ones_counters(app, client, a
         add_contract(
             db,
             db.get(Machine, machine_id),
-            mono_rate="0.02",
-            colour_rate="0.1",
-            start=date(2026, 1, 16),
-            interpolate=True,
+            ContractTerms(
+                mono_rate="0.02", colour_rate="0.1", start=date(2026, 1, 16), interpolate=True
+            ),
         )
         db.commit()
     for day, total in ((1, 0), (10, 1000), (20, 3000), (31, 4000)):

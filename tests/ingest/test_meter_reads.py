@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 from support.fleet import add_machine, push, utc
 
-from ingest.app import database
+from ingest.db import database
 from ingest.domain.accounts import create_user
 from ingest.domain.errors import DomainError
 from ingest.domain.meters import (

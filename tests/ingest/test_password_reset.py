@@ -9,7 +9,7 @@ from support.processes import free_tcp_port
 from support.smtp import smtp_server
 from support.web import add_user, csrf_token, sign_in
 
-from ingest.app import database
+from ingest.db import database
 from ingest.domain.accounts import (
     active_user_by_email,
     get_or_create_customer,

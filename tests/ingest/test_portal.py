@@ -7,7 +7,7 @@ from sqlalchemy import select
 from support.ingest import enroll_agent, issue_token, reading
 from support.web import PASSWORD, add_user, csrf_token, sign_in
 
-from ingest.app import database
+from ingest.db import database
 from ingest.domain.accounts import get_or_create_customer
 from ingest.models import User
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from support.fleet import add_machine, push, utc
 from support.smtp import smtp_server
 
-from ingest.app import database
+from ingest.db import database
 from ingest.domain.read_requests import (
     RequestLinks,
     due_reminders,

@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 from support.fleet import add_consumable, add_machine, push, utc
 
-from ingest.app import database
+from ingest.db import database
 from ingest.documents import delivery_note_pdf, labels_pdf, order_pdf
 from ingest.domain.errors import DomainError
 from ingest.domain.machines import set_location

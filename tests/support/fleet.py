@@ -8,9 +8,9 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from ingest.app import database
+from ingest.db import database
 from ingest.domain.accounts import get_or_create_customer
-from ingest.domain.machines import add_contract, create_machine, get_or_create_site
+from ingest.domain.machines import ContractTerms, MachineSpec, register_machine
 from support.ingest import TestAgent, reading
 
 
@@ -27,16 +27,13 @@ def add_machine(
     with database(app).session() as db:
         owner = get_or_create_customer(db, customer)
         owner.referent_email = owner.referent_email or f"referente@{scm_id.lower()}.example"
-        site = get_or_create_site(db, owner, "Sede", "Via Roma 1, 20100 Milano")
-        machine = create_machine(
-            db,
-            owner,
+        spec = MachineSpec(
             scm_id=scm_id,
             serial=serial,
             manufacturer="Acme",
             model="Laser 1",
             location="Ufficio Acquisti, primo piano",
-            site=site,
+            site_address="Via Roma 1, 20100 Milano",
             colour=colour,
         )
         terms = {
@@ -45,7 +42,7 @@ def add_machine(
             "start": date(2026, 1, 1),
             **(contract or {}),
         }
-        add_contract(db, machine, **terms)
+        machine = register_machine(db, owner, spec, ContractTerms(**terms))
         db.commit()
         return machine.id
 

@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from ingest.app import database
+from ingest.db import database
 from ingest.domain.accounts import get_or_create_customer
 from ingest.domain.enrollment import create_token
 from shared.batch import Batch, encode_batch, new_batch_id

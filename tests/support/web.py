@@ -7,7 +7,7 @@ import re
 from flask import Flask
 from flask.testing import FlaskClient
 
-from ingest.app import database
+from ingest.db import database
 from ingest.domain.accounts import create_user, find_customer
 
 PASSWORD = "correct horse battery"

@@ -6,17 +6,22 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from ingest.app import db_session
+from ingest.auth import staff_required
+from ingest.db import db_session
 from ingest.documents import labels_pdf
-from ingest.domain.orders import NOTE_STATES, dispatch, mark_delivered, orders_of, ship_order
+from ingest.domain.orders import (
+    NOTE_STATES,
+    dispatch,
+    mark_delivered,
+    ship_order,
+    shipping_overview,
+)
 from ingest.downloads import download
 from ingest.forms import NoteForm
-from ingest.models import Consumable, DeliveryNote, Order, Reorder
-from ingest.ops import staff_required
+from ingest.models import DeliveryNote, Order
 
 blueprint = Blueprint("shipping", __name__, url_prefix="/ops/shipping")
 
@@ -25,29 +30,14 @@ blueprint = Blueprint("shipping", __name__, url_prefix="/ops/shipping")
 @staff_required
 def overview() -> str:
     """Open reorders, open orders without a delivery note, and delivery notes in progress."""
-    db = db_session()
-    reorders = db.scalars(
-        select(Reorder).where(Reorder.status == "open").order_by(Reorder.created_at)
-    ).all()
-    shipped_orders = select(DeliveryNote.order_id)
-    to_ship = [
-        o
-        for o in orders_of(db, None)
-        if o.status == "open" and o.id not in set(db.scalars(shipped_orders))
-    ]
-    notes = db.scalars(
-        select(DeliveryNote)
-        .where(DeliveryNote.status != "delivered")
-        .order_by(DeliveryNote.created_at)
-    ).all()
-    catalogue = db.scalars(select(Consumable).order_by(Consumable.article_code)).all()
+    overview = shipping_overview(db_session())
     return render_template(
         "ops/shipping.html",
-        reorders=reorders,
-        to_ship=to_ship,
-        notes=notes,
+        reorders=overview.reorders,
+        to_ship=overview.to_ship,
+        notes=overview.notes,
         states=NOTE_STATES,
-        catalogue=catalogue,
+        catalogue=overview.catalogue,
         form=NoteForm(),
     )
 

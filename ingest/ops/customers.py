@@ -1,0 +1,49 @@
+"""Customers, their portal users, and invitations ("abilitare altri utenti")."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from ingest.auth import staff_required
+from ingest.db import db_session
+from ingest.domain.accounts import invite_mail_text, invite_user
+from ingest.domain.staff_overview import customers_overview
+from ingest.forms import InviteForm
+from ingest.links import password_link
+from ingest.mail import mailer_from_env, try_send
+from ingest.models import Customer
+from ingest.ops.blueprint import blueprint
+
+
+@blueprint.get("/customers")
+@staff_required
+def customers() -> str:
+    """Customers with their contacts, users and machines; staff invite new portal users here."""
+    rows = customers_overview(db_session())
+    forms = {row.customer.id: InviteForm(prefix=f"i{row.customer.id}") for row in rows}
+    return render_template("ops/customers.html", rows=rows, forms=forms)
+
+
+@blueprint.post("/customers/<int:customer_id>/invite")
+@staff_required
+def invite(customer_id: int) -> WerkzeugResponse:
+    """Create a portal user and e-mail a link to choose a password (valid 7 days)."""
+    db = db_session()
+    customer = db.get(Customer, customer_id) or abort(404)
+    form = InviteForm(prefix=f"i{customer_id}")
+    if form.validate_on_submit():
+        user = invite_user(db, customer, form.email.data or "")
+        db.commit()
+        link = password_link(user, invite=True)
+        sent = try_send(
+            mailer_from_env(),
+            user.email,
+            "Portale SCM: il Suo accesso",
+            invite_mail_text(user, customer, link),
+        )
+        flash(
+            f"{user.email} invited" + ("." if sent else f": mail not sent, give them {link}"),
+            "ok" if sent else "warn",
+        )
+    return redirect(url_for("ops.customers"))

@@ -1,0 +1,81 @@
+"""The device queue: devices agents report that no machine claims yet."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, flash, redirect, render_template, url_for
+from werkzeug.wrappers import Response as WerkzeugResponse
+from wtforms.fields.choices import SelectChoice
+
+from ingest.auth import staff_required
+from ingest.db import db_session
+from ingest.domain.machines import register_machine as register
+from ingest.domain.machines import unlinked_machines
+from ingest.domain.meters import assign_device, unmatched_devices
+from ingest.forms import AssignForm, MachineForm
+from ingest.models import Device, Machine
+from ingest.ops.blueprint import blueprint
+
+
+@blueprint.get("/queue")
+@staff_required
+def queue() -> str:
+    """Queued devices, each with a form to register it and one to link it to a machine."""
+    devices = unmatched_devices(db_session())
+    forms = {d.id: _machine_form_for(d) for d in devices}
+    assign = {d.id: _assign_form_for(d) for d in devices}
+    return render_template("ops/queue.html", devices=devices, forms=forms, assign=assign)
+
+
+def _machine_form_for(device: Device) -> MachineForm:
+    return MachineForm(
+        prefix=f"d{device.id}",
+        device_id=str(device.id),
+        serial=device.serial,
+        manufacturer=device.manufacturer,
+        model=device.model,
+        site_name="Sede",
+        start=date.today(),
+    )
+
+
+def _assign_form_for(device: Device) -> AssignForm:
+    form = AssignForm(prefix=f"a{device.id}")
+    form.machine_id.choices = [
+        SelectChoice(str(m.id), f"{m.scm_id} {m.model or ''} s/n {m.serial}")
+        for m in unlinked_machines(db_session(), device.customer_id)
+    ]
+    return form
+
+
+@blueprint.post("/queue/<int:device_id>/machine")
+@staff_required
+def register_machine(device_id: int) -> WerkzeugResponse:
+    """Register a queued device as a machine under contract."""
+    session = db_session()
+    device = session.get(Device, device_id) or abort(404)
+    form = MachineForm(prefix=f"d{device_id}")
+    if not form.validate_on_submit():
+        flash(f"Check the machine form: {form.errors}", "error")
+        return redirect(url_for("ops.queue"))
+    spec, terms = form.to_request()
+    machine = register(session, device.customer, spec, terms, device=device)
+    session.commit()
+    flash(f"Machine {machine.scm_id} registered for {device.customer.name}.", "ok")
+    return redirect(url_for("ops.queue"))
+
+
+@blueprint.post("/queue/<int:device_id>/assign")
+@staff_required
+def assign(device_id: int) -> WerkzeugResponse:
+    """Link a queued device to an existing machine (its readings become meter reads)."""
+    session = db_session()
+    device = session.get(Device, device_id) or abort(404)
+    form = _assign_form_for(device)
+    if form.validate_on_submit():
+        machine = session.get(Machine, form.machine_id.data) or abort(404)
+        count = assign_device(session, device, machine)
+        session.commit()
+        flash(f"Device linked to {machine.scm_id}; {count} meter reads created.", "ok")
+    return redirect(url_for("ops.queue"))
