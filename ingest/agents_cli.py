@@ -15,6 +15,7 @@ import click
 
 from ingest.cli_common import cli_session
 from ingest.domain.accounts import find_customer
+from ingest.domain.agent_refusals import Refusal, refusals, set_agent_active
 from ingest.domain.agents import agent_by_public_id, current_config, list_agents, set_config
 from shared.reading import format_timestamp
 
@@ -27,9 +28,14 @@ def agent_group() -> None:
 @agent_group.command("list")
 @click.option("--customer", "customer_name", help="only this customer's agents")
 def agent_list(customer_name: str | None) -> None:
-    """One line per agent: id, customer, host, version, last heartbeat, backlog, drops."""
+    """One line per agent: id, customer, host, version, last heartbeat, backlog, drops.
+
+    An agent the API refuses (disabled, re-keyed) is marked REFUSED with the reason, since
+    when and how often: its site keeps every reading until it is fixed or re-enabled.
+    """
     with cli_session() as session:
         customer = find_customer(session, customer_name) if customer_name else None
+        refused = refusals(session)
         for row in list_agents(session, customer):
             agent, status = row.agent, row.status
             beat = "never" if status is None else format_timestamp(status.received_at)
@@ -40,7 +46,35 @@ def agent_list(customer_name: str | None) -> None:
                 f"v{agent.agent_version or '?'}  heartbeat {beat}  backlog {backlog}  "
                 f"dropped {dropped}  config v{row.config_version}"
                 + ("" if agent.active else "  (disabled)")
+                + _refusal_text(refused.get(agent.id))
             )
+
+
+def _refusal_text(refusal: Refusal | None) -> str:
+    if refusal is None:
+        return ""
+    return (
+        f"  REFUSED {refusal.reason} since {format_timestamp(refusal.first_at)}"
+        f" (last {format_timestamp(refusal.last_at)}, {refusal.count} times)"
+    )
+
+
+@agent_group.command("disable")
+@click.argument("agent_id")
+def agent_disable(agent_id: str) -> None:
+    """Refuse AGENT_ID's requests; it keeps its readings and retries every few hours."""
+    with cli_session() as session:
+        set_agent_active(session, agent_by_public_id(session, agent_id), False)
+        click.echo(f"agent {agent_id}: disabled")
+
+
+@agent_group.command("enable")
+@click.argument("agent_id")
+def agent_enable(agent_id: str) -> None:
+    """Accept AGENT_ID again; it sends its backlog at its next heartbeat."""
+    with cli_session() as session:
+        set_agent_active(session, agent_by_public_id(session, agent_id), True)
+        click.echo(f"agent {agent_id}: enabled")
 
 
 @agent_group.group("config")

@@ -17,6 +17,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from ingest.agent_refusal_log import note_refusal
 from ingest.db import db_session
 from ingest.domain.agents import current_config, record_heartbeat
 from ingest.domain.enrollment import enroll_agent, find_agent
@@ -124,12 +125,14 @@ def batches() -> tuple[Response, int]:
 @blueprint.errorhandler(SignatureError)
 def _signature_error(err: SignatureError) -> tuple[Response, int]:
     log.warning("refused request to %s: %s", request.path, err.reason)
+    note_refusal(err.reason)
     return _error(err.reason, str(err)), 401
 
 
 @blueprint.errorhandler(DomainError)
 def _domain_error(err: DomainError) -> tuple[Response, int]:
     log.warning("refused request to %s: %s", request.path, err.code)
+    note_refusal(err.code)
     return _error(err.code, err.message), err.status
 
 

@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per concept; importing this package registers them all."""
 
 from ingest.models.accounts import Customer, User
+from ingest.models.agent_fleet import AgentRefusal, AgentRelease, ReleaseRollout
 from ingest.models.agents import Agent, EnrollmentToken, UploadBatch
 from ingest.models.base import Base
 from ingest.models.devices import Device, DeviceReading, SupplyLevel
@@ -14,6 +15,8 @@ from ingest.models.tickets import Ticket, TicketAttachment, TicketEvent
 
 __all__ = [
     "Agent",
+    "AgentRefusal",
+    "AgentRelease",
     "Base",
     "CartridgeChange",
     "Consumable",
@@ -34,6 +37,7 @@ __all__ = [
     "OrderLine",
     "Payment",
     "Post",
+    "ReleaseRollout",
     "Reorder",
     "Site",
     "SupplyLevel",
