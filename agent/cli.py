@@ -22,7 +22,7 @@ from agent import __version__
 from agent.config import load_local
 from agent.discovery import target_for
 from agent.enrollment import AlreadyEnrolledError, enroll
-from agent.ingest_client import IngestError
+from agent.ingest_client import IngestClient, IngestError, Outcome
 from agent.reader import read_device, read_many
 from agent.report import format_summary
 from agent.scan_cli import add_scan_command, parse_v3_user
@@ -40,7 +40,7 @@ from agent.snmp import (
 from agent.spool import Spool, SpoolUnavailableError
 from agent.spool_cli import add_spool_command
 from agent.state import AgentHome, NotEnrolledError, default_home
-from agent.uploader import flush
+from agent.uploader import FlushReport, flush
 from shared.reading import Reading, utc_now
 
 PROG: Final = "scm-agent"
@@ -211,8 +211,8 @@ def _cmd_push(args: argparse.Namespace) -> int:
     client = configured_client(identity.server, server_clock)
     try:
         with Spool(home.spool_path, max_bytes=int(local.spool_max_mb * MB)) as spool:
-            spool.add(readings)
-            report = flush(spool, client, home.load_key(), identity.agent_id)
+            spool.add(readings)  # a failure here (disk full) is exit 1: nothing new was kept
+            report = _upload(spool, client, home, identity.agent_id)
             backlog = spool.backlog()
     finally:
         client.close()
@@ -224,6 +224,15 @@ def _cmd_push(args: argparse.Namespace) -> int:
         sys.stderr.write(f"{PROG}: warning: upload postponed: {report.errors[-1]}\n")
         return EXIT_SPOOLED
     return EXIT_PARTIAL if failures else EXIT_OK
+
+
+def _upload(spool: Spool, client: IngestClient, home: AgentHome, agent_id: str) -> FlushReport:
+    """Flush; a spool that cannot be written now (disk full) postpones the upload, since what
+    was spooled stays spooled."""
+    try:
+        return flush(spool, client, home.load_key(), agent_id)
+    except SpoolUnavailableError as err:
+        return FlushReport(waiting=Outcome("retry", None, {"message": str(err)}), errors=[str(err)])
 
 
 def _push_target(text: str) -> Target:
