@@ -64,12 +64,15 @@ def _job(name: str) -> Callable[[Callable[_P, _R]], Callable[_P, _R | None]]:
         @functools.wraps(method)
         def run(*args: _P.args, **kwargs: _P.kwargs) -> _R | None:
             service: Service = args[0]  # type: ignore[assignment]
+            service.job_started()
             try:
                 return method(*args, **kwargs)
             except Exception as err:
                 log.exception("%s job failed", name)
                 service.record(name, ok=False, detail=f"{type(err).__name__}: {err}")
                 return None
+            finally:
+                service.job_ended()
 
         return run
 
@@ -117,6 +120,13 @@ class Service:
         self.discoverer = discoverer or discover_with_engine
         self.status_file = StatusFile(home.path)
         self.lock = threading.RLock()
+        #: Set when the service is asked to stop: long jobs end between batches.
+        self.stopping = threading.Event()
+        #: Set while no job runs (a stop waits for it, briefly).
+        self.idle = threading.Event()
+        self.idle.set()
+        self._running_jobs = 0
+        self._jobs_lock = threading.Lock()
         self.listeners: list[ConfigListener] = []
         self.started_at = clock()
         self._started_monotonic = time.monotonic()
@@ -190,6 +200,7 @@ class Service:
             dropped_before = self.spool.backlog().dropped
             self.spool.add(collected.readings)
             dropped = self.spool.backlog().dropped - dropped_before
+            log.info("spooled %s readings", len(collected.readings))
             if dropped:
                 log.warning("spool full: dropped the %s oldest unsent readings", dropped)
             now = self.clock()
@@ -202,7 +213,7 @@ class Service:
     def upload(self) -> bool:
         """Flush the spool unless backing off; True when nothing is left waiting on the server."""
         with self.lock:
-            report = self.uploader.upload(self.clock())
+            report = self.uploader.upload(self.clock(), stop=self.stopping.is_set)
         if report is None:
             self.record("upload", ok=False, detail="backing off", keep_time=True)
             return False
@@ -372,6 +383,29 @@ class Service:
             **self.jobs,
         }
         self.status_file.write(data)
+
+    def job_started(self) -> None:
+        """A job (or a job inside a job) began."""
+        with self._jobs_lock:
+            self._running_jobs += 1
+            self.idle.clear()
+
+    def job_ended(self) -> None:
+        """A job ended; the service is idle when none runs."""
+        with self._jobs_lock:
+            self._running_jobs -= 1
+            if self._running_jobs == 0:
+                self.idle.set()
+
+    def abandon(self) -> None:
+        """Record the stop without waiting for a job that still holds the service's lock."""
+        if self.lock.acquire(timeout=0.5):
+            try:
+                self.state = "stopped"
+                self.next_runs = {}
+                self.write_status()
+            finally:
+                self.lock.release()
 
     def close(self) -> None:
         """Record the stop and release the spool and connections (every reading is committed)."""

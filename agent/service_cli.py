@@ -53,6 +53,7 @@ def add_service_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run until SIGTERM / Ctrl-C; a configuration or enrollment problem is one line, status 1."""
+    from agent import lifeline
     from agent.scheduler import run_until_stopped  # APScheduler only where the service runs
     from agent.service import Service
 
@@ -62,7 +63,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         service = Service(AgentHome(default_home()), local)
     except (ConfigError, NotEnrolledError) as err:
         return _fail(str(err))
-    run_until_stopped(service, threading.Event())
+    run_until_stopped(service, threading.Event(), alive=lifeline.watch())
     return EXIT_OK
 
 

@@ -23,6 +23,7 @@ and, after a failure, waits a fully jittered, growing time and never less than `
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -65,10 +66,14 @@ def flush(
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
     max_batches: int = DEFAULT_MAX_BATCHES,
+    stop: Callable[[], bool] = lambda: False,
 ) -> FlushReport:
-    """Send pending batches oldest first, at most ``max_batches`` of them in this call."""
+    """Send pending batches oldest first, at most ``max_batches`` of them in this call, and
+    none after ``stop`` says the agent is stopping."""
     report = FlushReport()
     for _ in range(max_batches):
+        if stop():
+            break
         batch = spool.next_batch(agent_id, max_readings=batch_size)
         if batch is None:
             break
@@ -126,11 +131,15 @@ class Uploader:
         self.batch_size = batch_size
         self.backoff = backoff or Backoff()
 
-    def upload(self, now: datetime) -> FlushReport | None:
+    def upload(
+        self, now: datetime, *, stop: Callable[[], bool] = lambda: False
+    ) -> FlushReport | None:
         """Flush at ``now`` unless still backing off (then None: nothing was sent)."""
         if not self.backoff.ready(now):
             return None
-        report = flush(self.spool, self.client, self.key, self.agent_id, batch_size=self.batch_size)
+        report = flush(
+            self.spool, self.client, self.key, self.agent_id, batch_size=self.batch_size, stop=stop
+        )
         if report.waiting is None:
             self.backoff.succeeded()
         elif report.refused is not None:
