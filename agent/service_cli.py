@@ -13,20 +13,23 @@ import logging.handlers
 import sys
 import threading
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from agent.config import default_config_path, load_local
-from agent.ingest_client import IngestClient
-from agent.server_clock import ServerClock
 from agent.state import AgentHome, NotEnrolledError, default_home
 from agent.status import StatusFile, format_status, pid_alive
 from shared.agent_config import ConfigError
+
+if TYPE_CHECKING:
+    from agent.ingest_client import IngestClient
+    from agent.server_clock import ServerClock
 
 PROG: Final = "scm-agent"
 LOG_FORMAT: Final = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 EXIT_OK: Final = 0
 EXIT_FAILURE: Final = 1
 EXIT_NOT_RUNNING: Final = 3
+STATUS_HELP: Final = "last read, last upload, backlog, next jobs"
 
 
 def add_service_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -42,9 +45,8 @@ def add_service_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     run.add_argument("--log-file", type=Path, metavar="PATH", help="log here instead of stderr")
     run.set_defaults(handler=cmd_run)
 
-    status = commands.add_parser("status", help="last read, last upload, backlog, next jobs")
-    status.add_argument("--json", action="store_true", help="print the raw status as JSON")
-    status.set_defaults(handler=cmd_status)
+    status = commands.add_parser("status", help=STATUS_HELP)
+    add_status_arguments(status)
 
     service = commands.add_parser("service", help="Windows service: install, remove, start...")
     service.add_argument("action", choices=("install", "remove", "start", "stop", "run"))
@@ -56,6 +58,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from agent import lifeline
     from agent.scheduler import run_until_stopped  # APScheduler only where the service runs
     from agent.service import Service
+    from agent.status_page import StatusPage
 
     try:
         local = load_local(args.config)
@@ -63,8 +66,26 @@ def cmd_run(args: argparse.Namespace) -> int:
         service = Service(AgentHome(default_home()), local)
     except (ConfigError, NotEnrolledError) as err:
         return _fail(str(err))
-    run_until_stopped(service, threading.Event(), alive=lifeline.watch())
+    page = StatusPage(service.home.path, local.status_port).start() if local.status_port else None
+    try:
+        run_until_stopped(service, threading.Event(), alive=lifeline.watch())
+    finally:
+        if page is not None:
+            page.stop()
     return EXIT_OK
+
+
+def add_status_arguments(parser: argparse.ArgumentParser) -> None:
+    """``status``'s options (shared by the full parser and the quick path)."""
+    parser.add_argument("--json", action="store_true", help="print the raw status as JSON")
+    parser.set_defaults(handler=cmd_status)
+
+
+def status_main(argv: list[str]) -> int:
+    """``scm-agent status`` on the quick path (see :mod:`agent.cli`)."""
+    parser = argparse.ArgumentParser(prog=f"{PROG} status", description=STATUS_HELP)
+    add_status_arguments(parser)
+    return cmd_status(parser.parse_args(argv))
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -89,6 +110,8 @@ def cmd_service(args: argparse.Namespace) -> int:
 
 def configured_client(server: str, server_clock: ServerClock | None = None) -> IngestClient:
     """A client that honours ``agent.toml``'s TLS and proxy settings (enroll and push too)."""
+    from agent.ingest_client import IngestClient  # the HTTP stack: not for status
+
     local = load_local()
     return IngestClient(server, verify=local.verify, proxy=local.proxy, server_clock=server_clock)
 
