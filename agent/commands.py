@@ -199,6 +199,9 @@ def _cmd_push(args: argparse.Namespace) -> int:
     except (NotEnrolledError, TargetError) as err:
         raise CommandError(str(err)) from err
     server_clock = ServerClock.in_home(home.path)
+    client = configured_client(identity.server, server_clock)
+    if not server_clock.known:  # one cheap exchange first, so readings carry the server's time
+        client.get_config(home.load_key(), identity.agent_id)
     stamp, clock_kind = server_clock.stamping(utc_now)
     results = asyncio.run(
         _read_all(targets, timeout=args.timeout, retries=args.retries, clock=stamp)
@@ -208,7 +211,6 @@ def _cmd_push(args: argparse.Namespace) -> int:
     for failure in failures:
         sys.stderr.write(f"{PROG}: warning: {' '.join(str(failure).split())}\n")
     local = load_local()
-    client = configured_client(identity.server, server_clock)
     try:
         with Spool(home.spool_path, max_bytes=int(local.spool_max_mb * MB)) as spool:
             spool.add(readings)  # a failure here (disk full) is exit 1: nothing new was kept

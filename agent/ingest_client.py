@@ -260,9 +260,7 @@ def _log_outcome(method: str, path: str, response: requests.Response, outcome: O
     """One line per exchange with the server's request id, so support can find its side."""
     if outcome.request_id is None:
         return
-    level = logging.DEBUG if outcome.verdict == "accepted" else logging.INFO
-    log.log(
-        level,
+    log.info(
         "%s %s: HTTP %s %s (request id %s)",
         method,
         path,

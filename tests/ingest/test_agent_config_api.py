@@ -192,6 +192,9 @@ def test_an_invalid_config_is_refused_by_the_cli(run, agent):
     assert result.exit_code == 1
     assert "read_s" in result.output
     assert run("agent", "config", "set", "agt_nobody", stdin="{}").exit_code == 1
+    port = {**CONFIG, "targets": ["192.0.2.10:99999"]}
+    result = run("agent", "config", "set", agent.agent_id, stdin=json.dumps(port))
+    assert result.exit_code == 1 and "65535" in result.output
 
 
 def test_agent_list_shows_the_latest_heartbeat(run, client, agent):
