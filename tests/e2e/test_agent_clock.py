@@ -49,9 +49,7 @@ def readings(url: str) -> list[DeviceReading]:
         engine.dispose()
 
 
-@pytest.mark.skipif(
-    shutil.which("faketime") is None, reason="needs faketime (apt install faketime)"
-)
+@NEEDS_FAKETIME
 @pytest.mark.parametrize("skew", ["+30d", "-400d"])
 def test_push_with_a_wrong_computer_clock_stamps_server_time(
     snmpsim, ingest_server, agent_home, skew
