@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import Any, Final
 
 import requests
@@ -31,6 +32,7 @@ ENROLL_AGENT_ID: Final = "enroll"
 DEFAULT_TIMEOUT_S: Final = 30.0
 CONFIG_PATH: Final = "/api/v1/agents/config"
 HEARTBEAT_PATH: Final = "/api/v1/agents/heartbeat"
+RELEASES_PATH: Final = "/api/v1/agents/releases"
 #: The 4xx answers worth trying again later with the same bytes; every 5xx is too.  408 and 429
 #: say "later"; 409 is in because the service issue asks for it (an idempotency conflict may be
 #: a twin request still in flight), and the uploader dead-letters a batch whose 409 persists.
@@ -158,6 +160,48 @@ class IngestClient:
             request_id=str(uuid.uuid4()),
             headers={"Content-Type": "application/json"},
         )
+
+    def fetch_release(
+        self, key: Ed25519PrivateKey, agent_id: str, version: str, dest: Path, size: int
+    ) -> None:
+        """Download the release offered to this agent into ``dest`` (at most ``size`` bytes).
+
+        Raises IngestError when the server refuses or the transfer breaks off; the file's
+        content is checked by the caller (digest and signature), not trusted here.
+        """
+        path = f"{RELEASES_PATH}/{version}"
+        timestamp = int(time.time() + self.clock_offset_s)
+        signed = sign_request(
+            key,
+            method="GET",
+            path=path,
+            body=b"",
+            agent_id=agent_id,
+            request_id=str(uuid.uuid4()),
+            timestamp=timestamp,
+        )
+        try:
+            with self.session.get(
+                self.server + path,
+                headers=signed,
+                timeout=self.timeout_s,
+                verify=self.verify,
+                proxies=self.proxies,
+                stream=True,
+            ) as response:
+                if response.status_code != 200:
+                    raise IngestError(
+                        f"release {version}: {_classify(response, time.time()).error}"
+                    )
+                written = 0
+                with dest.open("wb") as out:
+                    for chunk in response.iter_content(1024 * 1024):
+                        written += len(chunk)
+                        if written > size:
+                            raise IngestError(f"release {version}: larger than announced")
+                        out.write(chunk)
+        except requests.RequestException as err:
+            raise IngestError(f"release {version}: {type(err).__name__}: {_short(err)}") from err
 
     def _with_clock_retry(
         self,

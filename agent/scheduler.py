@@ -34,6 +34,7 @@ import select
 import signal
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -210,6 +211,11 @@ def run_until_stopped(
         while not (request.wait(HOUSEKEEPING_S) or stop.is_set()):
             if not alive():
                 log.warning("the launcher process is gone: stopping")
+                break
+            if service.updater.overdue(time.time()):
+                service.updater.roll_back("no heartbeat got through in time")
+            if service.updater.restart_requested:
+                log.warning("restarting for the agent update")
                 break
             jobs.housekeeping()
     finally:

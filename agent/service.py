@@ -35,6 +35,7 @@ from agent.collect import Collected, collect
 from agent.config import Effective, LocalSettings, RemoteConfigStore, merge
 from agent.ingest_client import IngestClient, Outcome
 from agent.inventory import Inventory
+from agent.selfupdate import Updater
 from agent.server_clock import ServerClock
 from agent.snmp import SnmpError, Target
 from agent.spool import Spool
@@ -118,6 +119,8 @@ class Service:
             backoff=backoff,
         )
         self.discoverer = discoverer or discover_with_engine
+        self.updater = Updater(home.path)
+        self.updater.on_start()
         self.status_file = StatusFile(home.path)
         self.lock = threading.RLock()
         #: Set when the service is asked to stop: long jobs end between batches.
@@ -236,6 +239,7 @@ class Service:
             self.record("heartbeat", ok=False, error=f"heartbeat: {outcome.error}")
             return False
         self._note_refusal(None)
+        self.updater.confirmed()
         self.record("heartbeat", ok=True)
         version = outcome.body.get("config_version")
         if isinstance(version, int) and version != self.config.remote_version:
@@ -286,6 +290,10 @@ class Service:
         self.remote_store.save(version, remote)
         added = self.apply(remote, version)
         self.record("config", ok=True, detail=f"version {version}")
+        if self.updater.wants(remote.release):
+            assert remote.release is not None
+            with self.lock:
+                self.updater.install(remote.release, self.client, self.key, self.agent_id)
         if added:
             log.info("reading %s new target(s) now", len(added))
             self.read(only=added)

@@ -57,6 +57,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Run until SIGTERM / Ctrl-C; a configuration or enrollment problem is one line, status 1."""
     from agent import lifeline
     from agent.scheduler import run_until_stopped  # APScheduler only where the service runs
+    from agent.selfupdate import EXIT_RESTART
     from agent.service import Service
     from agent.status_page import StatusPage
 
@@ -72,7 +73,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         if page is not None:
             page.stop()
-    return EXIT_OK
+    # An update (or its rollback) asks the service manager to start the binary again.
+    return EXIT_RESTART if service.updater.restart_requested else EXIT_OK
 
 
 def add_status_arguments(parser: argparse.ArgumentParser) -> None:

@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.exc import DataError
 from werkzeug.wrappers import Response
 
-from ingest import api, auth, db, home, limits, ops, portal, shop, tickets
+from ingest import agent_downloads, api, auth, db, home, limits, ops, portal, shop, tickets
 from ingest.config import Settings, load_settings
 from ingest.domain.errors import DomainError
 
@@ -43,6 +43,7 @@ def create_app(
     limits.init_app(app)
     app.register_blueprint(api.blueprint)
     csrf.exempt(api.blueprint)
+    app.register_blueprint(agent_downloads.blueprint)
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(portal.blueprint)
     app.register_blueprint(ops.blueprint)

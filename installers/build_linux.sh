@@ -24,17 +24,32 @@ fi
 
 echo "== building dist/scm-agent"
 start=$(date +%s)
+mkdir -p dist
+# staticx --no-compress: the PyInstaller archive inside is compressed already; a second pass
+# would only slow every start-up.
 "$PY" -m PyInstaller --clean --noconfirm --log-level WARN \
   --distpath build/onefile --workpath build/pyinstaller installers/pyinstaller/scm-agent.spec
-mkdir -p dist
-# --no-compress: the PyInstaller archive inside is compressed already; a second pass would
-# only slow every start-up.
 "$PY" -m staticx --no-compress build/onefile/scm-agent dist/scm-agent
 echo "built dist/scm-agent: $(du -m dist/scm-agent | cut -f1) MB in $(( $(date +%s) - start )) s"
 dist/scm-agent --version
 "$PY" installers/glibc_requirement.py dist/scm-agent --max 2.17
 
+build_one() {  # SOURCE_ROOT OUTPUT: PyInstaller, then staticx
+  "$PY" -m PyInstaller --clean --noconfirm --log-level WARN --distpath "$1/build/onefile" \
+    --workpath "$1/build/pyinstaller" "$1/installers/pyinstaller/scm-agent.spec"
+  "$PY" -m staticx --no-compress "$1/build/onefile/scm-agent" "$2"
+}
+
 if [ -z "${SKIP_FROZEN_TESTS:-}" ]; then
+  # The self-update test needs a second, newer build: the same sources, version bumped.
+  echo "== building the next version (for the self-update test)"
+  next="build/next"
+  rm -rf "$next" && mkdir -p "$next"
+  cp -r agent shared installers "$next/"
+  version=$("$PY" -c 'from agent import __version__ as v; p = v.split("."); p[-1] = str(int(p[-1]) + 1); print(".".join(p))')
+  sed -i "s/^__version__ = .*/__version__ = \"$version\"/" "$next/agent/__init__.py"
+  build_one "$next" "$next/scm-agent"
   echo "== testing the frozen binary"
-  SCM_FROZEN_AGENT="$PWD/dist/scm-agent" "$PY" -m pytest -m frozen -p no:cacheprovider tests/e2e/test_frozen_agent.py
+  SCM_FROZEN_AGENT="$PWD/dist/scm-agent" SCM_FROZEN_AGENT_NEXT="$PWD/$next/scm-agent" \
+    "$PY" -m pytest -m frozen -p no:cacheprovider tests/e2e/test_frozen_agent.py tests/e2e/test_frozen_update.py
 fi

@@ -62,9 +62,18 @@ def cpu_load(workers: int = 2) -> Iterator[None]:
 
 
 def soak(
-    home: Path, config: Path, rounds: int, *, seed: int = 14, max_delay_s: float = 3.0
+    home: Path,
+    config: Path,
+    rounds: int,
+    *,
+    seed: int = 14,
+    max_delay_s: float = 3.0,
+    progress: int = 0,
 ) -> SoakResult:
-    """``rounds`` start/SIGTERM cycles; returns the stop times and the readings committed."""
+    """``rounds`` start/SIGTERM cycles; returns the stop times and the readings committed.
+
+    With ``progress`` set, prints the figures so far every ``progress`` rounds.
+    """
     rng = random.Random(seed)
     result = SoakResult()
     env = {**os.environ, "SCM_AGENT_HOME": str(home)}
@@ -95,6 +104,8 @@ def soak(
             result.slow.append(f"round {round_no}: {took:.1f} s\n{text[-1500:]}")
         if code not in (0, -signal.SIGTERM):
             result.bad_exits.append(f"round {round_no}: exit {code}\n{text[-1500:]}")
+        if progress and (round_no + 1) % progress == 0:
+            print(result.summary(), flush=True)
     return result
 
 
