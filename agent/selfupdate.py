@@ -21,7 +21,6 @@ manager's to update.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -33,7 +32,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from agent import __version__
-from shared.agent_release import Release, ReleaseError, verify_release, version_key
+from shared.agent_release import (
+    Release,
+    ReleaseError,
+    file_digest,
+    verify_release,
+    version_key,
+)
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -187,13 +192,7 @@ class Updater:
 
 def _check_file(path: Path, release: Release) -> None:
     """Size, digest and signature, or ReleaseError."""
-    sha = hashlib.sha256()
-    size = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(1024 * 1024):
-            sha.update(chunk)
-            size += len(chunk)
-    if (size, sha.hexdigest()) != (release.size, release.sha256):
+    if file_digest(path) != (release.sha256, release.size):
         raise ReleaseError(f"release {release.version}: the download is not the signed file")
     verify_release(release)
 

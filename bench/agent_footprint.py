@@ -27,9 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from support.database import build_schema  # noqa: E402
-from support.processes import IngestServer  # noqa: E402
-from support.snmpsim import start_snmpsim  # noqa: E402
+from support.local_fleet import local_fleet  # noqa: E402
+from support.processes import process_tree  # noqa: E402
 
 from installers.glibc_requirement import glibc_max  # noqa: E402
 
@@ -87,29 +86,8 @@ def startup_time(binary: Path, command: str, *, home: Path) -> float:
 
 def idle_rss_after_one_cycle(binary: Path, scratch: Path) -> tuple[float, str]:
     """Run the agent against a local fleet and ingest; RSS once it has read and uploaded."""
-    url = f"sqlite:///{scratch / 'ingest.sqlite'}"
-    build_schema(url)
-    server = IngestServer(database_url=url, instance=scratch / "instance")
-    server.cli("customer", "create", "Footprint srl")
-    snmpsim = start_snmpsim([ROOT / "tests" / "fixtures" / "printers"], probe_community=CASE)
-    server.start()
-    try:
-        home = scratch / "agent"
-        token = server.cli("token", "create", "--customer", "Footprint srl").strip()
-        env = {**os.environ, "SCM_AGENT_HOME": str(home)}
-        subprocess.run(
-            [str(binary), "enroll", "--server", server.url, "--token", token], env=env, check=True
-        )
-        config = scratch / "agent.toml"
-        config.write_text(
-            f'[network]\ntargets = ["{snmpsim.endpoint}"]\n'
-            f'[[credentials]]\nversion = "2c"\ncommunity = "{CASE}"\n',
-            encoding="utf-8",
-        )
-        return _measure_run(binary, config, home, env)
-    finally:
-        snmpsim.stop()
-        server.stop()
+    with local_fleet(scratch, str(binary), CASE) as rig:
+        return _measure_run(binary, rig.config, rig.home, rig.env)
 
 
 def _measure_run(binary: Path, config: Path, home: Path, env: dict[str, str]) -> tuple[float, str]:
@@ -122,7 +100,7 @@ def _measure_run(binary: Path, config: Path, home: Path, env: dict[str, str]) ->
     try:
         _wait_for_cycle(home / "status.json")
         time.sleep(IDLE_SETTLE_S)
-        per_process = {pid: _rss_kb(pid) for pid in _tree(agent.pid)}
+        per_process = {pid: _rss_kb(pid) for pid in process_tree(agent.pid)}
     finally:
         agent.terminate()
         agent.wait(timeout=60)
@@ -144,18 +122,6 @@ def _wait_for_cycle(status_path: Path) -> None:
             return
         time.sleep(0.2)
     raise RuntimeError(f"the agent did not complete a cycle in {CYCLE_TIMEOUT_S} s")
-
-
-def _tree(pid: int) -> list[int]:
-    """``pid`` and its descendants (the one-file bootloader forks the real process)."""
-    found, pending = [], [pid]
-    while pending:
-        current = pending.pop()
-        found.append(current)
-        children = Path(f"/proc/{current}/task/{current}/children")
-        if children.exists():
-            pending.extend(int(child) for child in children.read_text().split())
-    return found
 
 
 def _rss_kb(pid: int) -> int:

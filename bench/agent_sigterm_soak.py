@@ -23,10 +23,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from sqlalchemy import create_engine, func, select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
-from support.database import build_schema  # noqa: E402
-from support.processes import IngestServer, run_agent  # noqa: E402
+from support.local_fleet import local_fleet  # noqa: E402
+from support.processes import console_script  # noqa: E402
 from support.sigterm_soak import cpu_load, deliver_rest, soak  # noqa: E402
-from support.snmpsim import start_snmpsim  # noqa: E402
 
 from ingest.models import DeviceReading  # noqa: E402
 
@@ -44,34 +43,15 @@ def main() -> int:
 
 
 def _run(scratch: Path, rounds: int, load: int) -> int:
-    url = f"sqlite:///{scratch / 'ingest.sqlite'}"
-    build_schema(url)
-    server = IngestServer(database_url=url, instance=scratch / "instance")
-    server.cli("customer", "create", "Soak srl")
-    snmpsim = start_snmpsim([ROOT / "tests" / "fixtures" / "printers"], probe_community=CASE)
-    server.start()
-    try:
-        home = scratch / "agent"
-        token = server.cli("token", "create", "--customer", "Soak srl").strip()
-        enrolled = run_agent(home, "enroll", "--server", server.url, "--token", token)
-        if enrolled.returncode != 0:
-            raise SystemExit(enrolled.stderr)
-        config = scratch / "agent.toml"
-        config.write_text(
-            f'[snmp]\ntimeout_s = 0.5\n[network]\ntargets = ["{snmpsim.endpoint}"]\n'
-            f'[[credentials]]\nversion = "2c"\ncommunity = "{CASE}"\n',
-            encoding="utf-8",
-        )
+    extra = "[snmp]\ntimeout_s = 0.5\n"
+    with local_fleet(scratch, console_script("scm-agent"), CASE, extra) as rig:
         with cpu_load(load):
-            result = soak(home, config, rounds)
-        deliver_rest(home)
-        engine = create_engine(url)
+            result = soak(rig.home, rig.config, rounds, progress=50)
+        deliver_rest(rig.home)
+        engine = create_engine(rig.server.database_url)
         with Session(engine) as db:
             delivered = db.scalar(select(func.count()).select_from(DeviceReading))
         engine.dispose()
-    finally:
-        snmpsim.stop()
-        server.stop()
     for problem in (*result.slow, *result.bad_exits)[:5]:
         print(problem)
     print(result.summary())

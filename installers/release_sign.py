@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import hashlib
 import json
 import sys
 from pathlib import Path
@@ -20,7 +19,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from shared.agent_release import Release, parse_release, release_message, verify_release  # noqa: E402
+from shared.agent_release import (  # noqa: E402
+    Release,
+    file_digest,
+    parse_release,
+    release_message,
+    verify_release,
+)
 from shared.signing import (  # noqa: E402
     generate_private_key,
     load_private_key,
@@ -31,13 +36,10 @@ from shared.signing import (  # noqa: E402
 
 def sign(binary: Path, version: str, key_path: Path) -> Path:
     """Write and return ``BINARY.release.json`` for ``version``."""
-    data = binary.read_bytes()
-    sha256 = hashlib.sha256(data).hexdigest()
+    sha256, size = file_digest(binary)
     key = load_private_key(key_path)
-    signature = base64.b64encode(key.sign(release_message(version, sha256, len(data))))
-    release = parse_release(
-        Release(version, sha256, len(data), signature.decode("ascii")).to_dict()
-    )
+    signature = base64.b64encode(key.sign(release_message(version, sha256, size)))
+    release = parse_release(Release(version, sha256, size, signature.decode("ascii")).to_dict())
     verify_release(release, public_key_text(key))
     manifest = binary.with_name(binary.name + ".release.json")
     manifest.write_text(json.dumps(release.to_dict(), indent=2) + "\n", encoding="utf-8")

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final
 
 RELEASE_PUBLIC_KEY: Final = "em5YOu1WbSu2zwN+x/UsIhKiga83iny/WntrDTAAuF4="
@@ -79,6 +81,17 @@ def parse_release(data: Any, where: str = "release") -> Release:
     if not isinstance(signature, str) or len(signature) > 100:
         raise ReleaseError(f"{where}.signature: base64 text")
     return Release(version, sha256, size, signature)
+
+
+def file_digest(path: Path) -> tuple[str, int]:
+    """SHA-256 (hex) and size of a file, read in pieces (a build is tens of MB)."""
+    sha = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            sha.update(chunk)
+            size += len(chunk)
+    return sha.hexdigest(), size
 
 
 def release_public_key() -> str:

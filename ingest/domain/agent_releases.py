@@ -10,7 +10,6 @@ customer is the one offered.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +20,14 @@ from sqlalchemy.orm import Session
 from ingest.domain.errors import DomainError
 from ingest.models import Agent, AgentRelease, Customer, ReleaseRollout
 from ingest.models.agents import AgentConfig
-from shared.agent_release import Release, ReleaseError, parse_release, verify_release, version_key
+from shared.agent_release import (
+    Release,
+    ReleaseError,
+    file_digest,
+    parse_release,
+    verify_release,
+    version_key,
+)
 
 
 def add_release(
@@ -33,7 +39,7 @@ def add_release(
         verify_release(release)
     except ReleaseError as err:
         raise DomainError("invalid_release", str(err)) from err
-    digest, size = _digest(source)
+    digest, size = file_digest(source)
     if (digest, size) != (release.sha256, release.size):
         raise DomainError("invalid_release", f"{source.name} is not the file the manifest signs")
     if session.scalar(select(AgentRelease).where(AgentRelease.version == release.version)):
@@ -125,13 +131,3 @@ def _bump_config_version(session: Session, agent: Agent, now: datetime) -> None:
         session.add(row)
     row.version += 1
     row.updated_at = now
-
-
-def _digest(path: Path) -> tuple[str, int]:
-    sha = hashlib.sha256()
-    size = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(1024 * 1024):
-            sha.update(chunk)
-            size += len(chunk)
-    return sha.hexdigest(), size

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
-from support.processes import console_script
+from support.processes import console_script, process_tree
 
 from agent import __version__
 from ingest.models import DeviceReading
@@ -95,7 +95,7 @@ def test_frozen_agent_enrolls_runs_uploads_and_stops_cleanly(frozen_service, ing
             time.sleep(0.3)
         assert stored(ingest_server.database_url) == 1
         assert "service:      running" in frozen("status", home=home).stdout
-        assert len(tree(process.pid)) >= 2, "launcher(s) and the Python process"
+        assert len(process_tree(process.pid)) >= 2, "launcher(s) and the Python process"
     finally:
         process.send_signal(signal.SIGTERM)
         asked = time.monotonic()
@@ -111,7 +111,7 @@ def test_kill_9_of_the_launcher_takes_the_agent_down(frozen_service):
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not (home / "status.json").exists():
         time.sleep(0.2)
-    family = tree(process.pid)
+    family = process_tree(process.pid)
     assert len(family) >= 2
     process.kill()
     process.wait(timeout=10)
@@ -122,18 +122,6 @@ def test_kill_9_of_the_launcher_takes_the_agent_down(frozen_service):
     assert not any(alive(pid) for pid in family[1:]), "no orphan keeps the spool open"
     status = json.loads((home / "status.json").read_text())
     assert status["state"] == "stopped"
-
-
-def tree(pid: int) -> list[int]:
-    """``pid`` and its descendants, parents first."""
-    found, pending = [], [pid]
-    while pending:
-        current = pending.pop(0)
-        found.append(current)
-        children = Path(f"/proc/{current}/task/{current}/children")
-        if children.exists():
-            pending.extend(int(child) for child in children.read_text().split())
-    return found
 
 
 def alive(pid: int) -> bool:

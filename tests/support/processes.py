@@ -116,3 +116,15 @@ def run_agent(home: Path, *args: str, timeout: float = 120) -> subprocess.Comple
         timeout=timeout,
         check=False,
     )
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants, parents first (a one-file binary is several processes)."""
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop(0)
+        found.append(current)
+        children = Path(f"/proc/{current}/task/{current}/children")
+        if children.exists():
+            pending.extend(int(child) for child in children.read_text().split())
+    return found

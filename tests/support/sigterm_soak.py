@@ -9,6 +9,7 @@ is left, and the server must hold exactly the readings that were committed.
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import re
@@ -40,7 +41,7 @@ class SoakResult:
     def summary(self) -> str:
         """One line of figures."""
         times = sorted(self.stop_times)
-        p99 = times[int(len(times) * 0.99) - 1] if times else 0.0
+        p99 = times[max(0, math.ceil(len(times) * 0.99) - 1)] if times else 0.0
         return (
             f"sigterm: rounds={len(times)} spooled={self.spooled} "
             f"stop_median_s={statistics.median(times):.3f} stop_p99_s={p99:.3f} "
