@@ -60,7 +60,7 @@ JITTER_SHARE: Final = 0.05
 RETRY_JOB: Final = "upload-retry"
 HOUSEKEEPING_S: Final = 1.0
 #: How long a stop waits for a running job (systemd waits 90 s; the issue asks for 5).
-STOP_GRACE_S: Final = 3.0
+STOP_GRACE_S: Final = 2.0
 
 log = logging.getLogger(__name__)
 

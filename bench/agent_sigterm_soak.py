@@ -53,7 +53,7 @@ def _run(scratch: Path, rounds: int, load: int) -> int:
             delivered = db.scalar(select(func.count()).select_from(DeviceReading))
         engine.dispose()
     for problem in (*result.slow, *result.bad_exits)[:5]:
-        print(problem)
+        print(problem[-2500:])
     print(result.summary())
     print(f"delivered={delivered} (spooled={result.spooled})")
     ok = not result.slow and not result.bad_exits and delivered == result.spooled
