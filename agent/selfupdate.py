@@ -15,8 +15,8 @@ The dealer's rollout puts a release in the agent's remote configuration.  The ag
    the previous binary is put back, the version is remembered as failed (never offered again
    to this agent's installer) and the agent restarts into the old version.
 
-Only a frozen build updates itself: an agent installed from source (pip) is the package
-manager's to update.
+Only a frozen Linux build updates itself: an agent installed from source (pip) is the package
+manager's to update, and the Windows service's update path is not built yet.
 """
 
 from __future__ import annotations
@@ -58,8 +58,9 @@ log = logging.getLogger(__name__)
 
 
 def running_binary() -> Path | None:
-    """The file to replace: the staticx or PyInstaller one-file binary; None from source."""
-    if not getattr(sys, "frozen", False):
+    """The file to replace: the staticx or PyInstaller one-file binary; None from source, and
+    on Windows, where a running .exe cannot be renamed over (not built yet there)."""
+    if not getattr(sys, "frozen", False) or sys.platform == "win32":
         return None
     return Path(os.environ.get("STATICX_PROG_PATH") or sys.executable).resolve()
 

@@ -1,7 +1,7 @@
 """``scm-agent run``, ``scm-agent status`` and ``scm-agent service`` (the Windows service).
 
-Kept out of ``agent.cli`` so that file only registers them; each handler returns the exit status
-and reports its own one-line errors, as the other commands do.
+Kept out of ``agent.commands`` so that file only registers them; each handler returns the exit
+status and reports its own one-line errors, as the other commands do.
 """
 
 from __future__ import annotations
