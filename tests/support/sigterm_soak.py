@@ -52,8 +52,10 @@ class SoakResult:
 
 @contextmanager
 def cpu_load(workers: int = 2) -> Iterator[None]:
-    """Busy loops on every core for the duration of the block."""
-    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(workers)]
+    """Busy loops on every core for the duration of the block (each ends with its parent too,
+    should the bench itself be killed)."""
+    loop = "import os\nparent = os.getppid()\nwhile os.getppid() == parent: pass"
+    busy = [subprocess.Popen([sys.executable, "-c", loop]) for _ in range(workers)]
     try:
         yield
     finally:
