@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
-from support.processes import console_script
+from support.processes import agent_toml, console_script, start_agent_run
 
 from ingest.models import DeviceReading
 
@@ -70,19 +70,9 @@ def test_push_with_a_wrong_computer_clock_stamps_server_time(
 
 @NEEDS_FAKETIME
 def test_the_service_stamps_with_the_server_clock(snmpsim, ingest_server, agent_home, tmp_path):
-    config = tmp_path / "agent.toml"
-    config.write_text(
-        f'[network]\ntargets = ["{snmpsim.endpoint}"]\n[[credentials]]\nversion = "2c"\n'
-        f'community = "{CASE}"\n',
-        encoding="utf-8",
-    )
+    config = agent_toml(tmp_path, snmpsim.endpoint, CASE)
     # libfaketime preloaded directly: the faketime wrapper would not pass SIGTERM on
-    agent = subprocess.Popen(
-        [console_script("scm-agent"), "run", "--config", str(config)],
-        env={**os.environ, "SCM_AGENT_HOME": str(agent_home), **faketime_env("+30d")},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    agent = start_agent_run(agent_home, config, faketime_env("+30d"))
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not readings(ingest_server.database_url):

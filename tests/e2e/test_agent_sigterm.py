@@ -11,6 +11,7 @@ import os
 import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
+from support.processes import agent_toml
 from support.sigterm_soak import cpu_load, deliver_rest, soak
 
 from ingest.models import DeviceReading
@@ -22,12 +23,7 @@ CASE = "bieniu-brother__hl-2270dw"
 def test_sigterm_at_random_moments_stops_quickly_and_loses_nothing(
     snmpsim, ingest_server, agent_home, tmp_path
 ):
-    config = tmp_path / "agent.toml"
-    config.write_text(
-        f'[snmp]\ntimeout_s = 0.5\n[network]\ntargets = ["{snmpsim.endpoint}"]\n'
-        f'[[credentials]]\nversion = "2c"\ncommunity = "{CASE}"\n',
-        encoding="utf-8",
-    )
+    config = agent_toml(tmp_path, snmpsim.endpoint, CASE, "[snmp]\ntimeout_s = 0.5\n")
     rounds = int(os.environ.get("SCM_SIGTERM_ROUNDS", "6"))
     with cpu_load():
         result = soak(agent_home, config, rounds)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -12,7 +11,7 @@ import urllib.error
 import urllib.request
 
 import pytest
-from support.processes import console_script
+from support.processes import agent_toml, start_agent_run
 
 from agent.config import parse_local
 
@@ -33,18 +32,8 @@ def test_the_page_is_off_unless_configured():
 
 def test_the_page_shows_the_status_on_loopback_only(snmpsim, ingest_server, agent_home, tmp_path):
     port = free_port()
-    config = tmp_path / "agent.toml"
-    config.write_text(
-        f'[network]\ntargets = ["{snmpsim.endpoint}"]\n[[credentials]]\nversion = "2c"\n'
-        f'community = "{CASE}"\n[status_page]\nport = {port}\n',
-        encoding="utf-8",
-    )
-    agent = subprocess.Popen(
-        [console_script("scm-agent"), "run", "--config", str(config)],
-        env={**os.environ, "SCM_AGENT_HOME": str(agent_home)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    config = agent_toml(tmp_path, snmpsim.endpoint, CASE, f"[status_page]\nport = {port}\n")
+    agent = start_agent_run(agent_home, config)
     try:
         page = ""
         deadline = time.monotonic() + 60
