@@ -46,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=ROOT / ".demo", help="state folder")
     parser.add_argument("--once", action="store_true", help="stop after one verified cycle")
     args = parser.parse_args(argv)
+    _stop_on_signals()
 
     shutil.rmtree(args.workdir, ignore_errors=True)
     args.workdir.mkdir(parents=True)
@@ -105,12 +106,36 @@ def main(argv: list[str] | None = None) -> int:
         )
         if args.once:
             return 0
-        print("Serving; press Ctrl-C to stop.")
+        print("Serving; press Ctrl-C to stop.", flush=True)
         try:
             signal.pause()
-        except KeyboardInterrupt:
-            print("\nstopping")
+        except (KeyboardInterrupt, _StopRequestedError):
+            print("\nstopping", flush=True)
     return 0
+
+
+class _StopRequestedError(Exception):
+    """SIGTERM or SIGHUP: leave the ``with`` blocks so every child is stopped."""
+
+
+def _stop_on_signals() -> None:
+    """Turn a supervisor's SIGTERM (or a closed terminal's SIGHUP) into an orderly stop."""
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise _StopRequestedError
+
+    for name in ("SIGTERM", "SIGHUP"):
+        signal.signal(getattr(signal, name), stop)
+
+
+def _die_with_parent() -> None:
+    """In each child: the kernel sends SIGTERM if the demo dies without cleaning up (kill -9)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def _register_fleet(address: str, cases: list[str], env: dict[str, str]) -> None:
@@ -193,12 +218,6 @@ def _register_fleet(address: str, cases: list[str], env: dict[str, str]) -> None
     print(f"{registered} machines under contract; the other devices wait in the ops queue")
 
 
-def _mono_flag(reading: dict[str, object]) -> list[str]:
-    """``--mono`` for a printer with no colour supply: it bills every page as B/W."""
-    colours = {s.get("colour") for s in reading["supplies"]}  # type: ignore[union-attr]
-    return [] if colours & {"cyan", "magenta", "yellow"} else ["--mono"]
-
-
 def _snmpsim_command(port: int, workdir: Path) -> list[str]:
     cache = workdir / "snmpsim-cache"
     cache.mkdir()
@@ -242,7 +261,13 @@ class _Background:
 
     def __enter__(self) -> subprocess.Popen[bytes]:
         self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(self.command, env=self.env, stdout=self.log, stderr=self.log)
+        self.proc = subprocess.Popen(
+            self.command,
+            env=self.env,
+            stdout=self.log,
+            stderr=self.log,
+            preexec_fn=_die_with_parent,  # only a prctl call: safe between fork and exec
+        )
         time.sleep(0.2)
         if self.proc.poll() is not None:
             self.log.seek(0)

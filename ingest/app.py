@@ -11,7 +11,19 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.exc import DataError
 from werkzeug.wrappers import Response
 
-from ingest import agent_downloads, api, auth, db, home, limits, ops, portal, shop, tickets
+from ingest import (
+    agent_downloads,
+    api,
+    auth,
+    db,
+    home,
+    limits,
+    ops,
+    portal,
+    read_api,
+    shop,
+    tickets,
+)
 from ingest.config import Settings, load_settings
 from ingest.domain.errors import DomainError
 
@@ -43,6 +55,8 @@ def create_app(
     limits.init_app(app)
     app.register_blueprint(api.blueprint)
     csrf.exempt(api.blueprint)
+    read_api.init_app(app)
+    csrf.exempt(read_api.blueprint)
     app.register_blueprint(agent_downloads.blueprint)
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(portal.blueprint)
@@ -57,8 +71,14 @@ def create_app(
     app.register_error_handler(OverflowError, _no_such_row)
     app.register_error_handler(DataError, _no_such_row)
     app.after_request(_security_headers)
+    # Until the translation catalogs are wired in, templates' _() shows the source text.
+    app.jinja_env.globals.setdefault("_", _source_text)
 
     return app
+
+
+def _source_text(text: str, **values: object) -> str:
+    return text % values if values else text
 
 
 def _domain_error_page(err: DomainError) -> tuple[str, int]:

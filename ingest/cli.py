@@ -23,6 +23,7 @@ from ingest.domain.accounts import (
 from ingest.domain.enrollment import create_token
 from ingest.mail import mailer_from_env, try_send
 from ingest.migrate import upgrade
+from ingest.monitoring_cli import COMMANDS as MONITORING_COMMANDS
 from ingest.portal_cli import post_group
 from ingest.supplies_cli import COMMANDS as SUPPLIES_COMMANDS
 
@@ -62,6 +63,14 @@ def customer() -> None:
 @click.option("--sales-rep-name", help="the dealer's salesperson for this customer")
 @click.option("--sales-rep-email")
 @click.option("--sales-rep-phone")
+@click.option("--tax-code", help="codice fiscale (electronic invoice)")
+@click.option("--sdi-code", help="7-character recipient code (codice destinatario)")
+@click.option("--pec", help="certified mail address, when there is no SDI code")
+@click.option("--street", help="billing address: street and number")
+@click.option("--postcode")
+@click.option("--city")
+@click.option("--province", help="two letters, e.g. MI")
+@click.option("--country", help="two letters (default IT)")
 def customer_create(name: str, **contact: str | None) -> None:
     """Create customer NAME, or update its contact details if it exists."""
     with cli_session() as session:
@@ -144,5 +153,5 @@ def serve(host: str, port: int) -> None:
 
 
 main.add_command(agent_group)
-for _command in (*BILLING_COMMANDS, *SUPPLIES_COMMANDS, post_group):
+for _command in (*BILLING_COMMANDS, *SUPPLIES_COMMANDS, *MONITORING_COMMANDS, post_group):
     main.add_command(_command)

@@ -168,3 +168,9 @@ def invite_mail_text(user: User, customer: Customer, link: str) -> str:
         "Dal portale potrà vedere il parco macchine, inserire le letture dei contatori, "
         "consultare fatture, ordini e bolle, e chiedere assistenza.\n\nSCM srl"
     )
+
+
+def active_staff(session: Session) -> list[User]:
+    """Dealer staff who can sign in, by e-mail (assignees, alert readers)."""
+    query = select(User).where(User.is_staff.is_(True), User.active.is_(True)).order_by(User.email)
+    return list(session.scalars(query))

@@ -3,10 +3,19 @@
 from ingest.models.accounts import Customer, User
 from ingest.models.agent_fleet import AgentRefusal, AgentRelease, ReleaseRollout
 from ingest.models.agents import Agent, EnrollmentToken, UploadBatch
+from ingest.models.alerts import (
+    Alert,
+    AlertSettings,
+    ApiToken,
+    Delivery,
+    NotificationPreference,
+    OutboxMessage,
+    WebhookEndpoint,
+)
 from ingest.models.base import Base
 from ingest.models.devices import Device, DeviceReading, SupplyLevel
 from ingest.models.fleet import Contract, Machine, Site
-from ingest.models.invoices import DocumentCounter, Invoice, InvoiceLine, Payment
+from ingest.models.invoices import CreditNote, DocumentCounter, Invoice, InvoiceLine, Payment
 from ingest.models.meters import MeterRead, MeterReadRequest
 from ingest.models.orders import DeliveryNote, DeliveryNoteLine, Order, OrderLine
 from ingest.models.posts import Post
@@ -17,11 +26,16 @@ __all__ = [
     "Agent",
     "AgentRefusal",
     "AgentRelease",
+    "Alert",
+    "AlertSettings",
+    "ApiToken",
     "Base",
     "CartridgeChange",
     "Consumable",
     "Contract",
+    "CreditNote",
     "Customer",
+    "Delivery",
     "DeliveryNote",
     "DeliveryNoteLine",
     "Device",
@@ -33,8 +47,10 @@ __all__ = [
     "Machine",
     "MeterRead",
     "MeterReadRequest",
+    "NotificationPreference",
     "Order",
     "OrderLine",
+    "OutboxMessage",
     "Payment",
     "Post",
     "ReleaseRollout",
@@ -46,4 +62,5 @@ __all__ = [
     "TicketEvent",
     "UploadBatch",
     "User",
+    "WebhookEndpoint",
 ]

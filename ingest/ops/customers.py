@@ -8,12 +8,14 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from ingest.auth import staff_required
 from ingest.db import db_session
 from ingest.domain.accounts import invite_mail_text, invite_user
+from ingest.domain.customer_settings import settings_of, update_settings
 from ingest.domain.staff_overview import customers_overview
 from ingest.forms import InviteForm
 from ingest.links import password_link
 from ingest.mail import mailer_from_env, try_send
 from ingest.models import Customer
 from ingest.ops.blueprint import blueprint
+from ingest.ops.forms import CustomerSettingsForm
 
 
 @blueprint.get("/customers")
@@ -47,3 +49,18 @@ def invite(customer_id: int) -> WerkzeugResponse:
             "ok" if sent else "warn",
         )
     return redirect(url_for("ops.customers"))
+
+
+@blueprint.route("/customers/<int:customer_id>/settings", methods=["GET", "POST"])
+@staff_required
+def customer_settings(customer_id: int) -> str | WerkzeugResponse:
+    """Contacts, reorder rule, alert thresholds and automatic tickets of one customer."""
+    session = db_session()
+    customer = session.get(Customer, customer_id) or abort(404)
+    form = CustomerSettingsForm.of(settings_of(session, customer))
+    if form.validate_on_submit():
+        update_settings(session, customer, form.to_request())
+        session.commit()
+        flash(f"Settings of {customer.name} saved.", "ok")
+        return redirect(url_for("ops.customers"))
+    return render_template("ops/customer_settings.html", customer=customer, form=form)

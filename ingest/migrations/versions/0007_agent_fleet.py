@@ -1,7 +1,7 @@
 """agent refusals, signed agent releases and their staged rollout
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 Create Date: 2026-11-28 08:22:20.528016
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import ingest.models.base
 
 revision = "0007"
-down_revision = "0004"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
