@@ -21,6 +21,9 @@ DEFAULT_BASE_S: Final = 10.0
 DEFAULT_CAP_S: Final = 3600.0
 #: A larger ``Retry-After`` is taken as this: one bad header must not silence an agent for weeks.
 MAX_RETRY_AFTER_S: Final = 6 * 3600.0
+#: After the server refused the agent itself: come back after 2 to 4 hours (a heartbeat that
+#: gets through earlier, once staff re-enable the agent, ends the wait at once).
+REFUSED_WAIT_S: Final = 4 * 3600.0
 _MAX_EXPONENT: Final = 32
 
 
@@ -39,9 +42,16 @@ class Backoff:
         return self.not_before is None or now >= self.not_before
 
     def succeeded(self) -> None:
-        """The server took everything: forget past failures."""
+        """Any exchange with the server succeeded: forget past failures, try again at once."""
         self.failures = 0
         self.not_before = None
+
+    def refused(self, now: datetime) -> timedelta:
+        """The server refused the agent: wait hours, jittered so a fleet does not return at once."""
+        self.failures += 1
+        wait = timedelta(seconds=self.rng.uniform(0.5, 1.0) * REFUSED_WAIT_S)
+        self.not_before = now + wait
+        return wait
 
     def failed(self, now: datetime, retry_after_s: float | None = None) -> timedelta:
         """Record a failure at ``now``; returns the wait before the next try."""

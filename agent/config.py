@@ -54,6 +54,7 @@ _SECTIONS: Final = {
     "network": {"ranges", "targets"},
     "credentials": None,
     "logging": {"level"},
+    "status_page": {"port"},
 }
 
 
@@ -81,6 +82,8 @@ class LocalSettings:
     snmp_retries: int = DEFAULT_SNMP_RETRIES
     concurrency: int = DEFAULT_CONCURRENCY
     log_level: str = "INFO"
+    #: The loopback status page's port; 0 (the default) keeps it off.
+    status_port: int = 0
     network: RemoteConfig = field(default_factory=RemoteConfig)
 
     @property
@@ -142,6 +145,7 @@ def parse_local(data: dict[str, Any]) -> LocalSettings:
         snmp_retries=_int(snmp, "retries", DEFAULT_SNMP_RETRIES, 0, 10),
         concurrency=_int(snmp, "concurrency", DEFAULT_CONCURRENCY, 1, 256),
         log_level=str(data.get("logging", {}).get("level", "INFO")).upper(),
+        status_port=_int(data.get("status_page", {}), "port", 0, 0, 65535),
         network=RemoteConfig(
             ranges=parse_remote_config({"ranges": network.get("ranges", [])}).ranges,
             targets=parse_remote_config({"targets": network.get("targets", [])}).targets,

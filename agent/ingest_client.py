@@ -7,18 +7,21 @@ its running wrapper); this module only knows the ingest API's URLs, headers and 
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import Any, Final
 
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from agent import __version__
+from agent.server_clock import ServerClock
 from shared.batch import CONTENT_ENCODING, CONTENT_TYPE
 from shared.reading import ReadingError, parse_timestamp
 from shared.signing import public_key_text, sign_request
@@ -29,10 +32,17 @@ ENROLL_AGENT_ID: Final = "enroll"
 DEFAULT_TIMEOUT_S: Final = 30.0
 CONFIG_PATH: Final = "/api/v1/agents/config"
 HEARTBEAT_PATH: Final = "/api/v1/agents/heartbeat"
+RELEASES_PATH: Final = "/api/v1/agents/releases"
 #: The 4xx answers worth trying again later with the same bytes; every 5xx is too.  408 and 429
 #: say "later"; 409 is in because the service issue asks for it (an idempotency conflict may be
 #: a twin request still in flight), and the uploader dead-letters a batch whose 409 persists.
 RETRYABLE_4XX: Final = frozenset({408, 409, 429})
+#: 401 codes that refuse the agent itself, not a batch: revoked, unknown or re-keyed.
+AGENT_REFUSALS: Final = frozenset({"unknown_agent", "bad_signature", "bad_key"})
+REQUEST_ID_HEADER: Final = "X-Request-Id"
+
+
+log = logging.getLogger(__name__)
 
 
 class IngestError(Exception):
@@ -41,13 +51,16 @@ class IngestError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """How one request ended: ``accepted``, ``retry`` (same bytes, later) or ``rejected``."""
+    """How one request ended: ``accepted``, ``retry`` (same bytes, later), ``rejected`` (this
+    request, for good) or ``refused`` (the agent itself: everything waits)."""
 
     verdict: str
     status: int | None
     body: dict[str, Any]
     retry_after_s: float | None = None
     clock_offset_s: float | None = None
+    #: The server's ``X-Request-Id`` for this answer (None when it sends none).
+    request_id: str | None = None
 
     @property
     def error(self) -> str:
@@ -68,10 +81,13 @@ class IngestClient:
         timeout_s: float = DEFAULT_TIMEOUT_S,
         session: requests.Session | None = None,
         proxy: str | None = None,
+        server_clock: ServerClock | None = None,
     ) -> None:
         """``verify``: True (system CAs), a CA bundle path, or False (a lab only).
 
         Without ``proxy`` the standard ``HTTPS_PROXY`` / ``NO_PROXY`` variables apply.
+        ``server_clock`` learns the server's time from every answer (kept in the agent's home
+        when the caller passes one that is).
         """
         self.server = server.rstrip("/")
         self.verify = verify
@@ -80,8 +96,13 @@ class IngestClient:
         self.session.headers["User-Agent"] = f"scm-agent/{__version__}"
         #: Passed with every request so a configured proxy wins over the environment's.
         self.proxies = {"https": proxy, "http": proxy} if proxy else {}
-        #: Seconds to add to the local clock; learnt from the server when it says we are off.
-        self.clock_offset_s = 0.0
+        #: The server's time, learnt from every answer: signs requests and stamps readings.
+        self.server_clock = server_clock or ServerClock()
+
+    @property
+    def clock_offset_s(self) -> float:
+        """Seconds to add to the local clock (0 until the server's time is known)."""
+        return self.server_clock.offset_s or 0.0
 
     def close(self) -> None:
         """Close pooled connections."""
@@ -140,6 +161,48 @@ class IngestClient:
             headers={"Content-Type": "application/json"},
         )
 
+    def fetch_release(
+        self, key: Ed25519PrivateKey, agent_id: str, version: str, dest: Path, size: int
+    ) -> None:
+        """Download the release offered to this agent into ``dest`` (at most ``size`` bytes).
+
+        Raises IngestError when the server refuses or the transfer breaks off; the file's
+        content is checked by the caller (digest and signature), not trusted here.
+        """
+        path = f"{RELEASES_PATH}/{version}"
+        timestamp = int(time.time() + self.clock_offset_s)
+        signed = sign_request(
+            key,
+            method="GET",
+            path=path,
+            body=b"",
+            agent_id=agent_id,
+            request_id=str(uuid.uuid4()),
+            timestamp=timestamp,
+        )
+        try:
+            with self.session.get(
+                self.server + path,
+                headers=signed,
+                timeout=self.timeout_s,
+                verify=self.verify,
+                proxies=self.proxies,
+                stream=True,
+            ) as response:
+                if response.status_code != 200:
+                    raise IngestError(
+                        f"release {version}: {_classify(response, time.time()).error}"
+                    )
+                written = 0
+                with dest.open("wb") as out:
+                    for chunk in response.iter_content(1024 * 1024):
+                        written += len(chunk)
+                        if written > size:
+                            raise IngestError(f"release {version}: larger than announced")
+                        out.write(chunk)
+        except requests.RequestException as err:
+            raise IngestError(f"release {version}: {type(err).__name__}: {_short(err)}") from err
+
     def _with_clock_retry(
         self,
         key: Ed25519PrivateKey,
@@ -158,8 +221,8 @@ class IngestClient:
         args = (key, method, path, body)
         options = {"agent_id": agent_id, "request_id": request_id, "headers": headers or {}}
         outcome = self._signed(*args, **options)
-        if outcome.clock_offset_s is not None:
-            self.clock_offset_s = outcome.clock_offset_s
+        stale = outcome.status == 401 and outcome.body.get("error") == "stale_timestamp"
+        if stale and outcome.verdict == "retry":  # the answer carried server_time: now learnt
             outcome = self._signed(*args, **options)
         return outcome
 
@@ -174,7 +237,8 @@ class IngestClient:
         request_id: str,
         headers: dict[str, str],
     ) -> Outcome:
-        timestamp = int(time.time() + self.clock_offset_s)
+        sent = time.time()
+        timestamp = int(sent + self.clock_offset_s)
         signed = sign_request(
             key,
             method=method,
@@ -196,35 +260,58 @@ class IngestClient:
             )
         except requests.RequestException as err:
             return Outcome("retry", None, {"message": f"{type(err).__name__}: {_short(err)}"})
-        return _classify(response)
+        outcome = _classify(response, (sent + time.time()) / 2)
+        if outcome.clock_offset_s is not None:
+            self.server_clock.learn(outcome.clock_offset_s)
+        _log_outcome(method, path, response, outcome)
+        return outcome
 
 
-def _classify(response: requests.Response) -> Outcome:
+def _classify(response: requests.Response, local_time: float) -> Outcome:
     """Map an HTTP answer onto the retry policy of notes/ingest-protocol.md and the issue.
 
     2xx accepted; 5xx, 408, 409, 429 and a correctable clock retried later with the same bytes;
-    any other 4xx rejected for good (the server will never take those bytes as they are).
+    an agent-level refusal (unknown, disabled or re-keyed agent) ``refused``: no batch is at
+    fault, so every batch stays; any other 4xx rejected for good (the server will never take
+    those bytes as they are).  Every answer's ``server_time`` gives the clock offset.
     """
     body = _json_body(response)
     status = response.status_code
+    offset = _server_offset(body, local_time)
+    request_id = response.headers.get(REQUEST_ID_HEADER)
+    extra = {"clock_offset_s": offset, "request_id": request_id}
     if 200 <= status < 300:
-        return Outcome("accepted", status, body)
-    if status == 401 and body.get("error") == "stale_timestamp":
-        offset = _server_offset(body)
-        if offset is not None:
-            return Outcome("retry", status, body, clock_offset_s=offset)
+        return Outcome("accepted", status, body, **extra)
+    if status == 401 and body.get("error") == "stale_timestamp" and offset is not None:
+        return Outcome("retry", status, body, **extra)
+    if status == 401 and body.get("error") in AGENT_REFUSALS:
+        return Outcome("refused", status, body, **extra)
     if status >= 500 or status in RETRYABLE_4XX:
-        return Outcome("retry", status, body, retry_after_s=_retry_after(response))
-    return Outcome("rejected", status, body)
+        return Outcome("retry", status, body, retry_after_s=_retry_after(response), **extra)
+    return Outcome("rejected", status, body, **extra)
 
 
-def _server_offset(body: dict[str, Any]) -> float | None:
+def _server_offset(body: dict[str, Any], local_time: float) -> float | None:
     """How far the server clock is ahead of ours, from the ``server_time`` it sent back."""
     try:
         server_now = parse_timestamp(body.get("server_time"), "server_time").timestamp()
     except ReadingError:
         return None
-    return server_now - time.time()
+    return server_now - local_time
+
+
+def _log_outcome(method: str, path: str, response: requests.Response, outcome: Outcome) -> None:
+    """One line per exchange with the server's request id, so support can find its side."""
+    if outcome.request_id is None:
+        return
+    log.info(
+        "%s %s: HTTP %s %s (request id %s)",
+        method,
+        path,
+        response.status_code,
+        outcome.verdict,
+        _short(outcome.request_id, 80),
+    )
 
 
 def _retry_after(response: requests.Response) -> float | None:

@@ -53,7 +53,13 @@ from agent.mibs import (
 )
 from agent.snmp import DeviceUnreachable, SnmpClient, SnmpError, Target, Value
 from agent.vendors import PROFILES
-from agent.vendors.engine import VendorReading, apply, device_id_oids, identify
+from agent.vendors.engine import (
+    VendorReading,
+    apply,
+    derive_counters,
+    device_id_oids,
+    identify,
+)
 from agent.vendors.profile import VendorProfile
 from shared.reading import COUNTER_KEYS, Alert, Counters, Device, Reading, Supply, utc_now
 
@@ -158,6 +164,7 @@ async def read_many(
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
     profiles: Sequence[VendorProfile] = PROFILES,
+    clock: Callable[[], datetime] = utc_now,
 ) -> list[Reading | SnmpError]:
     """Read devices independently, at most ``concurrency`` at a time, results in input order.
 
@@ -168,7 +175,7 @@ async def read_many(
     async def one(target: Target) -> Reading | SnmpError:
         async with limit:
             try:
-                return await read_device(client, target, profiles=profiles)
+                return await read_device(client, target, profiles=profiles, clock=clock)
             except SnmpError as err:
                 return err
             except Exception as err:  # a device's data must never stop the fleet's cycle
@@ -193,13 +200,15 @@ def build_reading(
     profile = identify(values, profiles)
     vendor = apply(values, profile, profiles)
     supplies = standard_supplies(values) or vendor.supplies
+    counters, derived = build_counters(values, vendor, colour_capable(values, supplies))
     return Reading(
         address=address,
         observed_at=observed_at,
         device=build_device(values, vendor),
-        counters=build_counters(values, vendor, colour_capable(values, supplies)),
+        counters=counters,
         supplies=supplies,
         alerts=build_alerts(values),
+        derived=derived,
     )
 
 
@@ -288,11 +297,11 @@ def colour_capable(values: Mapping[str, Value], supplies: Sequence[Supply]) -> b
 
 def build_counters(
     values: Mapping[str, Value], vendor: VendorReading, colour: bool | None
-) -> Counters:
-    """The contract's counters: vendor counters, prtMarkerLifeCount, and the mono rule.
+) -> tuple[Counters, tuple[str, ...]]:
+    """The contract's counters, and which of them were computed rather than read.
 
     ``total`` is the vendor's billing total when it has one, else prtMarkerLifeCount.  Where
-    the vendor defines its black/colour totals as copy + print (see the profile's docstring)
+    the vendor's data defines black/colour totals as sums of split counters (print, copy, fax)
     they are derived from those parts.  On a device known to be mono, ``mono`` = ``total`` and
     ``colour`` = 0; otherwise an unreported counter stays None, never a guessed 0.
     """
@@ -300,18 +309,17 @@ def build_counters(
     life = decode_counter(values.get(PRT_MARKER_LIFE_COUNT + FIRST_MARKER))
     if counters.get("total") is None and life is not None:
         counters["total"] = life
-    if vendor.derive_totals_from_parts:
-        for total, parts in (
-            ("mono", ("copy_mono", "print_mono")),
-            ("colour", ("copy_colour", "print_colour")),
-        ):
-            if total not in counters and all(part in counters for part in parts):
-                counters[total] = sum(counters[part] for part in parts)
+    counters, derived = derive_counters(counters, vendor.derived)
+    marked = list(derived)
     if colour is False:
         if "mono" not in counters and "total" in counters:
             counters["mono"] = counters["total"]
-        counters.setdefault("colour", 0)
-    return Counters(**{key: counters.get(key) for key in COUNTER_KEYS})
+            marked.append("mono")
+        if "colour" not in counters:
+            counters["colour"] = 0
+            marked.append("colour")
+    counted = Counters(**{key: counters.get(key) for key in COUNTER_KEYS})
+    return counted, tuple(key for key in ("mono", "colour") if key in marked)
 
 
 def build_alerts(values: Mapping[str, Value]) -> tuple[Alert, ...]:

@@ -131,7 +131,7 @@ def add_scan_command(commands: Any) -> None:
 
 def run_scan_command(args: argparse.Namespace) -> int:
     """The ``scan`` handler: sweep, then a table or the JSON array; 4 if a printer failed."""
-    from agent.cli import CommandError  # the CLI imports this module: import it lazily
+    from agent.commands import CommandError  # that module imports this one: import it lazily
 
     try:
         options = options_from(args)

@@ -33,8 +33,10 @@ from agent import __version__, discovery
 from agent.backoff import Backoff
 from agent.collect import Collected, collect
 from agent.config import Effective, LocalSettings, RemoteConfigStore, merge
-from agent.ingest_client import IngestClient
+from agent.ingest_client import IngestClient, Outcome
 from agent.inventory import Inventory
+from agent.selfupdate import Updater
+from agent.server_clock import ServerClock
 from agent.snmp import SnmpError, Target
 from agent.spool import Spool
 from agent.state import AgentHome
@@ -63,12 +65,15 @@ def _job(name: str) -> Callable[[Callable[_P, _R]], Callable[_P, _R | None]]:
         @functools.wraps(method)
         def run(*args: _P.args, **kwargs: _P.kwargs) -> _R | None:
             service: Service = args[0]  # type: ignore[assignment]
+            service.job_started()
             try:
                 return method(*args, **kwargs)
             except Exception as err:
                 log.exception("%s job failed", name)
                 service.record(name, ok=False, detail=f"{type(err).__name__}: {err}")
                 return None
+            finally:
+                service.job_ended()
 
         return run
 
@@ -94,7 +99,12 @@ class Service:
         self.server = local.server_url or identity.server
         self.key = home.load_key()
         self.clock = clock
-        self.client = client or IngestClient(self.server, verify=local.verify, proxy=local.proxy)
+        self.client = client or IngestClient(
+            self.server,
+            verify=local.verify,
+            proxy=local.proxy,
+            server_clock=ServerClock.in_home(home.path),
+        )
         self.spool = Spool(home.spool_path, max_bytes=int(local.spool_max_mb * MB))
         self.inventory = Inventory(home.path)
         self.remote_store = RemoteConfigStore(home.path)
@@ -109,8 +119,17 @@ class Service:
             backoff=backoff,
         )
         self.discoverer = discoverer or discover_with_engine
+        self.updater = Updater(home.path)
+        self.updater.on_start()
         self.status_file = StatusFile(home.path)
         self.lock = threading.RLock()
+        #: Set when the service is asked to stop: long jobs end between batches.
+        self.stopping = threading.Event()
+        #: Set while no job runs (a stop waits for it, briefly).
+        self.idle = threading.Event()
+        self.idle.set()
+        self._running_jobs = 0
+        self._jobs_lock = threading.Lock()
         self.listeners: list[ConfigListener] = []
         self.started_at = clock()
         self._started_monotonic = time.monotonic()
@@ -119,6 +138,8 @@ class Service:
         self.devices_known = 0
         self.devices_read = 0
         self.last_error: str | None = None
+        #: Why and since when the server refuses this agent (None while it accepts it).
+        self.refused: dict[str, Any] | None = None
         self.state = "running"
         if not local.tls_verify:
             log.warning("TLS certificate verification is OFF (tls_verify = false): lab use only")
@@ -142,12 +163,20 @@ class Service:
         return len(found)
 
     @_job("read")
-    def read(self) -> int:
-        """Read every known device, commit the readings to the spool, then try an upload."""
+    def read(self, only: Sequence[str] | None = None) -> int:
+        """Read every known device (or ``only`` these), spool the readings, then try an upload.
+
+        Readings are stamped with the server-corrected clock once the server's time is known,
+        and say so (``clock: server``).
+        """
         config = self.config
         with self.lock:
-            addresses = self.inventory.addresses(_normal_all(config.targets), self.clock())
+            targets = _normal_all(config.targets if only is None else only)
+            addresses = (
+                targets if only is not None else self.inventory.addresses(targets, self.clock())
+            )
         local = config.local
+        stamp, clock_kind = self.client.server_clock.stamping(self.clock)
         collected = asyncio.run(
             collect(
                 addresses,
@@ -156,9 +185,10 @@ class Service:
                 timeout=local.snmp_timeout_s,
                 retries=local.snmp_retries,
                 concurrency=local.concurrency,
-                clock=self.clock,
+                clock=stamp,
             )
         )
+        collected.readings = self.client.server_clock.label(collected.readings, clock_kind)
         self._keep(collected, len(addresses))
         for failure in collected.failures:
             log.warning("read failed: %s", failure)
@@ -173,6 +203,7 @@ class Service:
             dropped_before = self.spool.backlog().dropped
             self.spool.add(collected.readings)
             dropped = self.spool.backlog().dropped - dropped_before
+            log.info("spooled %s readings", len(collected.readings))
             if dropped:
                 log.warning("spool full: dropped the %s oldest unsent readings", dropped)
             now = self.clock()
@@ -185,10 +216,11 @@ class Service:
     def upload(self) -> bool:
         """Flush the spool unless backing off; True when nothing is left waiting on the server."""
         with self.lock:
-            report = self.uploader.upload(self.clock())
+            report = self.uploader.upload(self.clock(), stop=self.stopping.is_set)
         if report is None:
             self.record("upload", ok=False, detail="backing off", keep_time=True)
             return False
+        self._note_refusal(report.refused)
         detail = f"{report.sent_readings} readings in {report.sent_batches} batches"
         if report.rejected_batches:
             detail += f", {report.rejected_batches} batches rejected (kept as dead letters)"
@@ -203,13 +235,43 @@ class Service:
             beat = self.make_heartbeat()
         outcome = self.client.post_heartbeat(self.key, self.agent_id, beat.to_dict())
         if outcome.verdict != "accepted":
+            self._note_refusal(outcome if outcome.verdict == "refused" else None)
             self.record("heartbeat", ok=False, error=f"heartbeat: {outcome.error}")
             return False
+        self._note_refusal(None)
+        self.updater.confirmed()
         self.record("heartbeat", ok=True)
         version = outcome.body.get("config_version")
         if isinstance(version, int) and version != self.config.remote_version:
             self.refresh_config()
+        self._resume_uploads()
         return True
+
+    def _resume_uploads(self) -> None:
+        """The server answers again: end any upload backoff and send what waits right away."""
+        with self.lock:
+            backoff = self.uploader.backoff
+            waiting = backoff.failures > 0 and self.spool.backlog().readings > 0
+            backoff.succeeded()
+        if waiting:
+            log.info("server reachable again: uploading the backlog now")
+            self.upload()
+
+    def _note_refusal(self, outcome: Outcome | None) -> None:
+        """Remember (and log once) that the server refuses this agent, or that it no longer does."""
+        with self.lock:
+            if outcome is None:
+                if self.refused is not None:
+                    log.warning("the server accepts this agent again: uploads resume")
+                self.refused = None
+                return
+            if self.refused is None:
+                log.error(
+                    "the server refuses this agent (%s): nothing is discarded; uploads retry "
+                    "in hours, or once a heartbeat gets through (the dealer can re-enable it)",
+                    outcome.error,
+                )
+                self.refused = {"since": self.clock(), "reason": outcome.error}
 
     @_job("config")
     def refresh_config(self) -> bool:
@@ -222,22 +284,33 @@ class Service:
             version = int(outcome.body["version"])
             remote = parse_remote_config(outcome.body.get("config", {}))
         except (KeyError, TypeError, ValueError, ConfigError) as err:
+            log.error("remote configuration refused, keeping the current one: %s", err)
             self.record("config", ok=False, error=f"config refused: {err}")
             return False
         self.remote_store.save(version, remote)
-        self.apply(remote, version)
+        added = self.apply(remote, version)
         self.record("config", ok=True, detail=f"version {version}")
+        if self.updater.wants(remote.release):
+            assert remote.release is not None
+            with self.lock:
+                self.updater.install(remote.release, self.client, self.key, self.agent_id)
+        if added:
+            log.info("reading %s new target(s) now", len(added))
+            self.read(only=added)
         return True
 
     # -- configuration, heartbeat and status -------------------------------------------------
 
-    def apply(self, remote: RemoteConfig, version: int) -> None:
-        """Switch to a new remote configuration and tell the listeners (no restart)."""
+    def apply(self, remote: RemoteConfig, version: int) -> tuple[str, ...]:
+        """Switch to a new remote configuration, tell the listeners (no restart); returns the
+        targets it added, which the caller reads at once rather than a read interval later."""
         with self.lock:
             old, self.config = self.config, merge(self.config.local, remote, version)
         log.info("applied remote configuration version %s: %s", version, remote.redacted())
         for listener in self.listeners:
             listener(old, self.config)
+        known = set(_normal_all(old.targets))
+        return tuple(t for t in _normal_all(self.config.targets) if t not in known)
 
     def make_heartbeat(self) -> Heartbeat:
         """The heartbeat as of now (spool counts read under the lock)."""
@@ -312,11 +385,35 @@ class Service:
             "devices_read": self.devices_read,
             "config_version": self.config.remote_version,
             "last_error": self.last_error,
+            "refused": self.refused,
             "retry_at": retry_at,
             "next_runs": dict(self.next_runs),
             **self.jobs,
         }
         self.status_file.write(data)
+
+    def job_started(self) -> None:
+        """A job (or a job inside a job) began."""
+        with self._jobs_lock:
+            self._running_jobs += 1
+            self.idle.clear()
+
+    def job_ended(self) -> None:
+        """A job ended; the service is idle when none runs."""
+        with self._jobs_lock:
+            self._running_jobs -= 1
+            if self._running_jobs == 0:
+                self.idle.set()
+
+    def abandon(self) -> None:
+        """Record the stop without waiting for a job that still holds the service's lock."""
+        if self.lock.acquire(timeout=0.5):
+            try:
+                self.state = "stopped"
+                self.next_runs = {}
+                self.write_status()
+            finally:
+                self.lock.release()
 
     def close(self) -> None:
         """Record the stop and release the spool and connections (every reading is committed)."""

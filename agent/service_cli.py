@@ -1,7 +1,7 @@
 """``scm-agent run``, ``scm-agent status`` and ``scm-agent service`` (the Windows service).
 
-Kept out of ``agent.cli`` so that file only registers them; each handler returns the exit status
-and reports its own one-line errors, as the other commands do.
+Kept out of ``agent.commands`` so that file only registers them; each handler returns the exit
+status and reports its own one-line errors, as the other commands do.
 """
 
 from __future__ import annotations
@@ -13,19 +13,23 @@ import logging.handlers
 import sys
 import threading
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from agent.config import default_config_path, load_local
-from agent.ingest_client import IngestClient
 from agent.state import AgentHome, NotEnrolledError, default_home
 from agent.status import StatusFile, format_status, pid_alive
 from shared.agent_config import ConfigError
+
+if TYPE_CHECKING:
+    from agent.ingest_client import IngestClient
+    from agent.server_clock import ServerClock
 
 PROG: Final = "scm-agent"
 LOG_FORMAT: Final = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 EXIT_OK: Final = 0
 EXIT_FAILURE: Final = 1
 EXIT_NOT_RUNNING: Final = 3
+STATUS_HELP: Final = "last read, last upload, backlog, next jobs"
 
 
 def add_service_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -41,9 +45,8 @@ def add_service_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     run.add_argument("--log-file", type=Path, metavar="PATH", help="log here instead of stderr")
     run.set_defaults(handler=cmd_run)
 
-    status = commands.add_parser("status", help="last read, last upload, backlog, next jobs")
-    status.add_argument("--json", action="store_true", help="print the raw status as JSON")
-    status.set_defaults(handler=cmd_status)
+    status = commands.add_parser("status", help=STATUS_HELP)
+    add_status_arguments(status)
 
     service = commands.add_parser("service", help="Windows service: install, remove, start...")
     service.add_argument("action", choices=("install", "remove", "start", "stop", "run"))
@@ -52,8 +55,11 @@ def add_service_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run until SIGTERM / Ctrl-C; a configuration or enrollment problem is one line, status 1."""
+    from agent import lifeline
     from agent.scheduler import run_until_stopped  # APScheduler only where the service runs
+    from agent.selfupdate import EXIT_RESTART
     from agent.service import Service
+    from agent.status_page import StatusPage
 
     try:
         local = load_local(args.config)
@@ -61,8 +67,27 @@ def cmd_run(args: argparse.Namespace) -> int:
         service = Service(AgentHome(default_home()), local)
     except (ConfigError, NotEnrolledError) as err:
         return _fail(str(err))
-    run_until_stopped(service, threading.Event())
-    return EXIT_OK
+    page = StatusPage(service.home.path, local.status_port).start() if local.status_port else None
+    try:
+        run_until_stopped(service, threading.Event(), alive=lifeline.watch())
+    finally:
+        if page is not None:
+            page.stop()
+    # An update (or its rollback) asks the service manager to start the binary again.
+    return EXIT_RESTART if service.updater.restart_requested else EXIT_OK
+
+
+def add_status_arguments(parser: argparse.ArgumentParser) -> None:
+    """``status``'s options (shared by the full parser and the quick path)."""
+    parser.add_argument("--json", action="store_true", help="print the raw status as JSON")
+    parser.set_defaults(handler=cmd_status)
+
+
+def status_main(argv: list[str]) -> int:
+    """``scm-agent status`` on the quick path (see :mod:`agent.cli`)."""
+    parser = argparse.ArgumentParser(prog=f"{PROG} status", description=STATUS_HELP)
+    add_status_arguments(parser)
+    return cmd_status(parser.parse_args(argv))
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -85,10 +110,12 @@ def cmd_service(args: argparse.Namespace) -> int:
     return winservice.control(args.action)
 
 
-def configured_client(server: str) -> IngestClient:
+def configured_client(server: str, server_clock: ServerClock | None = None) -> IngestClient:
     """A client that honours ``agent.toml``'s TLS and proxy settings (enroll and push too)."""
+    from agent.ingest_client import IngestClient  # the HTTP stack: not for status
+
     local = load_local()
-    return IngestClient(server, verify=local.verify, proxy=local.proxy)
+    return IngestClient(server, verify=local.verify, proxy=local.proxy, server_clock=server_clock)
 
 
 def setup_logging(level: str, log_file: Path | None = None) -> None:

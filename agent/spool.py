@@ -6,15 +6,24 @@ at-least-once; exactly-once *effect* comes from the server's idempotency on the 
 batch, once cut, is frozen: its id, sequence number and exact gzip bytes are stored and re-sent
 unchanged until the server acknowledges them.  Only then are its readings deleted.
 
-The spool is bounded: past ``max_bytes`` the oldest readings not yet cut into a batch are dropped
-and counted, so a dead network for weeks costs old readings, never the disk or the newest data.
+The spool is bounded over everything it holds: loose readings, cut batches and dead letters
+(the latter within their own share of the cap).  Past ``max_bytes`` the oldest go first (cut
+batches, then loose readings), each counted, so a dead network for weeks costs old readings,
+never the disk or the newest data.  Once drained, the file gives its free pages back.
+
+A full disk, a read-only file system or a locked file is :class:`SpoolUnavailableError`:
+reported and retried, the file untouched.  Only a failed integrity check (or a file that is not
+a database) quarantines a spool, under a name never used before, and every row still readable
+in it is copied into the new spool, so a damaged page costs the readings on that page only.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import time
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,6 +36,28 @@ from shared.reading import Reading, utc_now
 
 DEFAULT_MAX_BYTES: Final = 100 * 1024 * 1024
 DEFAULT_BATCH_SIZE: Final = 500
+#: Dead letters may use at most this share of the cap (oldest dropped first, counted).
+DEAD_LETTER_SHARE: Final = 0.1
+#: Give free pages back once drained when at least this much is free.
+SHRINK_FREE_BYTES: Final = 256 * 1024
+#: SQLite result codes that mean the file itself is damaged; anything else is an environment
+#: problem (full disk, read-only, locked, I/O) to report and retry, never a reason to move it.
+_CORRUPT_CODES: Final = frozenset({11, 26})  # SQLITE_CORRUPT, SQLITE_NOTADB
+_TABLES: Final = {
+    "batches": ("batch_id, seq, created_at, body, reading_count, attempts, last_error, conflicts"),
+    "readings": "id, observed_at, body, size, batch_id",
+    "dead_letters": "batch_id, seq, body, reading_count, status, reason, rejected_at",
+}
+
+log = logging.getLogger(__name__)
+
+
+class SpoolUnavailableError(OSError):
+    """The spool cannot be used right now (disk full, read-only, locked): retry later.
+
+    Nothing was changed: the transaction that hit the problem was rolled back whole.
+    """
+
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS readings (
@@ -82,6 +113,8 @@ class Backlog:
     bytes: int
     dropped: int
     dead_letters: int
+    #: Dead letters dropped to keep within their share of the cap (a running total).
+    dead_letters_dropped: int = 0
 
 
 class Spool:
@@ -91,6 +124,8 @@ class Spool:
         self.path = path
         self.max_bytes = max_bytes
         self._db = _open(path)
+        #: Where a damaged spool was moved this time (None when the file was sound).
+        self.quarantined: Path | None = getattr(self._db, "quarantined", None)
 
     def close(self) -> None:
         """Close the file; every committed change is already on disk."""
@@ -178,6 +213,51 @@ class Spool:
         with self._transaction() as db:
             db.execute("DELETE FROM readings WHERE batch_id = ?", (batch_id,))
             db.execute("DELETE FROM batches WHERE batch_id = ?", (batch_id,))
+        self.shrink_if_drained()
+
+    def shrink_if_drained(self) -> bool:
+        """Give free pages back to the file system once nothing waits (True if it shrank).
+
+        VACUUM needs room for a copy; on a full disk it fails harmlessly and is tried again
+        after the next drain.
+        """
+        (waiting,) = self._db.execute(
+            "SELECT (SELECT COUNT(*) FROM readings) + (SELECT COUNT(*) FROM batches)"
+        ).fetchone()
+        (free_pages,) = self._db.execute("PRAGMA freelist_count").fetchone()
+        (page_size,) = self._db.execute("PRAGMA page_size").fetchone()
+        if waiting or free_pages * page_size < SHRINK_FREE_BYTES:
+            return False
+        try:
+            self._db.execute("VACUUM")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.OperationalError as err:
+            log.info("spool not shrunk this time: %s", err)
+            return False
+        return True
+
+    def requeue(self) -> int:
+        """Bring every dead letter back as a pending batch (same id and bytes); returns how many.
+
+        For batches dead-lettered by mistake (an older agent took a refused agent for bad
+        batches) or after a server fix: the server's idempotency makes a re-send harmless.
+        """
+        with self._transaction() as db:
+            rows = db.execute(
+                "SELECT batch_id, seq, body, reading_count FROM dead_letters ORDER BY seq"
+            ).fetchall()
+            for batch_id, seq, body, count in rows:
+                taken = db.execute("SELECT 1 FROM batches WHERE seq = ?", (seq,)).fetchone()
+                if taken:  # keep the order promise: a fresh sequence number after every other
+                    seq = self._meta(db, "next_seq", 1)
+                    self._set_meta(db, "next_seq", seq + 1)
+                db.execute(
+                    "INSERT OR IGNORE INTO batches (batch_id, seq, created_at, body, "
+                    "reading_count) VALUES (?, ?, ?, ?, ?)",
+                    (batch_id, seq, _now_text(), body, count),
+                )
+                db.execute("DELETE FROM dead_letters WHERE batch_id = ?", (batch_id,))
+        return len(rows)
 
     def reject(self, batch_id: str, status: int | None, reason: str) -> None:
         """The server refused the batch for good: keep a copy for support, stop re-sending it."""
@@ -191,6 +271,7 @@ class Spool:
             )
             db.execute("DELETE FROM readings WHERE batch_id = ?", (batch_id,))
             db.execute("DELETE FROM batches WHERE batch_id = ?", (batch_id,))
+            self._enforce_cap(db)
 
     def backlog(self) -> Backlog:
         """Counts for status and heartbeat."""
@@ -199,17 +280,39 @@ class Spool:
         ).fetchone()
         (batches,) = self._db.execute("SELECT COUNT(*) FROM batches").fetchone()
         (dead,) = self._db.execute("SELECT COUNT(*) FROM dead_letters").fetchone()
-        return Backlog(readings, batches, size, self._meta(self._db, "dropped", 0), dead)
+        dropped = self._meta(self._db, "dropped", 0)
+        return Backlog(
+            readings, batches, size, dropped, dead, self._meta(self._db, "dead_dropped", 0)
+        )
+
+    def stored_bytes(self) -> int:
+        """What the cap counts: readings' JSON, cut batches' and dead letters' bytes."""
+        return _stored_bytes(self._db)
 
     def _oldest_open_batch(self) -> PendingBatch | None:
         return next(self.pending_batches(), None)
 
     def _enforce_cap(self, db: sqlite3.Connection) -> None:
-        """Drop the oldest loose readings while the spool is over its size cap, counting them."""
-        (total,) = db.execute("SELECT COALESCE(SUM(size), 0) FROM readings").fetchone()
-        if total <= self.max_bytes:
+        """Keep everything stored within the cap, oldest first, counting what goes.
+
+        Dead letters first within their own share; then whole cut batches (the oldest
+        readings), then loose readings oldest first, so the newest readings always survive.
+        """
+        self._cap_dead_letters(db)
+        excess = _stored_bytes(db) - self.max_bytes
+        if excess <= 0:
             return
-        excess, dropped = total - self.max_bytes, 0
+        dropped = 0
+        for batch_id, count, size in db.execute(
+            "SELECT batch_id, reading_count, LENGTH(body) + COALESCE((SELECT SUM(size) FROM "
+            "readings r WHERE r.batch_id = b.batch_id), 0) FROM batches b ORDER BY seq"
+        ).fetchall():
+            if excess <= 0:
+                break
+            db.execute("DELETE FROM readings WHERE batch_id = ?", (batch_id,))
+            db.execute("DELETE FROM batches WHERE batch_id = ?", (batch_id,))
+            excess -= size
+            dropped += count
         for row_id, size in db.execute(
             "SELECT id, size FROM readings WHERE batch_id IS NULL ORDER BY id"
         ).fetchall():
@@ -221,15 +324,35 @@ class Spool:
         if dropped:
             self._set_meta(db, "dropped", self._meta(db, "dropped", 0) + dropped)
 
+    def _cap_dead_letters(self, db: sqlite3.Connection) -> None:
+        limit = int(self.max_bytes * DEAD_LETTER_SHARE)
+        (total,) = db.execute("SELECT COALESCE(SUM(LENGTH(body)), 0) FROM dead_letters").fetchone()
+        dropped = 0
+        for batch_id, size in db.execute(
+            "SELECT batch_id, LENGTH(body) FROM dead_letters ORDER BY seq"
+        ).fetchall():
+            if total <= limit:
+                break
+            db.execute("DELETE FROM dead_letters WHERE batch_id = ?", (batch_id,))
+            total -= size
+            dropped += 1
+        if dropped:
+            self._set_meta(db, "dead_dropped", self._meta(db, "dead_dropped", 0) + dropped)
+
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
+        """One all-or-nothing change; an environment failure is :class:`SpoolUnavailableError`."""
         try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:  # SQLite may have rolled back already
+                    self._db.execute("ROLLBACK")
+                raise
+        except sqlite3.OperationalError as err:
+            raise SpoolUnavailableError(f"spool {self.path}: {err}") from err
 
     @staticmethod
     def _meta(db: sqlite3.Connection, key: str, default: int) -> int:
@@ -241,31 +364,136 @@ class Spool:
         db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
 
+def _stored_bytes(db: sqlite3.Connection) -> int:
+    (total,) = db.execute(
+        "SELECT (SELECT COALESCE(SUM(size), 0) FROM readings)"
+        " + (SELECT COALESCE(SUM(LENGTH(body)), 0) FROM batches)"
+        " + (SELECT COALESCE(SUM(LENGTH(body)), 0) FROM dead_letters)"
+    ).fetchone()
+    return int(total)
+
+
+class _Connection(sqlite3.Connection):
+    """A connection that can say where the damaged spool it replaced went."""
+
+    quarantined: Path | None = None
+
+
 def _open(path: Path) -> sqlite3.Connection:
-    """Open (or create) the spool; a corrupt file is moved aside so the agent goes on."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Open (or create) the spool.
+
+    Damage (a failed integrity check, not a database) quarantines the file under a fresh name
+    and salvages what it can; any other failure (full disk, read-only, locked) is
+    :class:`SpoolUnavailableError` and leaves the file exactly as it was.
+    """
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         return _connect(path)
-    except sqlite3.DatabaseError:
-        aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
-        path.replace(aside)
-        for suffix in ("-wal", "-shm"):
-            side = path.with_name(path.name + suffix)
-            if side.exists():
-                side.replace(aside.with_name(aside.name + suffix))
-        return _connect(path)
+    except OSError as err:
+        raise SpoolUnavailableError(f"spool {path}: {err}") from err
+    except sqlite3.DatabaseError as err:
+        if not _is_damage(err):
+            raise SpoolUnavailableError(f"spool {path}: {err}") from err
+        aside = _quarantine(path, err)
+    try:
+        db = _connect(path)
+    except sqlite3.DatabaseError as err:
+        raise SpoolUnavailableError(f"spool {path}: {err}") from err
+    db.quarantined = aside  # type: ignore[attr-defined]
+    salvaged = _salvage(aside, db)
+    log.error("spool %s was damaged: moved to %s, %s rows salvaged", path, aside.name, salvaged)
+    return db
+
+
+def _is_damage(err: sqlite3.DatabaseError) -> bool:
+    if isinstance(err, SpoolIntegrityError):
+        return True
+    if isinstance(err, sqlite3.OperationalError):
+        return False
+    return getattr(err, "sqlite_errorcode", None) in _CORRUPT_CODES
+
+
+def _quarantine(path: Path, err: sqlite3.DatabaseError) -> Path:
+    """Move the damaged file (and its WAL) under a name never used before."""
+    while True:
+        aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}-{uuid.uuid4().hex[:8]}")
+        if not aside.exists():
+            break
+    log.error("spool %s failed its check (%s): quarantined as %s", path, err, aside.name)
+    path.replace(aside)
+    for suffix in ("-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            side.replace(aside.with_name(aside.name + suffix))
+    return aside
+
+
+def _salvage(damaged: Path, db: sqlite3.Connection) -> int:
+    """Copy every row still readable in ``damaged`` into ``db``; returns how many."""
+    try:
+        old = sqlite3.connect(f"file:{damaged}?mode=ro", uri=True, isolation_level=None)
+    except sqlite3.Error:
+        return 0
+    copied = 0
+    try:
+        for table, columns in _TABLES.items():
+            copied += _copy_readable(old, db, table, columns)
+        try:
+            row = old.execute("SELECT value FROM meta WHERE key = 'next_seq'").fetchone()
+        except sqlite3.Error:
+            row = None
+        (top,) = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM batches").fetchone()
+        next_seq = max(int(row[0]) if row else 1, top)
+        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('next_seq', ?)", (next_seq,))
+        db.execute(
+            "UPDATE readings SET batch_id = NULL WHERE batch_id IS NOT NULL AND batch_id NOT IN "
+            "(SELECT batch_id FROM batches)"
+        )
+    finally:
+        old.close()
+    return copied
+
+
+def _copy_readable(old: sqlite3.Connection, db: sqlite3.Connection, table: str, cols: str) -> int:
+    """Rows of ``table`` one by one by rowid, stepping over the ones that cannot be read."""
+    copied, after, misses = 0, -1, 0
+    marks = ", ".join("?" for _ in cols.split(","))
+    while misses < 10_000:  # bounded: a run of unreadable rowids ends the salvage of a table
+        try:
+            # Table and column names come from _TABLES, never from input.
+            query = f"SELECT rowid, {cols} FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT 1"  # noqa: S608
+            row = old.execute(query, (after,)).fetchone()
+        except sqlite3.Error:
+            after, misses = after + 1, misses + 1
+            continue
+        if row is None:
+            break
+        after, misses = row[0], 0
+        try:
+            insert = f"INSERT OR IGNORE INTO {table} ({cols}) VALUES ({marks})"  # noqa: S608
+            db.execute(insert, row[1:])
+            copied += 1
+        except sqlite3.Error:
+            continue
+    return copied
+
+
+class SpoolIntegrityError(sqlite3.DatabaseError):
+    """``PRAGMA quick_check`` found the file damaged."""
 
 
 def _connect(path: Path) -> sqlite3.Connection:
     # The service's jobs run in a scheduler thread, not the one that opened the spool; they
     # never run two at a time on it (``agent.service`` holds a lock around every use).
-    db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+    db = sqlite3.connect(
+        path, isolation_level=None, timeout=30, check_same_thread=False, factory=_Connection
+    )
     try:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
         (status,) = db.execute("PRAGMA quick_check").fetchone()
         if status != "ok":
-            raise sqlite3.DatabaseError(f"spool integrity check failed: {status}")
+            raise SpoolIntegrityError(f"spool integrity check failed: {status}")
         db.executescript(_SCHEMA)
         _add_missing_columns(db)
     except sqlite3.DatabaseError:

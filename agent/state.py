@@ -12,11 +12,10 @@ import os
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-from shared.signing import load_private_key
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 ENV_HOME: Final = "SCM_AGENT_HOME"
 KEY_FILE: Final = "agent.key"
@@ -89,7 +88,9 @@ class AgentHome:
         return Identity(**{name: str(data[name]) for name in Identity.__slots__})
 
     def load_key(self) -> Ed25519PrivateKey:
-        """The agent's private key."""
+        """The agent's private key (the crypto stack is loaded here, not for ``status``)."""
+        from shared.signing import load_private_key
+
         return load_private_key(self.key_path)
 
     def save_identity(self, identity: Identity) -> None:

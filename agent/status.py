@@ -61,6 +61,14 @@ def format_status(data: dict[str, Any] | None, *, running: bool) -> str:
         f"config:       remote version {data.get('config_version', 0)}",
         f"last error:   {data.get('last_error') or 'none'}",
     ]
+    refused = data.get("refused")
+    if isinstance(refused, dict):
+        lines.insert(
+            2,
+            f"REFUSED:      the server refuses this agent since {refused.get('since')}"
+            f" ({refused.get('reason')}); every reading is kept and uploads resume on their own"
+            " once the dealer re-enables it",
+        )
     if data.get("retry_at"):
         lines.append(f"upload retry: not before {data['retry_at']}")
     next_runs = data.get("next_runs") or {}

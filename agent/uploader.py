@@ -6,6 +6,11 @@ server will never accept those bytes as they are, so they move to the dead-lette
 support, are logged, and are never re-sent).  A flush stops at the first batch that must wait,
 so batches keep their order and a down server is not hammered.
 
+A refusal of the *agent* (revoked, unknown or re-keyed: 401 ``unknown_agent``,
+``bad_signature``, ``bad_key``) says nothing about the batch: every batch stays, uploads stop
+and wait hours (:meth:`Backoff.refused`), and they resume on their own as soon as any exchange
+with the server succeeds again (the heartbeat resets the backoff).
+
 A 409 is retried because the issue asks for it, but the spool freezes a batch's bytes, so a
 conflict that persists means the server holds other bytes under that id: after
 ``MAX_CONFLICTS`` answers in a row the batch is dead-lettered rather than block every later
@@ -18,6 +23,7 @@ and, after a failure, waits a fully jittered, growing time and never less than `
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -42,6 +48,8 @@ class FlushReport:
     duplicates: int = 0
     rejected_batches: int = 0
     waiting: Outcome | None = None
+    #: Set when the server refused the agent itself (every batch kept).
+    refused: Outcome | None = None
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -58,10 +66,14 @@ def flush(
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
     max_batches: int = DEFAULT_MAX_BATCHES,
+    stop: Callable[[], bool] = lambda: False,
 ) -> FlushReport:
-    """Send pending batches oldest first, at most ``max_batches`` of them in this call."""
+    """Send pending batches oldest first, at most ``max_batches`` of them in this call, and
+    none after ``stop`` says the agent is stopping."""
     report = FlushReport()
     for _ in range(max_batches):
+        if stop():
+            break
         batch = spool.next_batch(agent_id, max_readings=batch_size)
         if batch is None:
             break
@@ -72,6 +84,12 @@ def flush(
             report.sent_readings += batch.reading_count
             report.duplicates += bool(outcome.body.get("duplicate"))
             continue
+        if outcome.verdict == "refused":
+            log.error("the server refuses this agent (%s): every batch kept", outcome.error)
+            spool.record_attempt(batch.batch_id, outcome.error)
+            report.waiting = report.refused = outcome
+            report.errors.append(outcome.error)
+            break
         if outcome.verdict == "rejected" or _persistent_conflict(batch, outcome):
             log.error("batch %s (seq %s) rejected: %s", batch.batch_id, batch.seq, outcome.error)
             spool.reject(batch.batch_id, outcome.status, outcome.error)
@@ -113,13 +131,22 @@ class Uploader:
         self.batch_size = batch_size
         self.backoff = backoff or Backoff()
 
-    def upload(self, now: datetime) -> FlushReport | None:
+    def upload(
+        self, now: datetime, *, stop: Callable[[], bool] = lambda: False
+    ) -> FlushReport | None:
         """Flush at ``now`` unless still backing off (then None: nothing was sent)."""
         if not self.backoff.ready(now):
             return None
-        report = flush(self.spool, self.client, self.key, self.agent_id, batch_size=self.batch_size)
+        report = flush(
+            self.spool, self.client, self.key, self.agent_id, batch_size=self.batch_size, stop=stop
+        )
         if report.waiting is None:
             self.backoff.succeeded()
+        elif report.refused is not None:
+            wait = self.backoff.refused(now)
+            log.warning(
+                "uploads paused %.1f h: the server refuses this agent", wait.total_seconds() / 3600
+            )
         else:
             wait = self.backoff.failed(now, report.waiting.retry_after_s)
             log.info(

@@ -1,13 +1,15 @@
-"""Footprint of the one-file agent: binary size, start-up time, idle memory after one cycle.
+"""Footprint of the one-file agent: size, start-up time, glibc baseline, idle memory after a cycle.
 
     .venv/bin/python bench/agent_footprint.py [--binary dist/scm-agent] [--build]
 
-Targets (issue 4): binary <= 40 MB, ``scm-agent --version`` <= 1 s, idle RSS of ``scm-agent run``
-after one read + upload cycle <= 60 MB.  The cycle is real and local: snmpsim serves a printer
+Targets (issues 4 and 14): binary <= 40 MB; ``scm-agent --version`` and ``scm-agent status``
+<= 1 s (median of 10 runs each); the newest GLIBC_ symbol version needed from the host <= 2.17
+(the shipped staticx binary needs none: ``none``); idle RSS of ``scm-agent run`` after one
+read + upload cycle <= 60 MB.  The cycle is real and local: snmpsim serves a printer
 capture on 127.0.0.1, ``scm-ingest serve`` runs on a temporary SQLite database, the frozen agent
 enrolls, reads and uploads.  RSS is the sum over the agent's process tree (PyInstaller's one-file
 bootloader plus the Python process it starts).  Ends with one line:
-``footprint: binary_mb=B startup_s=S idle_rss_mb=R``.
+``footprint: binary_mb=B startup_s=S status_s=T glibc_max=G idle_rss_mb=R``.
 """
 
 from __future__ import annotations
@@ -25,12 +27,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from support.database import build_schema  # noqa: E402
-from support.processes import IngestServer  # noqa: E402
-from support.snmpsim import start_snmpsim  # noqa: E402
+from support.local_fleet import local_fleet  # noqa: E402
+from support.processes import process_tree  # noqa: E402
+
+from installers.glibc_requirement import glibc_max  # noqa: E402
 
 CASE = "librenms__sharp"
-STARTUP_RUNS = 7
+STARTUP_RUNS = 10
 IDLE_SETTLE_S = 3.0
 CYCLE_TIMEOUT_S = 90.0
 
@@ -46,13 +49,20 @@ def main() -> int:
             check=True,
         )
     size_mb = binary.stat().st_size / 1e6
-    startup_s = startup_time(binary)
+    glibc = glibc_max(binary)
     print(f"binary {binary}: {size_mb:.1f} MB (target <= 40)")
-    print(f"start-up of --version: median {startup_s:.3f} s over {STARTUP_RUNS} runs (target <= 1)")
+    print(f"newest GLIBC_ version needed from the host: {glibc} (target <= 2.17)")
     with tempfile.TemporaryDirectory(prefix="scm-footprint-") as scratch:
+        startup_s = startup_time(binary, "--version", home=Path(scratch))
+        status_s = startup_time(binary, "status", home=Path(scratch))
+        runs = f"median of {STARTUP_RUNS} runs each"
+        print(f"start-up: --version {startup_s:.3f} s, status {status_s:.3f} s ({runs}; <= 1)")
         rss_mb, detail = idle_rss_after_one_cycle(binary, Path(scratch))
     print(f"idle RSS after one cycle: {rss_mb:.1f} MB ({detail}) (target <= 60)")
-    print(f"footprint: binary_mb={size_mb:.1f} startup_s={startup_s:.2f} idle_rss_mb={rss_mb:.1f}")
+    print(
+        f"footprint: binary_mb={size_mb:.1f} startup_s={startup_s:.2f} status_s={status_s:.2f} "
+        f"glibc_max={glibc} idle_rss_mb={rss_mb:.1f}"
+    )
     return 0
 
 
@@ -63,41 +73,21 @@ def _arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def startup_time(binary: Path) -> float:
-    """Median wall time of ``scm-agent --version`` (the one-file unpacking included)."""
+def startup_time(binary: Path, command: str, *, home: Path) -> float:
+    """Median wall time of ``scm-agent COMMAND`` (the one-file unpacking included)."""
+    env = {**os.environ, "SCM_AGENT_HOME": str(home / "startup")}
     timings = []
     for _ in range(STARTUP_RUNS):
         start = time.perf_counter()
-        subprocess.run([str(binary), "--version"], check=True, capture_output=True)
+        subprocess.run([str(binary), command], capture_output=True, env=env, check=False)
         timings.append(time.perf_counter() - start)
     return statistics.median(timings)
 
 
 def idle_rss_after_one_cycle(binary: Path, scratch: Path) -> tuple[float, str]:
     """Run the agent against a local fleet and ingest; RSS once it has read and uploaded."""
-    url = f"sqlite:///{scratch / 'ingest.sqlite'}"
-    build_schema(url)
-    server = IngestServer(database_url=url, instance=scratch / "instance")
-    server.cli("customer", "create", "Footprint srl")
-    snmpsim = start_snmpsim([ROOT / "tests" / "fixtures" / "printers"], probe_community=CASE)
-    server.start()
-    try:
-        home = scratch / "agent"
-        token = server.cli("token", "create", "--customer", "Footprint srl").strip()
-        env = {**os.environ, "SCM_AGENT_HOME": str(home)}
-        subprocess.run(
-            [str(binary), "enroll", "--server", server.url, "--token", token], env=env, check=True
-        )
-        config = scratch / "agent.toml"
-        config.write_text(
-            f'[network]\ntargets = ["{snmpsim.endpoint}"]\n'
-            f'[[credentials]]\nversion = "2c"\ncommunity = "{CASE}"\n',
-            encoding="utf-8",
-        )
-        return _measure_run(binary, config, home, env)
-    finally:
-        snmpsim.stop()
-        server.stop()
+    with local_fleet(scratch, str(binary), CASE) as rig:
+        return _measure_run(binary, rig.config, rig.home, rig.env)
 
 
 def _measure_run(binary: Path, config: Path, home: Path, env: dict[str, str]) -> tuple[float, str]:
@@ -110,7 +100,7 @@ def _measure_run(binary: Path, config: Path, home: Path, env: dict[str, str]) ->
     try:
         _wait_for_cycle(home / "status.json")
         time.sleep(IDLE_SETTLE_S)
-        per_process = {pid: _rss_kb(pid) for pid in _tree(agent.pid)}
+        per_process = {pid: _rss_kb(pid) for pid in process_tree(agent.pid)}
     finally:
         agent.terminate()
         agent.wait(timeout=60)
@@ -132,18 +122,6 @@ def _wait_for_cycle(status_path: Path) -> None:
             return
         time.sleep(0.2)
     raise RuntimeError(f"the agent did not complete a cycle in {CYCLE_TIMEOUT_S} s")
-
-
-def _tree(pid: int) -> list[int]:
-    """``pid`` and its descendants (the one-file bootloader forks the real process)."""
-    found, pending = [], [pid]
-    while pending:
-        current = pending.pop()
-        found.append(current)
-        children = Path(f"/proc/{current}/task/{current}/children")
-        if children.exists():
-            pending.extend(int(child) for child in children.read_text().split())
-    return found
 
 
 def _rss_kb(pid: int) -> int:

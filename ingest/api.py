@@ -20,6 +20,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalErr
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ingest import metrics
+from ingest.agent_refusal_log import note_refusal
 from ingest.db import db_session
 from ingest.domain.agents import current_config, record_heartbeat
 from ingest.domain.enrollment import enroll_agent, find_agent
@@ -163,6 +164,7 @@ def _retrying(session: Any, store: Callable[[], T]) -> T:
 def _signature_error(err: SignatureError) -> tuple[Response, int]:
     log.warning("refused request to %s: %s", request.path, err.reason)
     metrics.refused(request.path, err.reason)
+    note_refusal(err.reason)
     return _error(err.reason, str(err)), 401
 
 
@@ -172,6 +174,7 @@ def _domain_error(err: DomainError) -> tuple[Response, int]:
     metrics.refused(request.path, err.code)
     if err.status == 503:  # transient: the agent keeps the batch and tries again
         return unavailable(err.message)
+    note_refusal(err.code)
     return _error(err.code, err.message), err.status
 
 

@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from ingest import (
+    agent_downloads,
     api,
     auth,
     db,
@@ -63,6 +64,7 @@ def create_app(
     csrf.exempt(api.blueprint)
     read_api.init_app(app)
     csrf.exempt(read_api.blueprint)
+    app.register_blueprint(agent_downloads.blueprint)
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(portal.blueprint)
     app.register_blueprint(machine_page.blueprint)

@@ -18,6 +18,8 @@ import json
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Final
 
+from shared.agent_release import Release, ReleaseError, parse_release
+
 SNMP_VERSIONS: Final = ("1", "2c", "3")
 AUTH_PROTOCOLS: Final = ("md5", "sha", "sha224", "sha256", "sha384", "sha512")
 PRIV_PROTOCOLS: Final = ("des", "3des", "aes", "aes192", "aes256")
@@ -111,15 +113,20 @@ class RemoteConfig:
     targets: tuple[str, ...] = ()
     credentials: tuple[Credential, ...] = ()
     intervals: Intervals = field(default_factory=Intervals)
+    #: The agent release offered to this agent (set by the dealer's rollout, not by hand).
+    release: Release | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, secrets included: for the wire and the 0600 file, never for a log."""
-        return {
+        data: dict[str, Any] = {
             "ranges": list(self.ranges),
             "targets": list(self.targets),
             "credentials": [c.to_dict() for c in self.credentials],
             "intervals": self.intervals.to_dict(),
         }
+        if self.release is not None:
+            data["release"] = self.release.to_dict()
+        return data
 
     def redacted(self) -> dict[str, Any]:
         """What may be shown to a person or logged: credentials reduced to their labels."""
@@ -130,10 +137,15 @@ def parse_remote_config(data: Any) -> RemoteConfig:
     """Check untrusted configuration data (JSON from the server, a TOML table) and build it."""
     if not isinstance(data, dict):
         raise ConfigError("config: expected an object")
-    unknown = set(data) - {"ranges", "targets", "credentials", "intervals"}
+    unknown = set(data) - {"ranges", "targets", "credentials", "intervals", "release"}
     if unknown:
         raise ConfigError(f"config: unknown keys {sorted(unknown)}")
+    try:
+        release = parse_release(data["release"]) if data.get("release") is not None else None
+    except ReleaseError as err:
+        raise ConfigError(str(err)) from err
     return RemoteConfig(
+        release=release,
         ranges=tuple(_range(v, f"ranges[{i}]") for i, v in enumerate(_list(data, "ranges"))),
         targets=tuple(_target(v, f"targets[{i}]") for i, v in enumerate(_list(data, "targets"))),
         credentials=tuple(
@@ -237,7 +249,26 @@ def _range(value: Any, where: str) -> str:
 
 
 def _target(value: Any, where: str) -> str:
+    """``HOST``, ``HOST:PORT`` or ``[IPv6]:PORT`` with a UDP port from 1 to 65535."""
     text = _text(value, where).strip()
     if any(c.isspace() for c in text) or "/" in text:
         raise ConfigError(f"{where}: expected HOST[:PORT], got {text!r}")
+    host, port = _split_host_port(text)
+    if not host:
+        raise ConfigError(f"{where}: expected HOST[:PORT], got {text!r}")
+    if port is not None and not (port.isdigit() and 1 <= int(port) <= 65535):
+        raise ConfigError(f"{where}: the port must be from 1 to 65535, got {text!r}")
     return text
+
+
+def _split_host_port(text: str) -> tuple[str, str | None]:
+    """Host and port text; a bare IPv6 address (several colons, no brackets) has no port."""
+    if text.startswith("["):
+        host, bracket, rest = text[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            return "", None
+        return host, rest[1:] if rest else None
+    if text.count(":") == 1:
+        host, _colon, port = text.partition(":")
+        return host, port
+    return text, None

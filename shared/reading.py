@@ -42,6 +42,11 @@ SUPPLY_KINDS: Final = frozenset(
     }
 )
 SUPPLY_STATES: Final = frozenset({"ok", "low", "empty", "some_remaining", "unknown"})
+#: Which clock stamped ``observed_at``: the agent's own, or its own corrected by the offset it
+#: learnt from the server's ``server_time``.  Absent in the JSON means "local".
+CLOCKS: Final = frozenset({"server", "local"})
+#: Counters an agent may compute from other counters (through vendor data), never guess.
+DERIVABLE_COUNTERS: Final = frozenset({"mono", "colour"})
 ALERT_SEVERITIES: Final = frozenset({"critical", "warning", "info"})
 
 #: Printer-MIB sentinels for prtMarkerSuppliesLevel / MaxCapacity.
@@ -68,8 +73,6 @@ TEXT_LIMITS: Final = {
     "alert.code": 128,
     "alert.description": 512,
 }
-#: Which clock dated ``observed_at``: the agent's corrected one ("server") or its own ("local").
-CLOCKS: Final = frozenset({"server", "local"})
 #: Timestamps outside these years are refused: no printer reads before, no database overflows.
 _YEARS: Final = range(2000, 2200)
 _MAX_COUNTER: Final = 2**63 - 1
@@ -242,8 +245,6 @@ class Reading:
         device = _object(data.get("device"), "device")
         counters = _object(data.get("counters"), "counters")
         return cls(
-            clock=_clock(data.get("clock")),
-            derived=_derived(data.get("derived")),
             address=_text(data.get("address"), "address", required=True) or "",
             observed_at=parse_timestamp(data.get("observed_at"), "observed_at"),
             device=Device(**_checked_device(device)),
@@ -258,6 +259,8 @@ class Reading:
                 _alert(item, f"alerts[{i}]")
                 for i, item in enumerate(_array(data.get("alerts"), "alerts", _MAX_ALERTS))
             ),
+            clock=_clock(data.get("clock")),
+            derived=_derived(data.get("derived")),
         )
 
 
@@ -329,11 +332,13 @@ def _clock(value: Any) -> str | None:
 def _derived(value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
-    if not isinstance(value, list) or not all(
-        isinstance(name, str) and name in COUNTER_KEYS for name in value
+    if (
+        not isinstance(value, list)
+        or not all(isinstance(name, str) and name in DERIVABLE_COUNTERS for name in value)
+        or len(set(value)) != len(value)
     ):
-        raise ReadingError(f"derived: a list of counter names among {list(COUNTER_KEYS)}")
-    return tuple(dict.fromkeys(value))
+        raise ReadingError(f"derived: distinct names among {sorted(DERIVABLE_COUNTERS)}")
+    return tuple(value)
 
 
 def _counter(value: Any, where: str) -> int | None:

@@ -26,11 +26,14 @@ from support.snmpsim import Snmpsim, start_snmpsim  # noqa: E402
 FIXTURES = Path(__file__).parent / "fixtures"
 PRINTER_FIXTURES = FIXTURES / "printers"
 GARBAGE_FIXTURES = FIXTURES / "garbage"
+SIMULATED_FIXTURES = FIXTURES / "simulated"
 
 
 @pytest.fixture(scope="session")
 def snmpsim() -> Iterator[Snmpsim]:
-    server = start_snmpsim([PRINTER_FIXTURES, GARBAGE_FIXTURES], probe_community="librenms__epson")
+    server = start_snmpsim(
+        [PRINTER_FIXTURES, GARBAGE_FIXTURES, SIMULATED_FIXTURES], probe_community="librenms__epson"
+    )
     try:
         yield server
     finally:

@@ -29,7 +29,7 @@ from agent.mibs import (
     parse_device_id,
 )
 from agent.snmp import Value
-from agent.vendors.profile import ENTERPRISES, CounterTable, VendorProfile, fold_name
+from agent.vendors.profile import ENTERPRISES, CounterTable, Sum, VendorProfile, fold_name
 from shared.reading import Supply
 
 #: Serial numbers that mean "the device does not say".
@@ -63,7 +63,7 @@ class VendorReading:
     firmware: str | None = None
     counters: Mapping[str, int] = field(default_factory=dict)
     supplies: tuple[Supply, ...] = ()
-    derive_totals_from_parts: bool = False
+    derived: Mapping[str, Sum] = field(default_factory=dict)
 
 
 # -- identification ---------------------------------------------------------------------------
@@ -326,6 +326,32 @@ def vendor_counters(
     return counters
 
 
+def derive_counters(
+    counters: Mapping[str, int], rules: Mapping[str, Sum]
+) -> tuple[dict[str, int], tuple[str, ...]]:
+    """Counters with the vendor's sums filled in, and the keys that were computed.
+
+    A counter the device reports is never replaced.  A sum is made only when every required
+    part was read; and derived black + colour may not exceed the device's total (a capture
+    whose parts overlap, or count something else, stays unbilled rather than guessed).
+    """
+    result = dict(counters)
+    derived: list[str] = []
+    for key, rule in rules.items():
+        if key in result or not all(part in counters for part in rule.parts):
+            continue
+        present = [part for part in (*rule.parts, *rule.optional) if part in counters]
+        result[key] = sum(counters[part] for part in present)
+        derived.append(key)
+    total = result.get("total")
+    billed = [result[key] for key in ("mono", "colour") if key in result]
+    if derived and total is not None and sum(billed) > total:
+        for key in derived:
+            del result[key]
+        derived = []
+    return result, tuple(derived)
+
+
 # -- the whole profile ------------------------------------------------------------------------
 
 
@@ -355,5 +381,5 @@ def apply(
         firmware=pick_firmware(values, profile),
         counters=vendor_counters(values, profile, decoded.counters if decoded else {}),
         supplies=decoded.supplies if decoded else (),
-        derive_totals_from_parts=profile.derive_totals_from_parts,
+        derived=profile.derived,
     )

@@ -5,12 +5,12 @@ Konica Minolta's private counter tree exposes copy and print counts split by col
 2 print), plus totals, duplex and scans.  It has no black/colour total of its own: the
 machine's meter report ("Total Counter: Black / Full Color") is by definition the sum of
 the copy and print counters of each colour mode, so the engine derives ``mono`` and
-``colour`` from those parts (``derive_totals_from_parts``).
+``colour`` from those parts (``derived``).
 """
 
 from typing import Final
 
-from agent.vendors.profile import Brand, VendorProfile, private, words
+from agent.vendors.profile import PRINT_COPY_TOTALS, Brand, VendorProfile, private, words
 
 _COUNTERS: Final = private("18334.1.1.1.5.7.2")
 
@@ -31,5 +31,5 @@ PROFILE: Final = VendorProfile(
         f"{_COUNTERS}.2.1.5.2.1": "copy_colour",
         f"{_COUNTERS}.2.1.5.2.2": "print_colour",
     },
-    derive_totals_from_parts=True,
+    derived=PRINT_COPY_TOTALS,
 )

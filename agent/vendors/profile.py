@@ -88,6 +88,31 @@ def fold_name(text: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Sum:
+    """A counter the vendor's own meter report defines as the sum of other counters.
+
+    ``parts`` must all be read for the sum to be made; ``optional`` parts count where the
+    device reports them and are absent on a device without that function (a copier without
+    a fax kit has no fax row), so their absence is not a missing page.
+    """
+
+    parts: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+
+    def keys(self) -> frozenset[str]:
+        """Every counter key the sum reads."""
+        return frozenset((*self.parts, *self.optional))
+
+
+#: The split-counter rule of most colour MFPs: black-and-white and full-colour totals are the
+#: print and copy counters of each colour mode (fax pages, where counted, print black).
+PRINT_COPY_TOTALS: Final = {
+    "mono": Sum(("print_mono", "copy_mono")),
+    "colour": Sum(("print_colour", "copy_colour")),
+}
+
+
+@dataclass(frozen=True, slots=True)
 class VendorData:
     """What a vendor decoder extracted from packed values."""
 
@@ -109,8 +134,10 @@ class VendorProfile:
     group ``serial`` / ``model`` out of sysDescr where a vendor writes them there.
 
     ``counter_oids`` maps scalar OIDs to contract counter keys and ``counter_tables`` describes
-    tables; ``decoder`` unpacks the vendor blobs found at ``decoder_oids`` and ``decoded_keys``
-    names the counter keys it can fill.  A vendor ``total`` counter, where mapped, is the one the
+    tables; ``derived`` names counters the vendor defines as sums of others (used only where
+    the device does not report them itself, and marked derived in the reading); ``decoder``
+    unpacks the vendor blobs found at ``decoder_oids`` and ``decoded_keys`` names the counter
+    keys it can fill.  A vendor ``total`` counter, where mapped, is the one the
     vendor bills on and wins over prtMarkerLifeCount.
     """
 
@@ -127,7 +154,7 @@ class VendorProfile:
     counter_tables: tuple[CounterTable, ...] = ()
     serial_in_descr: re.Pattern[str] | None = None
     model_in_descr: re.Pattern[str] | None = None
-    derive_totals_from_parts: bool = False
+    derived: Mapping[str, Sum] = field(default_factory=dict)
     decoder: Decoder | None = None
     decoder_oids: tuple[str, ...] = ()
     decoded_keys: frozenset[str] = frozenset()

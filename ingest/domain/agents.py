@@ -12,7 +12,7 @@ growing total is what tells support that an agent's spool overflowed.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ingest.domain.agent_releases import offer_for
 from ingest.domain.errors import DomainError
 from ingest.models import Agent, Customer
 from ingest.models.agents import AgentConfig, AgentStatus
@@ -53,7 +54,12 @@ def agent_by_public_id(session: Session, public_id: str) -> Agent:
 
 
 def set_config(session: Session, agent: Agent, data: Any, *, now: datetime) -> AgentConfig:
-    """Check ``data`` and store it as the agent's configuration, one version up."""
+    """Check ``data`` and store it as the agent's configuration, one version up.
+
+    The ``release`` entry is the rollout's (``agent release rollout``), never set by hand.
+    """
+    if isinstance(data, dict) and "release" in data:
+        raise DomainError("invalid_config", "release: set by scm-ingest agent release rollout")
     try:
         config = parse_remote_config(data)
     except ConfigError as err:
@@ -70,11 +76,11 @@ def set_config(session: Session, agent: Agent, data: Any, *, now: datetime) -> A
 
 
 def current_config(session: Session, agent: Agent) -> tuple[int, RemoteConfig]:
-    """The agent's configuration and its version; version 0 and defaults when none was set."""
+    """The agent's configuration and its version (0 and defaults when none was set), with the
+    release rolled out to it."""
     row = session.scalar(select(AgentConfig).where(AgentConfig.agent_id == agent.id))
-    if row is None:
-        return 0, RemoteConfig()
-    return row.version, parse_remote_config(json.loads(row.config_json))
+    config = RemoteConfig() if row is None else parse_remote_config(json.loads(row.config_json))
+    return (0 if row is None else row.version), replace(config, release=offer_for(session, agent))
 
 
 def config_version(session: Session, agent: Agent) -> int:

@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per concept; importing this package registers them all."""
 
 from ingest.models.accounts import Customer, User
+from ingest.models.agent_fleet import AgentRefusal, AgentRelease, ReleaseRollout
 from ingest.models.agents import Agent, EnrollmentToken, UploadBatch
 from ingest.models.alerts import (
     Alert,
@@ -24,6 +25,8 @@ from ingest.models.tickets import Ticket, TicketAttachment, TicketEvent
 
 __all__ = [
     "Agent",
+    "AgentRefusal",
+    "AgentRelease",
     "Alert",
     "AlertSettings",
     "ApiToken",
@@ -53,6 +56,7 @@ __all__ = [
     "OutboxMessage",
     "Payment",
     "Post",
+    "ReleaseRollout",
     "Reorder",
     "Site",
     "SupplyLevel",

@@ -28,7 +28,11 @@ if ! id scm-agent >/dev/null 2>&1; then
           --shell /usr/sbin/nologin scm-agent
 fi
 
-install -m 0755 "$BINARY" /usr/local/bin/scm-agent
+# The binary lives where the service account may replace it with a signed release
+# (self-update); /usr/local/bin/scm-agent points to it for people.
+install -d -m 0755 -o scm-agent -g scm-agent /opt/scm-agent
+install -m 0755 -o scm-agent -g scm-agent "$BINARY" /opt/scm-agent/scm-agent
+ln -sf /opt/scm-agent/scm-agent /usr/local/bin/scm-agent
 install -d -m 0750 -o root -g scm-agent /etc/scm-agent
 if [ ! -f /etc/scm-agent/agent.toml ] && [ -f "$TOML_SRC" ]; then
   # May come to hold SNMP credentials: root writes it, the service account only reads it.

@@ -85,6 +85,90 @@ def test_a_corrupt_spool_is_moved_aside_and_a_new_one_started(tmp_path):
     assert list(tmp_path.glob("spool.sqlite.corrupt-*"))
 
 
+def test_quarantine_names_are_never_reused(tmp_path):
+    path = tmp_path / "spool.sqlite"
+    for _ in range(3):  # three damaged spools within the same second
+        path.write_bytes(b"this is not a database" * 100)
+        Spool(path).close()
+    assert len(list(tmp_path.glob("spool.sqlite.corrupt-*"))) == 3
+
+
+def test_every_readable_row_of_a_damaged_spool_is_salvaged(tmp_path):
+    path = tmp_path / "spool.sqlite"
+    with Spool(path) as spool:
+        spool.add(_reading(i) for i in range(400))
+        cut = spool.next_batch("agent-1", max_readings=50)
+        spool._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page = 4096
+    data = bytearray(path.read_bytes())
+    pages = len(data) // page
+    assert pages > 10
+    victim = pages // 2  # one page in the middle: garbage over its cell area
+    data[victim * page + 100 : (victim + 1) * page] = b"\xff" * (page - 100)
+    path.write_bytes(bytes(data))
+    with Spool(path) as spool:
+        assert spool.quarantined is not None and spool.quarantined.exists()
+        backlog = spool.backlog()
+        assert 300 <= backlog.readings < 400, "a damaged page costs its rows, not the rest"
+        again = spool.next_batch("agent-1", max_readings=50)
+        if backlog.batches:  # the frozen batch survived: same id, same bytes
+            assert again == cut
+
+
+def test_the_cap_counts_cut_batches_and_dead_letters_too(tmp_path):
+    one = len(json.dumps(_reading(0).to_dict(), separators=(",", ":")))
+    with Spool(tmp_path / "spool.sqlite", max_bytes=one * 40) as spool:
+        spool.add(_reading(i) for i in range(30))
+        spool.next_batch("agent-1", max_readings=30)  # all cut: readings + frozen gzip bytes
+        assert spool.stored_bytes() > one * 30
+        spool.add(_reading(i) for i in range(100, 140))
+        assert spool.stored_bytes() <= one * 40
+        backlog = spool.backlog()
+        assert backlog.dropped > 0
+        kept = decode_batch(spool.next_batch("agent-1", max_readings=500).body).readings
+        assert kept[-1].device.serial == "SER00139", "the newest survive"
+
+
+def test_dead_letters_have_their_own_cap_and_drops_are_counted(tmp_path):
+    one = len(json.dumps(_reading(0).to_dict(), separators=(",", ":")))
+    with Spool(tmp_path / "spool.sqlite", max_bytes=one * 60) as spool:
+        for i in range(20):
+            spool.add([_reading(i)])
+            cut = spool.next_batch("agent-1")
+            spool.reject(cut.batch_id, 400, "bad")
+        backlog = spool.backlog()
+        assert (
+            backlog.dead_letters < 20 and backlog.dead_letters_dropped == 20 - backlog.dead_letters
+        )
+        (dead_bytes,) = spool._db.execute("SELECT SUM(LENGTH(body)) FROM dead_letters").fetchone()
+        assert dead_bytes <= one * 6
+
+
+def test_the_file_shrinks_after_draining(tmp_path):
+    path = tmp_path / "spool.sqlite"
+    with Spool(path) as spool:
+        spool.add(_reading(i) for i in range(3000))
+        full = path.stat().st_size + path.with_name("spool.sqlite-wal").stat().st_size
+        while (batch := spool.next_batch("agent-1", max_readings=500)) is not None:
+            spool.acknowledge(batch.batch_id)
+        assert spool.backlog().readings == 0
+    wal = path.with_name("spool.sqlite-wal")
+    drained = path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+    assert drained < full / 5, (full, drained)
+
+
+def test_requeue_brings_dead_letters_back_with_their_ids_and_bytes(tmp_path):
+    with Spool(tmp_path / "spool.sqlite") as spool:
+        spool.add([_reading(1)])
+        cut = spool.next_batch("agent-1")
+        spool.reject(cut.batch_id, 401, "HTTP 401 unknown_agent")
+        assert spool.next_batch("agent-1") is None
+        assert spool.requeue() == 1
+        again = spool.next_batch("agent-1")
+        assert (again.batch_id, again.body) == (cut.batch_id, cut.body)
+        assert spool.backlog().dead_letters == 0
+
+
 WRITER = """
 import sys, itertools
 from datetime import UTC, datetime

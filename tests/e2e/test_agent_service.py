@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import random
 import signal
@@ -21,7 +22,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
-from support.agent_service import FakeClock, HoldingProxy
+from support.agent_service import FakeClock, HoldingProxy, scripted_server
 from support.processes import console_script, run_agent
 
 from agent.backoff import Backoff
@@ -158,9 +159,9 @@ def test_a_full_spool_drops_the_oldest_and_the_heartbeat_reports_it(
     status = db_rows(ingest_server.database_url, select(AgentStatus.dropped_total))
     assert status == [(backlog.dropped,)]
     kept = sorted(when for _, when in stored_readings(ingest_server.database_url))
-    # The first reading was already cut into a batch (it may be on the server already, so it
-    # is kept); of the rest, the oldest went first and the newest are all there.
-    assert kept == [observed[0], *observed[1 + backlog.dropped :]]
+    # The cap counts cut batches too: the oldest readings went first (the first one, already
+    # cut into a batch, with them), and the newest are all there.
+    assert kept == observed[backlog.dropped :]
     assert f"dropped {backlog.dropped} readings" in ingest_server.output()
 
 
@@ -183,6 +184,7 @@ def test_remote_config_is_applied_without_restart_and_kept_for_when_the_server_i
         assert agent.read() == 0, "nothing to read before the configuration arrives"
         assert agent.heartbeat()
         assert agent.config.remote_version == 1
+        assert len(stored_readings(ingest_server.database_url)) == 1, "new target read at once"
         jobs.housekeeping()  # what the service's main loop does every second
         assert jobs.scheduler.get_job("read").trigger.interval.total_seconds() == 120
         assert jobs.scheduler.get_job("upload").trigger.interval.total_seconds() == 60
@@ -295,3 +297,28 @@ def test_discovery_finds_the_printer_and_reads_remember_the_credential(
     assert [
         row[0] for row in db_rows(ingest_server.database_url, select(DeviceReading.address))
     ] == [snmpsim.endpoint]
+
+
+def test_a_remote_config_the_agent_refuses_is_logged_and_the_current_one_kept(
+    snmpsim, agent_home, caplog
+):
+    """A configuration this agent cannot use (from a newer or a broken server): refused,
+    logged, and the agent goes on with what it had.  Every answer's X-Request-Id is logged."""
+    clock = FakeClock()
+    with scripted_server(clock) as server:
+        server.script = [(200, {"X-Request-Id": "req-beat-1"})]
+        server.payloads = {
+            "/api/v1/agents/heartbeat": {"config_version": 7},
+            "/api/v1/agents/config": {"version": 7, "config": {"targets": ["192.0.2.9:99999"]}},
+        }
+        agent = service(agent_home, local_settings(snmpsim, server_url=server.url), clock)
+        try:
+            with caplog.at_level(logging.INFO):
+                assert agent.heartbeat()
+            assert "remote configuration refused" in caplog.text and "65535" in caplog.text
+            assert "request id req-beat-1" in caplog.text
+            assert agent.config.remote_version == 0
+            assert "config refused" in agent.last_error
+            assert agent.read() == 1, "the local targets are still read"
+        finally:
+            agent.close()

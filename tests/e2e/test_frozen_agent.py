@@ -1,6 +1,7 @@
-"""The PyInstaller one-file ``scm-agent`` (``installers/build_linux.sh`` builds it and runs these
-with ``SCM_FROZEN_AGENT`` set; without it they are skipped): it starts fast, reads printers
-exactly like the Python agent, and runs as a service against a real ingest server."""
+"""The one-file ``scm-agent`` (``installers/build_linux.sh`` builds it and runs these with
+``SCM_FROZEN_AGENT`` set; without it they are skipped): it starts fast, reads printers exactly
+like the Python agent, runs as a service against a real ingest server, passes SIGTERM through
+its launchers (staticx, then PyInstaller's bootloader) and never outlives a killed launcher."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
-from support.processes import console_script
+from support.processes import console_script, process_tree
 
 from agent import __version__
 from ingest.models import DeviceReading
@@ -60,7 +61,9 @@ def test_frozen_read_matches_the_python_agent(snmpsim, case):
     assert ours == theirs
 
 
-def test_frozen_agent_enrolls_runs_uploads_and_stops_cleanly(snmpsim, ingest_server, tmp_path):
+@pytest.fixture
+def frozen_service(snmpsim, ingest_server, tmp_path):
+    """An enrolled frozen agent's home and a ``run`` command line for it."""
     home = tmp_path / "frozen-agent"
     token = ingest_server.cli("token", "create", "--customer", CUSTOMER).strip()
     enrolled = frozen("enroll", "--server", ingest_server.url, "--token", token, home=home)
@@ -71,23 +74,62 @@ def test_frozen_agent_enrolls_runs_uploads_and_stops_cleanly(snmpsim, ingest_ser
         f'[[credentials]]\nversion = "2c"\ncommunity = "{CASES[0]}"\n',
         encoding="utf-8",
     )
-    process = subprocess.Popen(
-        [FROZEN, "run", "--config", str(config)],
+    return home, [FROZEN, "run", "--config", str(config)]
+
+
+def start(home: Path, command: list[str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        command,
         env={**os.environ, "SCM_AGENT_HOME": str(home)},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
+
+
+def test_frozen_agent_enrolls_runs_uploads_and_stops_cleanly(frozen_service, ingest_server):
+    home, command = frozen_service
+    process = start(home, command)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and stored(ingest_server.database_url) < 1:
             time.sleep(0.3)
         assert stored(ingest_server.database_url) == 1
         assert "service:      running" in frozen("status", home=home).stdout
+        assert len(process_tree(process.pid)) >= 2, "launcher(s) and the Python process"
     finally:
         process.send_signal(signal.SIGTERM)
+        asked = time.monotonic()
         output = process.communicate(timeout=60)[0].decode(errors="replace")
+    assert time.monotonic() - asked < 5.0
     assert process.returncode == 0, output
     assert "scm-agent service stopped" in output
+
+
+def test_kill_9_of_the_launcher_takes_the_agent_down(frozen_service):
+    home, command = frozen_service
+    process = start(home, command)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (home / "status.json").exists():
+        time.sleep(0.2)
+    family = process_tree(process.pid)
+    assert len(family) >= 2
+    process.kill()
+    process.wait(timeout=10)
+    process.stdout.close()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(alive(pid) for pid in family[1:]):
+        time.sleep(0.1)
+    assert not any(alive(pid) for pid in family[1:]), "no orphan keeps the spool open"
+    status = json.loads((home / "status.json").read_text())
+    assert status["state"] == "stopped"
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def stored(url: str) -> int:

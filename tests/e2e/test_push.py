@@ -4,13 +4,15 @@ and HTTP on loopback; and the spool's promise when the server is away."""
 from __future__ import annotations
 
 import json
+import os
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
-from support.processes import run_agent
+from support.processes import console_script, run_agent
 
 from agent.ingest_client import IngestClient
 from agent.spool import Spool
@@ -151,3 +153,23 @@ def test_push_before_enrollment_is_a_clear_error(tmp_path):
     assert result.returncode == 1
     assert "not enrolled" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_push_obeys_the_spool_cap_of_agent_toml(snmpsim, ingest_server, agent_home, tmp_path):
+    config = tmp_path / "agent.toml"
+    config.write_text("[spool]\nmax_mb = 0.01\n", encoding="utf-8")
+    ingest_server.stop()
+    many = targets(snmpsim, ["librenms__sharp"] * 40)
+    done = subprocess.run(
+        [console_script("scm-agent"), "push", *many],
+        env={**os.environ, "SCM_AGENT_HOME": str(agent_home), "SCM_AGENT_CONFIG": str(config)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 3, done.stderr
+    with Spool(AgentHome(agent_home).spool_path) as spool:
+        backlog = spool.backlog()
+        assert spool.stored_bytes() <= 0.01 * 1024 * 1024
+    assert backlog.dropped > 0 and backlog.readings + backlog.dropped == 40

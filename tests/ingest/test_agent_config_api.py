@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import logging
 import time
-import uuid
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
+from support.ingest import agent_request_headers as signed
 from support.ingest import enroll_agent, issue_token
 
 from ingest.cli import main
@@ -18,7 +18,7 @@ from ingest.domain.agents import agent_by_public_id, set_config
 from ingest.models.agents import AgentStatus
 from shared.heartbeat import Heartbeat
 from shared.reading import utc_now
-from shared.signing import generate_private_key, sign_request
+from shared.signing import generate_private_key
 
 CONFIG_PATH = "/api/v1/agents/config"
 HEARTBEAT_PATH = "/api/v1/agents/heartbeat"
@@ -29,18 +29,6 @@ CONFIG = {
     "credentials": [{"version": "2c", "community": SECRET}],
     "intervals": {"read_s": 600},
 }
-
-
-def signed(agent, method, path, body=b"", *, key=None, timestamp=None):
-    return sign_request(
-        key or agent.key,
-        method=method,
-        path=path,
-        body=body,
-        agent_id=agent.agent_id,
-        request_id=str(uuid.uuid4()),
-        timestamp=int(time.time()) if timestamp is None else timestamp,
-    )
 
 
 def get_config(client, agent, **options):
@@ -192,6 +180,9 @@ def test_an_invalid_config_is_refused_by_the_cli(run, agent):
     assert result.exit_code == 1
     assert "read_s" in result.output
     assert run("agent", "config", "set", "agt_nobody", stdin="{}").exit_code == 1
+    port = {**CONFIG, "targets": ["192.0.2.10:99999"]}
+    result = run("agent", "config", "set", agent.agent_id, stdin=json.dumps(port))
+    assert result.exit_code == 1 and "65535" in result.output
 
 
 def test_agent_list_shows_the_latest_heartbeat(run, client, agent):

@@ -67,6 +67,10 @@ def test_to_dict_has_every_contract_key_in_order():
         (("supplies",), [{"kind": "toner", "state": "ok", "percent": 101}], "percent"),
         (("alerts",), [{"severity": "fatal", "code": "x"}], "severity"),
         (("device",), None, "device"),
+        (("clock",), "ntp", "clock"),
+        (("derived",), ["total"], "derived"),
+        (("derived",), ["mono", "mono"], "derived"),
+        (("derived",), "mono", "derived"),
     ],
 )
 def test_from_dict_refuses_what_breaks_the_contract(path, value, field):
@@ -78,3 +82,16 @@ def test_from_dict_refuses_what_breaks_the_contract(path, value, field):
     with pytest.raises(ReadingError) as err:
         Reading.from_dict(data)
     assert field in str(err.value)
+
+
+def test_clock_and_derived_are_optional_and_round_trip():
+    data = _valid()
+    assert "clock" not in data and "derived" not in data
+    plain = Reading.from_dict(data)
+    assert plain.clock is None and plain.derived == ()
+    data.update(clock="server", derived=["mono", "colour"])
+    marked = Reading.from_dict(data)
+    assert marked.clock == "server" and marked.derived == ("mono", "colour")
+    assert marked.to_dict()["clock"] == "server"
+    assert marked.to_dict()["derived"] == ["mono", "colour"]
+    assert Reading.from_dict({**_valid(), "clock": "local"}).clock == "local"

@@ -71,6 +71,8 @@ class ScriptedServer:
     seen: list[Seen] = field(default_factory=list)
     accepted: dict[str, int] = field(default_factory=dict)
     tls: ssl.SSLContext | None = None
+    #: The body of a 200 answer on other paths (``/api/v1/agents/config``...).
+    payloads: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         server = self
@@ -99,6 +101,8 @@ class ScriptedServer:
         self.seen.append(Seen(method, handler.path, self.clock(), batch_id, body))
         status, headers = self.script.pop(0) if self.script else (200, {})
         payload: dict[str, Any] = {"error": "scripted"} if status >= 300 else {}
+        if status == 200 and handler.path in self.payloads:
+            payload = self.payloads[handler.path]
         if status == 200 and handler.path == "/api/v1/batches" and batch_id:
             readings = json.loads(gunzip_bounded(body))["readings"]
             duplicate = batch_id in self.accepted

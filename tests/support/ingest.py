@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -158,3 +159,24 @@ def issue_token(app: Flask, customer: str = "Rossi srl") -> str:
         value = create_token(db, get_or_create_customer(db, customer))
         db.commit()
     return value
+
+
+def agent_request_headers(
+    agent: TestAgent,
+    method: str,
+    path: str,
+    body: bytes = b"",
+    *,
+    key: Ed25519PrivateKey | None = None,
+    timestamp: int | None = None,
+) -> dict[str, str]:
+    """Signature headers of ``agent`` (or another ``key``) for one request."""
+    return sign_request(
+        key or agent.key,
+        method=method,
+        path=path,
+        body=body,
+        agent_id=agent.agent_id,
+        request_id=str(uuid.uuid4()),
+        timestamp=int(time.time()) if timestamp is None else timestamp,
+    )

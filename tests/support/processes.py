@@ -116,3 +116,38 @@ def run_agent(home: Path, *args: str, timeout: float = 120) -> subprocess.Comple
         timeout=timeout,
         check=False,
     )
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants, parents first (a one-file binary is several processes)."""
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop(0)
+        found.append(current)
+        children = Path(f"/proc/{current}/task/{current}/children")
+        if children.exists():
+            pending.extend(int(child) for child in children.read_text().split())
+    return found
+
+
+def agent_toml(directory: Path, endpoint: str, community: str, extra: str = "") -> Path:
+    """``DIRECTORY/agent.toml`` reading one simulated printer, plus ``extra`` TOML."""
+    path = directory / "agent.toml"
+    path.write_text(
+        f'[network]\ntargets = ["{endpoint}"]\n[[credentials]]\nversion = "2c"\n'
+        f'community = "{community}"\n{extra}',
+        encoding="utf-8",
+    )
+    return path
+
+
+def start_agent_run(
+    home: Path, config: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """``scm-agent run --config CONFIG`` with its state in ``home`` (output discarded)."""
+    return subprocess.Popen(
+        [console_script("scm-agent"), "run", "--config", str(config)],
+        env={**os.environ, "SCM_AGENT_HOME": str(home), **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
