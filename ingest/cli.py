@@ -86,6 +86,14 @@ def customer() -> None:
 @click.option("--sales-rep-name", help="the dealer's salesperson for this customer")
 @click.option("--sales-rep-email")
 @click.option("--sales-rep-phone")
+@click.option("--tax-code", help="codice fiscale (electronic invoice)")
+@click.option("--sdi-code", help="7-character recipient code (codice destinatario)")
+@click.option("--pec", help="certified mail address, when there is no SDI code")
+@click.option("--street", help="billing address: street and number")
+@click.option("--postcode")
+@click.option("--city")
+@click.option("--province", help="two letters, e.g. MI")
+@click.option("--country", help="two letters (default IT)")
 def customer_create(name: str, **contact: str | None) -> None:
     """Create customer NAME, or update its contact details if it exists."""
     with cli_session() as session:

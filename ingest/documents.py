@@ -15,7 +15,15 @@ import segno
 from fpdf import FPDF
 
 from ingest.domain.orders import NOTE_STATES, label_location, totals_of
-from ingest.models import DeliveryNote, DeliveryNoteLine, Invoice, InvoiceLine, Machine, Order
+from ingest.models import (
+    CreditNote,
+    DeliveryNote,
+    DeliveryNoteLine,
+    Invoice,
+    InvoiceLine,
+    Machine,
+    Order,
+)
 
 DEALER = ("SCM srl", "Servizio Costo Copia Full Service", "P.IVA IT00000000000")
 
@@ -101,6 +109,19 @@ class Document(FPDF):
             x += width
         self.set_xy(self.l_margin, top + lines * line_height + 1.5)
 
+    def totals(
+        self, net: Decimal, vat_rate: Decimal, vat: Decimal, total: tuple[str, Decimal]
+    ) -> None:
+        """Net, VAT and the document's total, right-aligned under its table."""
+        self.set_font("Helvetica", "B", 10)
+        for label, amount in (
+            ("Imponibile", net),
+            (f"IVA {vat_rate * 100:.0f}%", vat),
+            total,
+        ):
+            self.cell(160, 6, pdf_text(label), align="R")
+            self.cell(30, 6, euro(amount), align="R", new_x="LMARGIN", new_y="NEXT")
+
     def render(self) -> bytes:
         """The finished PDF."""
         return bytes(self.output())
@@ -116,6 +137,7 @@ def invoice_pdf(invoice: Invoice) -> bytes:
             *([f"Indirizzo: {customer.billing_address}"] if customer.billing_address else []),
             *([f"P.IVA: {customer.vat_number}"] if customer.vat_number else []),
             f"Periodo: {it_date(invoice.period_start)} - {it_date(invoice.period_end)}",
+            *([PDF_TO_DATE] if invoice.to_date else []),
             f"Scadenza: {it_date(invoice.due_on)}",
         ]
     )
@@ -126,16 +148,43 @@ def invoice_pdf(invoice: Invoice) -> bytes:
         [88, 22, 24, 26, 30],
     )
     doc.ln(2)
-    doc.set_font("Helvetica", "B", 10)
-    for label, amount in (
-        ("Imponibile", invoice.net),
-        (f"IVA {invoice.vat_rate * 100:.0f}%", invoice.vat),
-        ("Totale fattura", invoice.gross),
-    ):
-        doc.cell(160, 6, pdf_text(label), align="R")
-        doc.cell(30, 6, euro(amount), align="R", new_x="LMARGIN", new_y="NEXT")
+    doc.totals(invoice.net, invoice.vat_rate, invoice.vat, ("Totale fattura", invoice.gross))
     doc.ln(2)
     doc.lines_of_text([f"Stato: {'Pagata' if invoice.status == 'paid' else 'Aperta'}"], 9)
+    doc.lines_of_text(
+        [
+            PDF_CORRECTED_BY.format(
+                number=note.number, day=it_date(note.issued_on), gross=euro(note.gross)
+            )
+            for note in invoice.credit_notes
+        ],
+        9,
+    )
+    return doc.render()
+
+
+#: Wording of the documents (Italian, as the invoices are), one place each.
+PDF_TO_DATE = "Fatturazione a data: il periodo non era concluso all'emissione; il resto segue."
+PDF_CORRECTED_BY = "Rettificata dalla nota di credito {number} del {day} ({gross})."
+PDF_CREDIT_TITLE = "Nota di credito n. {number} del {day}"
+PDF_CREDIT_REF = "Rettifica della fattura n. {number} del {day}"
+
+
+def credit_note_pdf(note: CreditNote) -> bytes:
+    """A credit note as the customer downloads it, beside the invoice it corrects."""
+    doc = Document(PDF_CREDIT_TITLE.format(number=note.number, day=it_date(note.issued_on)))
+    customer = note.customer
+    doc.lines_of_text(
+        [
+            f"Cliente: {customer.name}",
+            *([f"P.IVA: {customer.vat_number}"] if customer.vat_number else []),
+            PDF_CREDIT_REF.format(number=note.invoice.number, day=it_date(note.invoice.issued_on)),
+        ]
+    )
+    doc.ln(3)
+    doc.table(["Descrizione", "Importo"], [[note.reason, euro(note.net)]], [160, 30])
+    doc.ln(2)
+    doc.totals(note.net, note.vat_rate, note.vat, ("Totale nota di credito", note.gross))
     return doc.render()
 
 

@@ -32,8 +32,9 @@ class MeterReadForm(FlaskForm):
     mono = IntegerField(
         "B/W pages counter", validators=[InputRequired(), NumberRange(0, MAX_COUNTER)]
     )
+    #: Empty means "not given", never 0 (a 0 made a colour machine's counter go backwards).
     colour = IntegerField(
-        "Colour pages counter", default=0, validators=[Optional(), NumberRange(0, MAX_COUNTER)]
+        "Colour pages counter", validators=[Optional(), NumberRange(0, MAX_COUNTER)]
     )
     name = StringField("Your name", validators=[Optional(), Length(max=120)])
 
@@ -55,7 +56,16 @@ class MachineForm(FlaskForm):
     site_name = StringField("Site", validators=[DataRequired(), Length(max=200)])
     site_address = StringField("Site address", validators=[DataRequired(), Length(max=500)])
     location = StringField("Location inside the site", validators=[Optional(), Length(max=300)])
-    colour = BooleanField("Colour machine", default=True)
+    #: No ticked-by-default box: "auto" takes what the device's readings say (shown beside it).
+    colour = SelectField(
+        "Prints colour",
+        choices=[
+            SelectChoice("auto", "as its readings say"),
+            SelectChoice("colour", "colour"),
+            SelectChoice("mono", "black and white only"),
+        ],
+        default="auto",
+    )
     monitored = BooleanField("Monitored by an agent", default=True)
     mono_rate = DecimalField(
         "EUR per B/W page", places=5, validators=[InputRequired(), NumberRange(0)]
@@ -82,6 +92,7 @@ class MachineForm(FlaskForm):
     end = DateField("Contract end", validators=[Optional()])
     interpolate = BooleanField("Interpolate reads at period boundaries")
     true_up = BooleanField("Yearly true-up of overage (conguaglio)")
+    confirm = BooleanField("Confirm values outside the usual bounds")
 
     def to_request(self) -> tuple[MachineSpec, ContractTerms]:
         """The machine and its contract terms, as the domain's ``register_machine`` takes them."""
@@ -93,7 +104,7 @@ class MachineForm(FlaskForm):
             location=self.location.data or None,
             site_name=self.site_name.data or "Sede",
             site_address=self.site_address.data or "",
-            colour=bool(self.colour.data),
+            colour={"colour": True, "mono": False}.get(self.colour.data or "auto"),
             monitored=bool(self.monitored.data),
         )
         terms = ContractTerms(
@@ -137,12 +148,15 @@ class BillingForm(FlaskForm):
 
     month = StringField("Month (YYYY-MM)", validators=[DataRequired(), Regexp(r"^\d{4}-\d{2}$")])
     issued_on = DateField("Invoice date", validators=[Optional()])
+    to_date = BooleanField("Bill to date (the month has not ended: the invoice says so)")
+    release = HiddenField()
 
 
 class PaymentForm(FlaskForm):
     """Money received against an invoice."""
 
-    amount = DecimalField("Amount", places=2, validators=[InputRequired(), NumberRange(0.01)])
+    #: Text, checked by ``invoicing.payment_amount`` so "abc" or -50 get a clear message.
+    amount = StringField("Amount", validators=[Optional(), Length(max=40)])
     paid_on = DateField("Paid on", validators=[DataRequired()])
     reference = StringField("Reference", validators=[Optional(), Length(max=300)])
 
@@ -266,3 +280,12 @@ class InviteForm(FlaskForm):
     """A new portal user for a customer (the manual: "abilitare altri utenti")."""
 
     email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
+
+
+class CreditNoteForm(FlaskForm):
+    """Correct an issued invoice with a credit note (staff)."""
+
+    amount = StringField(
+        "Net amount to credit (empty: the whole invoice)", validators=[Optional(), Length(max=40)]
+    )
+    reason = StringField("Reason", validators=[DataRequired(), Length(max=500)])

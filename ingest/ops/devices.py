@@ -10,24 +10,37 @@ from wtforms.fields.choices import SelectChoice
 
 from ingest.auth import staff_required
 from ingest.db import db_session
+from ingest.domain.errors import DomainError
+from ingest.domain.machines import colour_evidence, unlinked_machines
 from ingest.domain.machines import register_machine as register
-from ingest.domain.machines import unlinked_machines
 from ingest.domain.meters import assign_device, unmatched_page
 from ingest.domain.pages import page_number
+from ingest.domain.plausibility import ContractBounds
 from ingest.forms import AssignForm, MachineForm
 from ingest.models import Device, Machine
 from ingest.ops.blueprint import blueprint
+
+MSG_TICK_CONFIRM = 'If the values are right, tick "Confirm values outside the usual bounds".'
 
 
 @blueprint.get("/queue")
 @staff_required
 def queue() -> str:
     """Queued devices, each with a form to register it and one to link it to a machine."""
-    page = unmatched_page(db_session(), page_number(request.args.get("page")))
+    session = db_session()
+    page = unmatched_page(session, page_number(request.args.get("page")))
     devices = page.items
     forms = {d.id: _machine_form_for(d) for d in devices}
     assign = {d.id: _assign_form_for(d) for d in devices}
-    return render_template("ops/queue.html", devices=devices, page=page, forms=forms, assign=assign)
+    evidence = {d.id: colour_evidence(session, d.id) for d in devices}
+    return render_template(
+        "ops/queue.html",
+        devices=devices,
+        page=page,
+        forms=forms,
+        assign=assign,
+        evidence=evidence,
+    )
 
 
 def _machine_form_for(device: Device) -> MachineForm:
@@ -62,7 +75,22 @@ def register_machine(device_id: int) -> WerkzeugResponse:
         flash(f"Check the machine form: {form.errors}", "error")
         return redirect(url_for("ops.queue"))
     spec, terms = form.to_request()
-    machine = register(session, device.customer, spec, terms, device=device)
+    try:
+        machine = register(
+            session,
+            device.customer,
+            spec,
+            terms,
+            device=device,
+            bounds=ContractBounds.from_env(),
+            confirmed=bool(form.confirm.data),
+        )
+    except DomainError as err:
+        session.rollback()
+        flash(err.message, "error")
+        if err.code == "needs_confirmation":
+            flash(MSG_TICK_CONFIRM, "warn")
+        return redirect(url_for("ops.queue"))
     session.commit()
     flash(f"Machine {machine.scm_id} registered for {device.customer.name}.", "ok")
     return redirect(url_for("ops.queue"))

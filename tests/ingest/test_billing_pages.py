@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from support.fleet import add_machine, push, utc
 from support.ingest import enroll_agent, issue_token
-from support.web import add_user, csrf_token, sign_in
+from support.web import add_user, csrf_token, enter_read, sign_in
 
 from ingest.db import database
 from ingest.domain.invoicing import commit_run, month_period
@@ -73,16 +73,7 @@ def test_customer_enters_a_meter_read_in_the_portal(app, client, agent, fleet, s
     token = csrf_token(client, "/meter-reads")
 
     def enter(day, mono, colour):
-        return client.post(
-            f"/machines/{machine_id}/reads",
-            data={
-                "csrf_token": token,
-                f"m{machine_id}-taken_on": day.isoformat(),
-                f"m{machine_id}-mono": str(mono),
-                f"m{machine_id}-colour": str(colour),
-            },
-            follow_redirects=True,
-        ).get_data(as_text=True)
+        return enter_read(client, machine_id, day, mono, colour)
 
     assert "Reading for SCM-R9 recorded. Thank you." in enter(now.date(), 1800, 260)
     read = session.scalar(select(MeterRead).where(MeterRead.source == "manual"))
@@ -145,7 +136,7 @@ def test_staff_registers_a_queued_device_as_a_machine(app, client, agent, fleet,
             p + "site_name": "Magazzino",
             p + "site_address": "Via Po 2",
             p + "location": "Ufficio spedizioni",
-            p + "colour": "y",
+            p + "colour": "colour",
             p + "monitored": "y",
             p + "mono_rate": "0.012",
             p + "colour_rate": "0.09",
@@ -168,7 +159,8 @@ def test_staff_registers_a_queued_device_as_a_machine(app, client, agent, fleet,
     assert str(contract.mono_rate).startswith("0.012")
 
 
-def test_staff_resolves_a_flag_then_bills_and_registers_payment(client, agent, fleet, session):
+def test_staff_resolves_a_flag_then_bills_and_registers_payment(app, client, agent, fleet, session):
+    app.config["SCM_TODAY"] = date(2027, 1, 2)  # December has ended
     push(client, agent, utc(2026, 12, 10), 10, serial="R-1")  # counter reset: flagged
     sign_in(client, "staff@scm.example")
     page = client.get("/ops/flags").get_data(as_text=True)
@@ -226,7 +218,7 @@ def test_bank_statement_upload_and_exports(client, fleet, session):
         content_type="multipart/form-data",
         follow_redirects=True,
     )
-    assert "1 payment(s) matched" in response.get_data(as_text=True)
+    assert "1 row(s) matched, 0 skipped, 0 unreadable." in response.get_data(as_text=True)
     session.expire_all()
     assert session.get(Invoice, invoice.id).status == "paid"
     export = client.get("/ops/exports/invoice-lines.csv")

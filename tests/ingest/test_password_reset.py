@@ -106,7 +106,7 @@ def test_staff_invite_a_user_who_chooses_a_password_from_the_mail(client, anna, 
     sign_in(client, "staff@scm.example")
     page = client.get("/ops/customers").get_data(as_text=True)
     assert 'data-customer="Rossi srl"' in page and "anna@rossi.example" in page
-    customer_id = int(page.split("/ops/customers/")[1].split("/invite")[0])
+    customer_id = int(re.search(r"/ops/customers/(\d+)/invite", page).group(1))
     token = csrf_token(client, "/ops/customers")
     response = client.post(
         f"/ops/customers/{customer_id}/invite",

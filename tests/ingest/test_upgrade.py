@@ -29,7 +29,7 @@ from ingest.history import is_partitioned
 from ingest.migrate import alembic_config
 from ingest.models import Base, Device, Invoice, Machine, SupplyState
 
-PREVIOUS_RELEASE = "0009"  # main before this change
+PREVIOUS_RELEASE = "0006"  # main before this change
 NEW_TABLES = ("supply_latest", "jobs", "device_daily")
 
 

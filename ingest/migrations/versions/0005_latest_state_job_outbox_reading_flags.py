@@ -1,7 +1,7 @@
 """latest state, job outbox, reading flags
 
 Revision ID: 0005
-Revises: 0009
+Revises: 0006
 Create Date: 2026-11-28 08:19:44.707096
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import ingest.models.base
 
 revision = "0005"
-down_revision = "0009"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
