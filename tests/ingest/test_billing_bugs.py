@@ -28,17 +28,15 @@ from ingest.domain.plausibility import ContractBounds
 from ingest.domain.statistics import fleet_pages
 from ingest.models import Invoice, Machine
 
-#: Readings of December 2026 and later are pushed: the ingest lives after them.
-LATER = datetime(2027, 3, 1, tzinfo=UTC)
+NOV = month_period("2026-11")
+
+LATER = datetime(2027, 1, 2, tzinfo=UTC)
 
 
 @pytest.fixture
 def clock():
-    """The ingest's clock, after every reading these tests push."""
+    """Readings of December 2026 and January 2027 are pushed: the ingest lives after them."""
     return lambda: LATER
-
-
-NOV = month_period("2026-11")
 
 
 def reads_around_november(client, agent):
