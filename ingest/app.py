@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
-from flask import Flask, make_response, render_template, request
+from flask import Flask, current_app, make_response, render_template, request
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -49,7 +50,12 @@ def create_app(
         MAX_CONTENT_LENGTH=MAX_PAGE_REQUEST_BYTES,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
         REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=settings.secure_cookies,
+        # An office PC left signed in: the session ends after a working day without use.
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+        SCM_HSTS=settings.secure_cookies,
         WTF_CSRF_TIME_LIMIT=None,
     )
     app.config["SCM_PUBLIC_URL"] = settings.public_url
@@ -145,4 +151,6 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault(
         "Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self' data:"
     )
+    if current_app.config.get("SCM_HSTS"):
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response

@@ -20,6 +20,15 @@ ENV_INSTANCE_PATH: Final = "SCM_INSTANCE_PATH"
 ENV_PUBLIC_URL: Final = "SCM_PUBLIC_URL"
 ENV_SECRET_KEY: Final = "SCM_SECRET_KEY"  # noqa: S105 - the variable's name, not a secret
 ENV_JOB_BROKER: Final = "SCM_JOB_BROKER"
+ENV_PRODUCTION: Final = "SCM_PRODUCTION"
+ENV_SECURE_COOKIES: Final = "SCM_SECURE_COOKIES"
+_TRUE: Final = frozenset({"1", "true", "yes", "on"})
+
+
+class ConfigurationError(RuntimeError):
+    """A setting the service cannot start without, or a setting that makes no sense."""
+
+
 DEFAULT_INSTANCE: Final = Path.cwd() / "instance"
 
 
@@ -34,6 +43,8 @@ class Settings:
     public_url: str = "http://127.0.0.1:8000"
     #: Where follow-up jobs go (``redis://...``); None runs them in-process (``ingest.jobs``).
     job_broker: str | None = None
+    #: Session cookies only over HTTPS, and HSTS (on by default when the public URL is https).
+    secure_cookies: bool = False
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -41,15 +52,26 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     instance = Path(env.get(ENV_INSTANCE_PATH) or DEFAULT_INSTANCE).resolve()
     database_url = env.get(ENV_DATABASE_URL) or f"sqlite:///{instance / 'ingest.sqlite'}"
+    if _flag(env, ENV_PRODUCTION, default=False) and not env.get(ENV_SECRET_KEY):
+        # Several web workers on several hosts must share one key, set by the operator: a key
+        # generated on one host's disk would sign sessions the others refuse.
+        raise ConfigurationError(f"{ENV_PRODUCTION} is set: {ENV_SECRET_KEY} is required")
     secret = env.get(ENV_SECRET_KEY) or _persistent_secret(instance / "secret_key")
     public_url = env.get(ENV_PUBLIC_URL) or "http://127.0.0.1:8000"
+    secure = _flag(env, ENV_SECURE_COOKIES, default=public_url.startswith("https://"))
     return Settings(
         database_url=database_url,
         instance_path=instance,
         secret_key=secret,
         public_url=public_url.rstrip("/"),
         job_broker=env.get(ENV_JOB_BROKER) or None,
+        secure_cookies=secure,
     )
+
+
+def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    value = env.get(name)
+    return default if value is None or not value.strip() else value.strip().lower() in _TRUE
 
 
 def _persistent_secret(path: Path) -> str:

@@ -9,6 +9,7 @@ several workers share counts; in-memory by default.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 from flask import Flask, request
 from flask_limiter import Limiter
@@ -22,11 +23,19 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 def init_app(app: Flask) -> None:
     """Attach the limiter with the configured storage."""
-    app.config.setdefault(
-        "RATELIMIT_STORAGE_URI", os.environ.get("SCM_RATELIMIT_STORAGE", "memory://")
-    )
+    app.config.setdefault("RATELIMIT_STORAGE_URI", storage_uri(os.environ))
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)
+
+
+def storage_uri(env: Mapping[str, str]) -> str:
+    """Where counts live: ``SCM_RATELIMIT_STORAGE``, else the job broker's Redis (every web
+    worker and host then shares one count), else this process's memory (one worker only)."""
+    explicit = env.get("SCM_RATELIMIT_STORAGE")
+    if explicit:
+        return explicit
+    broker = env.get("SCM_JOB_BROKER", "")
+    return broker if broker.startswith(("redis://", "rediss://")) else "memory://"
 
 
 def account_key() -> str:
