@@ -171,7 +171,9 @@ def serve(host: str, port: int) -> None:
     from werkzeug.serving import run_simple
 
     from ingest.app import create_app
+    from ingest.observability import RedactSecrets
 
+    logging.getLogger("werkzeug").addFilter(RedactSecrets())
     run_simple(host, port, create_app(), threaded=True, use_reloader=False)
 
 

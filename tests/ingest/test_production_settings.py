@@ -57,3 +57,17 @@ def test_rate_limit_counts_are_shared_through_redis_when_there_is_one():
     assert storage_uri({"SCM_RATELIMIT_STORAGE": "redis://127.0.0.2:6379"}) == (
         "redis://127.0.0.2:6379"
     )
+
+
+def test_e_mailed_link_secrets_never_reach_a_log():
+    import logging
+
+    from ingest.observability import RedactSecrets, redact
+
+    line = '127.0.0.1 - - "GET /password/reset/eyJ1c2VyIjo1fQ.abc HTTP/1.1" 200 -'
+    assert "eyJ1c2VyIjo1fQ" not in redact(line) and "/password/reset/…" in redact(line)
+    record = logging.LogRecord(
+        "werkzeug", 20, "", 0, '"%s %s" %s', ("GET", "/letture/tok3n", 200), None
+    )
+    RedactSecrets().filter(record)
+    assert "tok3n" not in record.getMessage() and "/letture/…" in record.getMessage()
