@@ -7,13 +7,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, render_template
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.exc import DataError
 from werkzeug.wrappers import Response
 
-from ingest import api, auth, db, home, limits, ops, portal, shop, tickets
+from ingest import api, auth, db, home, languages, limits, ops, portal, shop, tickets
 from ingest.config import Settings, load_settings
 from ingest.domain.errors import DomainError
+from ingest.error_texts import error_text
 
 csrf = CSRFProtect()
 #: Forms with attachments (tickets) need more than an agent batch; the API sets its own limit.
@@ -40,6 +42,7 @@ def create_app(
     db.init_app(app, settings.database_url)
     csrf.init_app(app)
     auth.init_app(app)
+    languages.init_app(app)
     limits.init_app(app)
     app.register_blueprint(api.blueprint)
     csrf.exempt(api.blueprint)
@@ -62,23 +65,23 @@ def create_app(
 
 def _domain_error_page(err: DomainError) -> tuple[str, int]:
     """A refused operation on a page: its message, with its status (404, 409...)."""
-    return render_template("error.html", message=err.message), err.status
+    return render_template("error.html", message=error_text(err)), err.status
 
 
 def _too_many_attempts(_err: Exception) -> tuple[str, int]:
     return render_template(
-        "error.html", message="Too many attempts: please wait a few minutes and try again."
+        "error.html", message=_("Too many attempts: please wait a few minutes and try again.")
     ), 429
 
 
 def _too_large(_err: Exception) -> tuple[str, int]:
-    return render_template("error.html", message="The upload is too large."), 413
+    return render_template("error.html", message=_("The upload is too large.")), 413
 
 
 def _no_such_row(_err: Exception) -> tuple[str, int]:
     """An id no database column can hold (``/invoices/99999999999999999999``): not found."""
     db.rollback_request_session()
-    return render_template("error.html", message="Not found."), 404
+    return render_template("error.html", message=_("Not found.")), 404
 
 
 def _security_headers(response: Response) -> Response:

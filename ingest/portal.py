@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 
 from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -20,7 +21,10 @@ from ingest.domain.meters import latest_counters, record_manual_read
 from ingest.domain.read_requests import open_request
 from ingest.domain.supplies import machine_forecasts, slot_of
 from ingest.downloads import download
-from ingest.forms import LocationForm, MeterReadForm
+from ingest.error_texts import error_text
+from ingest.forms import LocationForm, MeterReadForm, form_errors
+from ingest.i18n import customer_language
+from ingest.languages import document_wording, speak
 from ingest.links import request_links
 from ingest.models import Invoice, User
 
@@ -65,7 +69,7 @@ def machine_location(machine_id: int) -> str | WerkzeugResponse:
     if form.validate_on_submit():
         set_location(session, machine, form.location.data or "")
         session.commit()
-        flash(f"Location of {machine.scm_id} updated.", "ok")
+        flash(_("Location of %(scm_id)s updated.", scm_id=machine.scm_id), "ok")
         return redirect(url_for("portal.machines"))
     return render_template("machine_location.html", machine=machine, form=form)
 
@@ -91,7 +95,14 @@ def add_meter_read(machine_id: int) -> str | WerkzeugResponse:
     machine = find_machine(session, machine_id, customer_scope())
     form = MeterReadForm(prefix=f"m{machine_id}")
     if not form.validate_on_submit():
-        flash(f"{machine.scm_id}: please check the values ({_errors(form)}).", "error")
+        flash(
+            _(
+                "%(scm_id)s: please check the values (%(errors)s).",
+                scm_id=machine.scm_id,
+                errors=form_errors(form),
+            ),
+            "error",
+        )
         return redirect(url_for("portal.meter_reads"))
     user = session.get(User, int(current_user.id))
     try:
@@ -104,7 +115,7 @@ def add_meter_read(machine_id: int) -> str | WerkzeugResponse:
             user=user,
         )
     except DomainError as err:
-        flash(f"{machine.scm_id}: {err.message}.", "error")
+        flash(f"{machine.scm_id}: {error_text(err)}", "error")
         return redirect(url_for("portal.meter_reads"))
     session.commit()
     flash(_read_message(machine.scm_id, read.status), "ok" if read.status == "ok" else "warn")
@@ -117,6 +128,7 @@ def read_request_form(token: str) -> str | tuple[str, int]:
     session = db_session()
     request = open_request(session, request_links(), token)
     machine = request.machine
+    speak(customer_language(machine.customer))
     form = MeterReadForm(taken_on=date.today())
     if form.validate_on_submit():
         try:
@@ -130,7 +142,7 @@ def read_request_form(token: str) -> str | tuple[str, int]:
                 name=(form.name.data or "").strip() or "link",
             )
         except DomainError as err:
-            form.taken_on.errors = [*form.taken_on.errors, err.message]
+            form.taken_on.errors = [*form.taken_on.errors, error_text(err)]
         else:
             session.commit()
             return render_template("read_thanks.html", machine=machine, read=read)
@@ -164,7 +176,7 @@ def invoice_download(invoice_id: int) -> Response:
     """The invoice PDF."""
     found = _invoice(invoice_id)
     name = f"fattura-{found.number.replace('/', '-')}.pdf"
-    return download(invoice_pdf(found), name, "application/pdf")
+    return download(invoice_pdf(found, document_wording(found.customer)), name, "application/pdf")
 
 
 def _invoice(invoice_id: int) -> Invoice:
@@ -178,11 +190,8 @@ def _noon(day: date | None) -> datetime:
 
 def _read_message(scm_id: str, status: str) -> str:
     if status == "ok":
-        return f"Reading for {scm_id} recorded. Thank you."
-    return f"Reading for {scm_id} recorded; it looks unusual and will be checked by SCM."
-
-
-def _errors(form: MeterReadForm) -> str:
-    return "; ".join(
-        f"{getattr(form, name).label.text}: {' '.join(errs)}" for name, errs in form.errors.items()
+        return _("Reading for %(scm_id)s recorded. Thank you.", scm_id=scm_id)
+    return _(
+        "Reading for %(scm_id)s recorded; it looks unusual and will be checked by SCM.",
+        scm_id=scm_id,
     )

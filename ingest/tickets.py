@@ -14,6 +14,7 @@ from flask import (
     render_template,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms.fields.choices import SelectChoice
@@ -34,6 +35,7 @@ from ingest.domain.tickets import (
 )
 from ingest.downloads import download
 from ingest.forms import TicketForm, TicketStatusForm
+from ingest.i18n import DEFAULT_LANGUAGE, wording
 from ingest.mail import mailer_from_env, try_send
 from ingest.models import Ticket, TicketAttachment, User
 
@@ -91,7 +93,10 @@ def new() -> str | WerkzeugResponse:
         ticket = open_ticket(db, scope, user, request_data, uploads, datetime.now(UTC))
         db.commit()
         _notify(ticket)
-        flash(f"[{ticket.number}] Ticket created: our team has been notified.", "ok")
+        flash(
+            _("[%(number)s] Ticket created: our team has been notified.", number=ticket.number),
+            "ok",
+        )
         return redirect(url_for("tickets.show", ticket_id=ticket.id))
     return render_template("ticket_new.html", form=form, teams=TEAMS)
 
@@ -109,7 +114,7 @@ def show(ticket_id: int) -> str | WerkzeugResponse:
             db, ticket, form.status.data or "", staff, form.note.data or "", datetime.now(UTC)
         )
         db.commit()
-        flash(f"{ticket.number}: {STATUSES[ticket.status][0]}.", "ok")
+        flash(f"{ticket.number}: {_(STATUSES[ticket.status][0])}.", "ok")
         return redirect(url_for("tickets.show", ticket_id=ticket.id))
     return render_template("ticket.html", ticket=ticket, statuses=STATUSES, teams=TEAMS, form=form)
 
@@ -133,6 +138,4 @@ def _notify(ticket: Ticket) -> None:
     """Tell the dealer's desk; a mail failure never loses the ticket (it is already stored)."""
     to = os.environ.get(ENV_TICKETS_TO)
     if to:
-        try_send(
-            mailer_from_env(), to, f"[{ticket.number}] {ticket.subject}", ticket_mail_text(ticket)
-        )
+        try_send(mailer_from_env(), to, *ticket_mail_text(ticket, wording(DEFAULT_LANGUAGE)))

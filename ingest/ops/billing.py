@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Response, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ingest.auth import staff_required
@@ -49,7 +51,12 @@ def billing_commit() -> WerkzeugResponse:
         issued_on=form.issued_on.data or date.today(),
     )
     flash(
-        f"{len(invoices)} invoice(s) issued: {', '.join(i.number for i in invoices) or 'none'}.",
+        ngettext(
+            "%(num)d invoice issued: %(numbers)s.",
+            "%(num)d invoices issued: %(numbers)s.",
+            len(invoices),
+            numbers=", ".join(i.number for i in invoices) or "—",
+        ),
         "ok",
     )
     return redirect(url_for("ops.invoices"))
@@ -79,7 +86,7 @@ def add_payment(invoice_id: int) -> WerkzeugResponse:
             session, invoice, form.amount.data, form.paid_on.data, reference=form.reference.data
         )
         session.commit()
-        flash(f"Payment registered on {invoice.number}.", "ok")
+        flash(_("Payment registered on %(number)s.", number=invoice.number), "ok")
     return redirect(url_for("ops.invoices"))
 
 
@@ -94,8 +101,11 @@ def bank_import() -> WerkzeugResponse:
         report = import_bank_csv(session, text)
         session.commit()
         flash(
-            f"{len(report.matched)} payment(s) matched; unmatched: "
-            f"{'; '.join(report.unmatched) or 'none'}.",
+            _(
+                "Payments matched: %(count)d; unmatched: %(unmatched)s.",
+                count=len(report.matched),
+                unmatched="; ".join(report.unmatched) or "—",
+            ),
             "ok",
         )
     return redirect(url_for("ops.invoices"))

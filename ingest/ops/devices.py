@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms.fields.choices import SelectChoice
 
@@ -13,7 +14,7 @@ from ingest.db import db_session
 from ingest.domain.machines import register_machine as register
 from ingest.domain.machines import unlinked_machines
 from ingest.domain.meters import assign_device, unmatched_devices
-from ingest.forms import AssignForm, MachineForm
+from ingest.forms import AssignForm, MachineForm, form_errors
 from ingest.models import Device, Machine
 from ingest.ops.blueprint import blueprint
 
@@ -57,12 +58,19 @@ def register_machine(device_id: int) -> WerkzeugResponse:
     device = session.get(Device, device_id) or abort(404)
     form = MachineForm(prefix=f"d{device_id}")
     if not form.validate_on_submit():
-        flash(f"Check the machine form: {form.errors}", "error")
+        flash(_("Check the machine form: %(errors)s", errors=form_errors(form)), "error")
         return redirect(url_for("ops.queue"))
     spec, terms = form.to_request()
     machine = register(session, device.customer, spec, terms, device=device)
     session.commit()
-    flash(f"Machine {machine.scm_id} registered for {device.customer.name}.", "ok")
+    flash(
+        _(
+            "Machine %(scm_id)s registered for %(customer)s.",
+            scm_id=machine.scm_id,
+            customer=device.customer.name,
+        ),
+        "ok",
+    )
     return redirect(url_for("ops.queue"))
 
 
@@ -77,5 +85,12 @@ def assign(device_id: int) -> WerkzeugResponse:
         machine = session.get(Machine, form.machine_id.data) or abort(404)
         count = assign_device(session, device, machine)
         session.commit()
-        flash(f"Device linked to {machine.scm_id}; {count} meter reads created.", "ok")
+        flash(
+            _(
+                "Device linked to %(scm_id)s; %(count)d meter reads created.",
+                scm_id=machine.scm_id,
+                count=count,
+            ),
+            "ok",
+        )
     return redirect(url_for("ops.queue"))

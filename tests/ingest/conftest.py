@@ -26,7 +26,11 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+    """A browser that asks for English: the behaviour tests read the source language; the
+    Italian and Spanish pages are checked by ``test_languages.py``."""
+    test_client = app.test_client()
+    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return test_client
 
 
 @pytest.fixture

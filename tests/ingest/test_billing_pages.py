@@ -40,8 +40,8 @@ def test_customer_sees_own_machines_counters_and_contract(client, fleet):
     page = client.get("/machines").get_data(as_text=True)
     assert "SCM-R1" in page and "SCM-B1" not in page
     assert "Ufficio Acquisti, primo piano" in page
-    assert "B/W 3.400 · colour 600" in page  # total 4000 = 3400 mono + 600 colour
-    assert "monthly" in page
+    assert "B/W 3,400 · colour 600" in page  # total 4000 = 3400 mono + 600 colour
+    assert "Monthly" in page
 
 
 def test_location_change_is_scoped_to_the_customer(client, fleet, session):
@@ -188,7 +188,7 @@ def test_staff_resolves_a_flag_then_bills_and_registers_payment(client, agent, f
         data={"csrf_token": token, "month": "2026-12", "issued_on": "2027-01-02"},
         follow_redirects=True,
     )
-    assert "1 invoice(s) issued" in done.get_data(as_text=True)
+    assert "1 invoice issued" in done.get_data(as_text=True)
     invoice = session.scalar(select(Invoice).where(Invoice.issued_on == date(2027, 1, 2)))
     assert invoice.lines[0].pages_mono == 1000 + 4000 - 600 - 3400  # offset continues counters
     token = csrf_token(client, "/ops/invoices")
@@ -218,7 +218,7 @@ def test_bank_statement_upload_and_exports(client, fleet, session):
         content_type="multipart/form-data",
         follow_redirects=True,
     )
-    assert "1 payment(s) matched" in response.get_data(as_text=True)
+    assert "Payments matched: 1;" in response.get_data(as_text=True)
     session.expire_all()
     assert session.get(Invoice, invoice.id).status == "paid"
     export = client.get("/ops/exports/invoice-lines.csv")
