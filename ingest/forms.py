@@ -30,7 +30,7 @@ from ingest.domain.orders import (
     Transport,
 )
 from ingest.domain.tickets import STATUSES, TEAMS
-from ingest.i18n import LABELS
+from ingest.i18n import LABELS, LANGUAGES
 from ingest.languages import page_wording
 
 MAX_COUNTER = 10**12
@@ -85,7 +85,7 @@ def choice_label(field: SelectField) -> str:
 class MeterReadForm(FlaskForm):
     """A counter read typed by a person."""
 
-    taken_on = LocalDateField(_l("Date of the reading"), validators=[DataRequired()])
+    taken_on = LocalDateField(_l("Date of the reading"), validators=[InputRequired()])
     mono = IntegerField(
         _l("B/W pages counter"), validators=[InputRequired(), NumberRange(0, MAX_COUNTER)]
     )
@@ -141,7 +141,7 @@ class MachineForm(FlaskForm):
         _l("Billing period"),
         choices=[SelectChoice(p, _l(LABELS["period"][p])) for p in ("monthly", "quarterly")],
     )
-    start = LocalDateField(_l("Contract start"), validators=[DataRequired()])
+    start = LocalDateField(_l("Contract start"), validators=[InputRequired()])
     end = LocalDateField(_l("Contract end"), validators=[Optional()])
     interpolate = BooleanField(_l("Interpolate reads at period boundaries"))
     true_up = BooleanField(_l("Yearly true-up of overage (conguaglio)"))
@@ -208,7 +208,7 @@ class PaymentForm(FlaskForm):
     """Money received against an invoice."""
 
     amount = DecimalField(_l("Amount"), places=2, validators=[InputRequired(), NumberRange(0.01)])
-    paid_on = LocalDateField(_l("Paid on"), validators=[DataRequired()])
+    paid_on = LocalDateField(_l("Paid on"), validators=[InputRequired()])
     reference = StringField(_l("Reference"), validators=[Optional(), Length(max=300)])
 
 
@@ -221,7 +221,7 @@ class BankImportForm(FlaskForm):
 class ReadRequestForm(FlaskForm):
     """Ask referents for reads before a period closes."""
 
-    period_end = LocalDateField(_l("Period closes on"), validators=[DataRequired()])
+    period_end = LocalDateField(_l("Period closes on"), validators=[InputRequired()])
     silent_days = IntegerField(
         _l("Monitored machines silent for more than (days)"),
         default=7,
@@ -350,3 +350,16 @@ class DispatchForm(FlaskForm):
             packages=self.packages.data,
             freight=self.freight.data or "paid",
         )
+
+
+class CustomerSettingsForm(FlaskForm):
+    """What staff set on a customer: its code (a sign-in name) and its language."""
+
+    code = StringField(_l("Customer code"), validators=[DataRequired(), Length(max=20)])
+    language = SelectField(
+        _l("Language"),
+        choices=[
+            SelectChoice("", _l("not set: the browser decides")),
+            *(SelectChoice(code, name) for code, name in LANGUAGES.items()),
+        ],
+    )

@@ -13,7 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ingest.dealer import dealer
 from ingest.domain.errors import DomainError
-from ingest.i18n import recipient_language, wording
+from ingest.i18n import LANGUAGES, recipient_language, wording
 from ingest.models import Customer, User
 
 MIN_PASSWORD_LENGTH = 10
@@ -37,6 +37,13 @@ def get_or_create_customer(session: Session, name: str) -> Customer:
         customer.code = default_customer_code(customer.id)
         session.flush()
     return customer
+
+
+def set_customer_language(customer: Customer, language: str | None) -> None:
+    """The language of a customer's documents, e-mails and pages (None: not set)."""
+    if language is not None and language not in LANGUAGES:
+        raise DomainError("bad_language", f"unknown language {language!r}")
+    customer.language = language
 
 
 def default_customer_code(ident: int) -> str:

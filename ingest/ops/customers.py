@@ -8,9 +8,14 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ingest.auth import staff_required
 from ingest.db import db_session
-from ingest.domain.accounts import invite_mail_text, invite_user
+from ingest.domain.accounts import (
+    invite_mail_text,
+    invite_user,
+    set_customer_code,
+    set_customer_language,
+)
 from ingest.domain.staff_overview import customers_overview
-from ingest.forms import InviteForm
+from ingest.forms import CustomerSettingsForm, InviteForm, form_errors
 from ingest.links import password_link
 from ingest.mail import mailer_from_env, try_send
 from ingest.models import Customer
@@ -23,7 +28,32 @@ def customers() -> str:
     """Customers with their contacts, users and machines; staff invite new portal users here."""
     rows = customers_overview(db_session())
     forms = {row.customer.id: InviteForm(prefix=f"i{row.customer.id}") for row in rows}
-    return render_template("ops/customers.html", rows=rows, forms=forms)
+    settings = {
+        row.customer.id: CustomerSettingsForm(
+            prefix=f"c{row.customer.id}",
+            code=row.customer.code,
+            language=row.customer.language or "",
+        )
+        for row in rows
+    }
+    return render_template("ops/customers.html", rows=rows, forms=forms, settings=settings)
+
+
+@blueprint.post("/customers/<int:customer_id>/settings")
+@staff_required
+def customer_settings(customer_id: int) -> WerkzeugResponse:
+    """Set a customer's code and language."""
+    db = db_session()
+    customer = db.get(Customer, customer_id) or abort(404)
+    form = CustomerSettingsForm(prefix=f"c{customer_id}")
+    if form.validate_on_submit():
+        set_customer_code(db, customer, form.code.data or "")
+        set_customer_language(customer, form.language.data or None)
+        db.commit()
+        flash(_("%(customer)s updated.", customer=customer.name), "ok")
+    else:
+        flash(_("Check the form: %(errors)s", errors=form_errors(form)), "error")
+    return redirect(url_for("ops.customers"))
 
 
 @blueprint.post("/customers/<int:customer_id>/invite")
