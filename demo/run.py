@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         stack.enter_context(_Background(_snmpsim_command(snmp_port, args.workdir), env, "snmpsim"))
         _run(["scm-ingest", "db", "upgrade"], env)
         password = secrets.token_urlsafe(12)
-        _run(
+        created = _run(
             [
                 "scm-ingest",
                 "customer",
@@ -71,9 +71,12 @@ def main(argv: list[str] | None = None) -> int:
                 "Referente MFP",
                 "--referent-email",
                 EMAIL,
+                "--country",
+                "IT",
             ],
             env,
         )
+        code = created.rsplit("(code ", 1)[-1].rstrip(")\n ")
         for email, owner in ((EMAIL, ["--customer", CUSTOMER]), (STAFF_EMAIL, ["--staff"])):
             _run(
                 ["scm-ingest", "user", "create", "--email", email, *owner, "--password-stdin"],
@@ -100,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         _register_fleet(f"127.0.0.1:{snmp_port}", cases, env)
         print(
             f"\nCustomer portal: {server}/machines  (also /devices, /invoices, /orders)"
-            f"\n  login: {EMAIL}\n  password: {password}"
+            f"\n  login: {EMAIL} (or the customer code {code})\n  password: {password}"
             f"\nDealer ops:      {server}/ops/\n  login: {STAFF_EMAIL}\n  password: {password}\n"
         )
         if args.once:

@@ -38,15 +38,16 @@ def test_pushed_readings_become_an_invoice_with_the_right_totals(
     pdf_path = tmp_path / "invoice.pdf"
     ingest_server.cli("invoice", "pdf", number, "--out", str(pdf_path))
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf_path.read_bytes())).pages)
+    text = text.replace("\xa0", " ")  # Babel's no-break space before the euro
     # 20 fee + (1500 - 1000 included) * 0.01 + 300 * 0.08 = 49.00; VAT 22 % = 10.78
     for expected in (
         f"Fattura n. {number}",
         "Ufficio Tecnico srl",
         "SCM-E2E",
         "1.500",
-        "EUR 49,00",
-        "EUR 10,78",
-        "EUR 59,78",
+        "49,00 EUR",
+        "10,78 EUR",
+        "59,78 EUR",
     ):
         assert expected in text, expected
 
