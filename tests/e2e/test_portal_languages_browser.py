@@ -154,9 +154,7 @@ def test_the_same_walk_in_spanish(browser_for, portal, tmp_path):
 
     nav(page, "Pedidos")
     page.get_by_role("link", name="Nuevo pedido").click()
-    page.locator("select#machine").select_option(
-        label="SCM-7 · TASKalfa 2553ci · Segreteria"
-    )
+    page.locator("select#machine").select_option(label="SCM-7 · TASKalfa 2553ci · Segreteria")
     page.get_by_role("button", name="Buscar").click()
     article = page.locator("tr[data-article='TK-8345C']")
     expect(article).to_contain_text("no incluido en contrato")
