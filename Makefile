@@ -40,7 +40,7 @@ i18n-extract: venv
 		--project scm-fleet --copyright-holder "SCM srl" -o $(I18N_POT) ingest
 
 i18n-update: venv
-	$(PYBABEL) update -i $(I18N_POT) -d $(I18N_DIR) --no-location --ignore-obsolete
+	$(PYBABEL) update -i $(I18N_POT) -d $(I18N_DIR) --ignore-obsolete
 
 i18n-compile: venv
 	$(PYBABEL) compile --statistics -d $(I18N_DIR)

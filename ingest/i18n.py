@@ -11,21 +11,29 @@ committed beside them); English is the source language, so its catalog is the id
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Final, Protocol
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, get_date_format, parse_date
+from babel.dates import (
+    format_date,
+    format_datetime,
+    get_date_format,
+    get_timezone,
+    parse_date,
+)
 from babel.numbers import format_currency, format_decimal
 from babel.support import Translations
 
 #: Languages the portal speaks, with their own names (for the switch in the navigation bar).
 LANGUAGES: Final = {"it": "Italiano", "es": "Español", "en": "English"}
 DEFAULT_LANGUAGE: Final = "it"
+DEFAULT_TIMEZONE: Final = "Europe/Rome"
 TRANSLATIONS_DIR: Final = Path(__file__).resolve().parent / "translations"
 DOMAIN: Final = "messages"
 CURRENCY: Final = "EUR"
@@ -132,6 +140,12 @@ def recipient_language(user: _HasLanguage | None, customer: _HasLanguage | None)
     return customer_language(customer) or DEFAULT_LANGUAGE
 
 
+def display_timezone() -> tzinfo:
+    """Where people read times: ``SCM_TIMEZONE`` (default Europe/Rome; Madrid keeps the same
+    clock). Stored times are UTC."""
+    return get_timezone(os.environ.get("SCM_TIMEZONE") or DEFAULT_TIMEZONE)
+
+
 @cache
 def translations(language: str) -> Translations:
     """The compiled catalog of ``language`` (English, the source language, needs none)."""
@@ -205,10 +219,12 @@ class Wording:
         return format_date(day, self.date_pattern, locale=self.language)
 
     def moment(self, value: datetime | None) -> str:
-        """A date and time (``28/11/2026 14:05``)."""
+        """A date and time on the dealer's clock (``28/11/2026 14:05``, Europe/Rome)."""
         if value is None:
             return "—"
-        return format_datetime(value, self.date_pattern + " HH:mm", locale=self.language)
+        return format_datetime(
+            value, self.date_pattern + " HH:mm", tzinfo=display_timezone(), locale=self.language
+        )
 
     def month(self, value: date) -> str:
         """A month as ``11/2026``."""

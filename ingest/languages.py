@@ -20,7 +20,14 @@ from wtforms.validators import AnyOf
 
 from ingest.auth import safe_next
 from ingest.db import db_session
-from ingest.i18n import DEFAULT_LANGUAGE, LANGUAGES, Wording, recipient_language, wording
+from ingest.i18n import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    TRANSLATIONS_DIR,
+    Wording,
+    recipient_language,
+    wording,
+)
 from ingest.models import Customer, User
 
 blueprint = Blueprint("languages", __name__)
@@ -41,7 +48,7 @@ class LanguageForm(FlaskForm):
 def init_app(app: Flask) -> None:
     """Attach Flask-Babel with our catalogs, language choice and formatting filters."""
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
-    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
     babel.init_app(app, locale_selector=page_language)
     app.register_blueprint(blueprint)
     app.jinja_env.filters.update(

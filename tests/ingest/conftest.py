@@ -10,10 +10,20 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 from support.ingest import TestAgent, enroll_agent, issue_token
+from support.smtp import Inbox, smtp_server
 
 from ingest.app import create_app
 from ingest.config import Settings
 from ingest.db import database
+
+
+@pytest.fixture
+def inbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
+    """An SMTP server on loopback that the application's mailer is configured to use."""
+    with smtp_server() as server:
+        for name, value in server.env().items():
+            monkeypatch.setenv(name, value)
+        yield server
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from support.fleet import add_consumable, add_machine, push, utc
 from support.ingest import enroll_agent, issue_token
-from support.smtp import smtp_server
 from support.web import add_user, csrf_token, sign_in
 
 from ingest.db import database
@@ -399,14 +398,6 @@ def test_staff_set_a_customers_code_and_language(app, world, session):
     assert "Questo codice appartiene a un altro cliente." in taken.get_data(as_text=True)
     session.expire_all()
     assert session.get(Customer, other.id).code != "RS-77"
-
-
-@pytest.fixture
-def inbox(monkeypatch):
-    with smtp_server() as server:
-        for name, value in server.env().items():
-            monkeypatch.setenv(name, value)
-        yield server
 
 
 def test_invitation_mail_in_the_customers_language(app, world, session, inbox):

@@ -151,7 +151,7 @@ def test_shipping_makes_a_ddt_and_labels_with_the_current_location(app, client, 
         "Aspetto dei beni: Scatole",
         "Trasporto a cura del: Cedente",
         "Porto: Porto franco",
-        "Data e ora inizio trasporto: 05/11/2026 11:00",
+        "Data e ora inizio trasporto: 05/11/2026 12:00",  # 11:00 UTC, shown in Rome
         "Firma del conducente",
         "Firma del destinatario",
     ):
