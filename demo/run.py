@@ -46,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=ROOT / ".demo", help="state folder")
     parser.add_argument("--once", action="store_true", help="stop after one verified cycle")
     args = parser.parse_args(argv)
+    _stop_on_signals()
 
     shutil.rmtree(args.workdir, ignore_errors=True)
     args.workdir.mkdir(parents=True)
@@ -108,12 +109,36 @@ def main(argv: list[str] | None = None) -> int:
         )
         if args.once:
             return 0
-        print("Serving; press Ctrl-C to stop.")
+        print("Serving; press Ctrl-C to stop.", flush=True)
         try:
             signal.pause()
-        except KeyboardInterrupt:
-            print("\nstopping")
+        except (KeyboardInterrupt, _StopRequestedError):
+            print("\nstopping", flush=True)
     return 0
+
+
+class _StopRequestedError(Exception):
+    """SIGTERM or SIGHUP: leave the ``with`` blocks so every child is stopped."""
+
+
+def _stop_on_signals() -> None:
+    """Turn a supervisor's SIGTERM (or a closed terminal's SIGHUP) into an orderly stop."""
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise _StopRequestedError
+
+    for name in ("SIGTERM", "SIGHUP"):
+        signal.signal(getattr(signal, name), stop)
+
+
+def _die_with_parent() -> None:
+    """In each child: the kernel sends SIGTERM if the demo dies without cleaning up (kill -9)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def _register_fleet(address: str, cases: list[str], env: dict[str, str]) -> None:
@@ -245,7 +270,13 @@ class _Background:
 
     def __enter__(self) -> subprocess.Popen[bytes]:
         self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(self.command, env=self.env, stdout=self.log, stderr=self.log)
+        self.proc = subprocess.Popen(
+            self.command,
+            env=self.env,
+            stdout=self.log,
+            stderr=self.log,
+            preexec_fn=_die_with_parent,  # only a prctl call: safe between fork and exec
+        )
         time.sleep(0.2)
         if self.proc.poll() is not None:
             self.log.seek(0)

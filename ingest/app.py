@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.exc import DataError
 from werkzeug.wrappers import Response
 
-from ingest import api, auth, db, home, languages, limits, ops, portal, shop, tickets
+from ingest import api, auth, db, home, languages, limits, ops, portal, read_api, shop, tickets
 from ingest.config import Settings, load_settings
 from ingest.domain.errors import DomainError
 from ingest.error_texts import error_text
@@ -46,6 +46,8 @@ def create_app(
     limits.init_app(app)
     app.register_blueprint(api.blueprint)
     csrf.exempt(api.blueprint)
+    read_api.init_app(app)
+    csrf.exempt(read_api.blueprint)
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(portal.blueprint)
     app.register_blueprint(ops.blueprint)

@@ -25,6 +25,7 @@ from ingest.domain.enrollment import create_token
 from ingest.i18n import LANGUAGES, language_for_country
 from ingest.mail import mailer_from_env, try_send
 from ingest.migrate import upgrade
+from ingest.monitoring_cli import COMMANDS as MONITORING_COMMANDS
 from ingest.portal_cli import post_group
 from ingest.supplies_cli import COMMANDS as SUPPLIES_COMMANDS
 
@@ -158,5 +159,5 @@ def serve(host: str, port: int) -> None:
 
 
 main.add_command(agent_group)
-for _command in (*BILLING_COMMANDS, *SUPPLIES_COMMANDS, post_group):
+for _command in (*BILLING_COMMANDS, *SUPPLIES_COMMANDS, *MONITORING_COMMANDS, post_group):
     main.add_command(_command)

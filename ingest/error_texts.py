@@ -60,6 +60,16 @@ MESSAGES: Final = frozenset(
         N_("device and machine belong to different customers"),
         N_("the machine has a contract for these dates"),
         N_("this batch id was already used for a different body"),
+        N_("tickets are assigned to active staff only"),
+        N_("a post needs a title"),
+        N_("offers and documents belong to one customer"),
+        N_("the file is over 20 MB"),
+        N_("a printer is silent after 1 to 720 hours"),
+        N_("an agent is silent after 15 minutes to 7 days"),
+        N_("the reorder lead time is 0 to 90 days"),
+        N_("the reorder threshold is 0 to 100 %"),
+        N_("a token needs a name"),
+        N_("the URL must start with https:// (or http://)"),
     }
 )
 
@@ -80,6 +90,9 @@ BY_CODE: Final = {
     "bad_machine": N_("The machine data are not valid."),
     "bad_packages": N_("The number of parcels is not valid."),
     "bad_period": N_("The month is not valid (YYYY-MM)."),
+    "bad_post": N_("The post is not valid."),
+    "bad_settings": N_("The settings are not valid."),
+    "bad_webhook": N_("The webhook is not valid."),
     "bad_read": N_(
         "A reading can be dated at most %(days)d days back: please read the counters now."
     ),

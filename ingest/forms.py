@@ -30,7 +30,7 @@ from ingest.domain.orders import (
     Transport,
 )
 from ingest.domain.tickets import STATUSES, TEAMS
-from ingest.i18n import LABELS, LANGUAGES
+from ingest.i18n import LABELS
 from ingest.languages import page_wording
 
 MAX_COUNTER = 10**12
@@ -350,16 +350,3 @@ class DispatchForm(FlaskForm):
             packages=self.packages.data,
             freight=self.freight.data or "paid",
         )
-
-
-class CustomerSettingsForm(FlaskForm):
-    """What staff set on a customer: its code (a sign-in name) and its language."""
-
-    code = StringField(_l("Customer code"), validators=[DataRequired(), Length(max=20)])
-    language = SelectField(
-        _l("Language"),
-        choices=[
-            SelectChoice("", _l("not set: the browser decides")),
-            *(SelectChoice(code, name) for code, name in LANGUAGES.items()),
-        ],
-    )

@@ -114,6 +114,13 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "recipient": N_("Recipient"),
     },
     "goods_appearance": {"boxes": N_("Boxes"), "envelope": N_("Envelope"), "pallet": N_("Pallet")},
+    "alert": {
+        "agent_silent": N_("Agent silent"),
+        "device_silent": N_("Printer silent"),
+        "device_error": N_("Printer error"),
+        "supply_low": N_("Supply low"),
+        "counter_anomaly": N_("Counter anomaly"),
+    },
     "freight": {"paid": N_("Carriage paid"), "forward": N_("Carriage forward")},
 }
 

@@ -9,9 +9,7 @@ import click
 
 from ingest.cli_common import cli_session
 from ingest.domain.accounts import find_customer
-from ingest.models import Post
-
-MAX_FILE_BYTES = 20 * 1024 * 1024
+from ingest.domain.posts import MAX_FILE_BYTES, PostRequest, publish
 
 
 @click.group("post")
@@ -29,21 +27,17 @@ def post_add(
     kind: str, customer_name: str | None, title: str, body: str, path: Path | None
 ) -> None:
     """Publish a post; offers and documents belong to one customer."""
-    if kind != "news" and not customer_name:
-        raise click.UsageError("offers and documents need --customer")
     if path is not None and path.stat().st_size > MAX_FILE_BYTES:
         raise click.UsageError("the file is over 20 MB")
     with cli_session() as session:
         customer = find_customer(session, customer_name) if customer_name else None
-        post = Post(
+        request = PostRequest(
             kind=kind,
-            customer_id=customer.id if customer else None,
             title=title,
             body=body,
+            customer=customer,
             filename=path.name if path else None,
             data=path.read_bytes() if path else None,
-            published_at=datetime.now(UTC),
         )
-        session.add(post)
-        session.flush()
+        post = publish(session, request, datetime.now(UTC))
         click.echo(f"{kind} {post.id}: {title}")

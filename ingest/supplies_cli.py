@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import csv
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import click
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from ingest.cli_common import cli_session
 from ingest.documents import delivery_note_pdf, labels_pdf
 from ingest.domain.accounts import find_customer
+from ingest.domain.catalogue import Article, upsert_consumable
 from ingest.domain.errors import DomainError
 from ingest.domain.orders import dispatch, ship_order
 from ingest.domain.reorder_rules import REORDERED_KINDS
-from ingest.models import Consumable, DeliveryNote, Order
+from ingest.models import DeliveryNote, Order
 from shared.reading import SUPPLY_KINDS
 
 
@@ -49,8 +48,7 @@ def consumable_add(
 ) -> None:
     """Add (or update) a catalogue article."""
     with cli_session() as session:
-        row = upsert_consumable(
-            session,
+        article = Article(
             code=code,
             description=description,
             models=models,
@@ -61,6 +59,7 @@ def consumable_add(
             included=not charged,
             manufacturer=manufacturer,
         )
+        row = upsert_consumable(session, article)
         click.echo(f"consumable {row.article_code}: {row.description}")
 
 
@@ -71,8 +70,7 @@ def consumable_import(path: Path) -> None:
     with cli_session() as session, path.open(encoding="utf-8-sig") as handle:
         count = 0
         for row in csv.DictReader(handle):
-            upsert_consumable(
-                session,
+            article = Article(
                 code=row["code"],
                 description=row["description"],
                 models=row["models"],
@@ -83,39 +81,9 @@ def consumable_import(path: Path) -> None:
                 included=(row.get("included") or "yes").lower() in ("yes", "y", "1", "true"),
                 manufacturer=row.get("manufacturer") or None,
             )
+            upsert_consumable(session, article)
             count += 1
     click.echo(f"{count} article(s) imported")
-
-
-def upsert_consumable(
-    session: Session,
-    *,
-    code: str,
-    description: str,
-    models: str,
-    kind: str,
-    colour: str | None,
-    yield_pages: int | None,
-    price: str,
-    included: bool,
-    manufacturer: str | None,
-) -> Consumable:
-    """Create or update the article ``code``."""
-    if kind not in SUPPLY_KINDS:
-        raise DomainError("bad_article", f"kind must be one of {', '.join(sorted(SUPPLY_KINDS))}")
-    try:
-        amount = Decimal(price.replace(",", "."))
-    except InvalidOperation as err:
-        raise DomainError("bad_article", f"price is not a number: {price!r}") from err
-    row = session.scalar(select(Consumable).where(Consumable.article_code == code.strip()))
-    if row is None:
-        row = Consumable(article_code=code.strip())
-        session.add(row)
-    row.description, row.models, row.kind = description.strip(), models.strip(), kind
-    row.colour, row.yield_pages, row.price = colour, yield_pages, amount
-    row.included_in_contract, row.manufacturer = included, manufacturer
-    session.flush()
-    return row
 
 
 @click.command("reorder-settings")

@@ -13,7 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ingest.dealer import dealer
 from ingest.domain.errors import DomainError
-from ingest.i18n import LANGUAGES, recipient_language, wording
+from ingest.i18n import recipient_language, wording
 from ingest.models import Customer, User
 
 MIN_PASSWORD_LENGTH = 10
@@ -39,13 +39,6 @@ def get_or_create_customer(session: Session, name: str) -> Customer:
     return customer
 
 
-def set_customer_language(customer: Customer, language: str | None) -> None:
-    """The language of a customer's documents, e-mails and pages (None: not set)."""
-    if language is not None and language not in LANGUAGES:
-        raise DomainError("bad_language", f"unknown language {language!r}")
-    customer.language = language
-
-
 def default_customer_code(ident: int) -> str:
     """The code SCM gives a new customer: its number, five digits ("00042")."""
     return f"{ident:05d}"
@@ -53,14 +46,20 @@ def default_customer_code(ident: int) -> str:
 
 def set_customer_code(session: Session, customer: Customer, code: str) -> None:
     """Give ``customer`` another code (e.g. the one the ERP knows); codes are unique."""
+    customer.code = checked_customer_code(session, customer, code)
+    session.flush()
+
+
+def checked_customer_code(session: Session, customer: Customer, code: str) -> str:
+    """``code`` trimmed, if ``customer`` may have it: 1-20 characters, no @ (the sign-in form
+    tells codes from e-mails by it), no other customer's (compared case-insensitively)."""
     clean = code.strip()
     if not clean or len(clean) > MAX_CODE_LENGTH or "@" in clean:
         raise DomainError("bad_customer_code", "a customer code is 1-20 characters, no @")
     taken = session.scalar(select(Customer).where(func.lower(Customer.code) == clean.lower()))
     if taken is not None and taken.id != customer.id:
         raise DomainError("customer_code_taken", f"code {clean} belongs to {taken.name}", 409)
-    customer.code = clean
-    session.flush()
+    return clean
 
 
 def find_customer(session: Session, name: str) -> Customer:
@@ -234,3 +233,9 @@ def invite_mail_text(user: User, customer: Customer, link: str) -> tuple[str, st
         link=link,
     )
     return words.gettext("SCM portal: your account"), body
+
+
+def active_staff(session: Session) -> list[User]:
+    """Dealer staff who can sign in, by e-mail (assignees, alert readers)."""
+    query = select(User).where(User.is_staff.is_(True), User.active.is_(True)).order_by(User.email)
+    return list(session.scalars(query))

@@ -127,6 +127,12 @@ def create_machine(
     return machine
 
 
+def machines_of(session: Session, customer_id: int) -> list[Machine]:
+    """The customer's machines by ID SCM."""
+    query = select(Machine).where(Machine.customer_id == customer_id).order_by(Machine.scm_id)
+    return list(session.scalars(query))
+
+
 def unlinked_machines(session: Session, customer_id: int) -> list[Machine]:
     """The customer's machines no agent device reports for yet (candidates for a queued device)."""
     return list(

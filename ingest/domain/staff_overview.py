@@ -53,3 +53,8 @@ def customers_overview(session: Session) -> list[CustomerRow]:
         CustomerRow(customer, users.get(customer.id, []), machine_counts.get(customer.id, 0))
         for customer in session.scalars(select(Customer).order_by(Customer.name))
     ]
+
+
+def all_customers(session: Session) -> list[Customer]:
+    """Every customer by name (choices in staff forms)."""
+    return list(session.scalars(select(Customer).order_by(Customer.name)))

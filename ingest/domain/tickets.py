@@ -158,12 +158,58 @@ def change_status(
     return ticket
 
 
-def tickets_of(session: Session, customer_id: int | None) -> list[Ticket]:
-    """Tickets, newest first (one customer's, or all for staff)."""
+@dataclass(frozen=True, slots=True)
+class TicketFilter:
+    """What the staff ticket list is narrowed to (None: any)."""
+
+    status: str | None = None
+    team: str | None = None
+    customer_id: int | None = None
+    assignee_id: int | None = None
+    #: Only tickets not done (the dispatcher's default view).
+    open_only: bool = False
+
+
+def tickets_of(
+    session: Session, customer_id: int | None, wanted: TicketFilter | None = None
+) -> list[Ticket]:
+    """Tickets, newest first (one customer's, or all for staff), narrowed by ``wanted``."""
     query = select(Ticket).order_by(Ticket.created_at.desc(), Ticket.id.desc())
     if customer_id is not None:
         query = query.where(Ticket.customer_id == customer_id)
+    if wanted is not None:
+        for column, value in (
+            (Ticket.status, wanted.status),
+            (Ticket.team, wanted.team),
+            (Ticket.customer_id, wanted.customer_id),
+            (Ticket.assignee_id, wanted.assignee_id),
+        ):
+            if value is not None:
+                query = query.where(column == value)
+        if wanted.open_only:
+            query = query.where(Ticket.status != "done")
     return list(session.scalars(query))
+
+
+def assign(
+    session: Session, ticket: Ticket, assignee: User | None, by: User, now: datetime
+) -> Ticket:
+    """Give the ticket to a staff member (or to nobody), noted in its history."""
+    if assignee is not None and not (assignee.is_staff and assignee.active):
+        raise DomainError("bad_assignee", "tickets are assigned to active staff only")
+    ticket.assignee_id = assignee.id if assignee else None
+    ticket.updated_at = now
+    note = f"assigned to {assignee.email}" if assignee else "unassigned"
+    session.add(
+        TicketEvent(ticket_id=ticket.id, at=now, status=ticket.status, note=note, by_id=by.id)
+    )
+    session.flush()
+    return ticket
+
+
+def age_days(ticket: Ticket, now: datetime) -> int:
+    """Whole days since the ticket was opened (what a dispatcher sorts by)."""
+    return max(0, (now - ticket.created_at).days)
 
 
 def ticket_mail_text(ticket: Ticket, words: Wording) -> tuple[str, str]:

@@ -2,6 +2,15 @@
 
 from ingest.models.accounts import Customer, User
 from ingest.models.agents import Agent, EnrollmentToken, UploadBatch
+from ingest.models.alerts import (
+    Alert,
+    AlertSettings,
+    ApiToken,
+    Delivery,
+    NotificationPreference,
+    OutboxMessage,
+    WebhookEndpoint,
+)
 from ingest.models.base import Base
 from ingest.models.devices import Device, DeviceReading, SupplyLevel
 from ingest.models.fleet import Contract, Machine, Site
@@ -14,11 +23,15 @@ from ingest.models.tickets import Ticket, TicketAttachment, TicketEvent
 
 __all__ = [
     "Agent",
+    "Alert",
+    "AlertSettings",
+    "ApiToken",
     "Base",
     "CartridgeChange",
     "Consumable",
     "Contract",
     "Customer",
+    "Delivery",
     "DeliveryNote",
     "DeliveryNoteLine",
     "Device",
@@ -30,8 +43,10 @@ __all__ = [
     "Machine",
     "MeterRead",
     "MeterReadRequest",
+    "NotificationPreference",
     "Order",
     "OrderLine",
+    "OutboxMessage",
     "Payment",
     "Post",
     "Reorder",
@@ -42,4 +57,5 @@ __all__ = [
     "TicketEvent",
     "UploadBatch",
     "User",
+    "WebhookEndpoint",
 ]

@@ -32,10 +32,13 @@ class Ticket(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: The staff member working it (None: nobody yet).
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
 
     customer: Mapped[Customer] = relationship()
     machine: Mapped[Machine] = relationship()
-    created_by: Mapped[User | None] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     attachments: Mapped[list[TicketAttachment]] = relationship(
         back_populates="ticket", order_by="TicketAttachment.id"
     )

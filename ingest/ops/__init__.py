@@ -3,16 +3,30 @@
 Views parse a form, call one domain function, render: queries live in ``ingest/domain/``.
 """
 
-from ingest.ops import billing, customers, dashboard, devices, reads
+from ingest.ops import (
+    billing,
+    catalogue,
+    customers,
+    dashboard,
+    devices,
+    integrations,
+    posts,
+    reads,
+    tickets,
+)
 from ingest.ops.blueprint import blueprint
 from ingest.ops.shipping import blueprint as shipping_blueprint
 
 __all__ = [
     "billing",
     "blueprint",
+    "catalogue",
     "customers",
     "dashboard",
     "devices",
+    "integrations",
+    "posts",
     "reads",
     "shipping_blueprint",
+    "tickets",
 ]

@@ -8,18 +8,15 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ingest.auth import staff_required
 from ingest.db import db_session
-from ingest.domain.accounts import (
-    invite_mail_text,
-    invite_user,
-    set_customer_code,
-    set_customer_language,
-)
+from ingest.domain.accounts import invite_mail_text, invite_user
+from ingest.domain.customer_settings import settings_of, update_settings
 from ingest.domain.staff_overview import customers_overview
-from ingest.forms import CustomerSettingsForm, InviteForm, form_errors
+from ingest.forms import InviteForm
 from ingest.links import password_link
 from ingest.mail import mailer_from_env, try_send
 from ingest.models import Customer
 from ingest.ops.blueprint import blueprint
+from ingest.ops.forms import CustomerSettingsForm
 
 
 @blueprint.get("/customers")
@@ -28,32 +25,7 @@ def customers() -> str:
     """Customers with their contacts, users and machines; staff invite new portal users here."""
     rows = customers_overview(db_session())
     forms = {row.customer.id: InviteForm(prefix=f"i{row.customer.id}") for row in rows}
-    settings = {
-        row.customer.id: CustomerSettingsForm(
-            prefix=f"c{row.customer.id}",
-            code=row.customer.code,
-            language=row.customer.language or "",
-        )
-        for row in rows
-    }
-    return render_template("ops/customers.html", rows=rows, forms=forms, settings=settings)
-
-
-@blueprint.post("/customers/<int:customer_id>/settings")
-@staff_required
-def customer_settings(customer_id: int) -> WerkzeugResponse:
-    """Set a customer's code and language."""
-    db = db_session()
-    customer = db.get(Customer, customer_id) or abort(404)
-    form = CustomerSettingsForm(prefix=f"c{customer_id}")
-    if form.validate_on_submit():
-        set_customer_code(db, customer, form.code.data or "")
-        set_customer_language(customer, form.language.data or None)
-        db.commit()
-        flash(_("%(customer)s updated.", customer=customer.name), "ok")
-    else:
-        flash(_("Check the form: %(errors)s", errors=form_errors(form)), "error")
-    return redirect(url_for("ops.customers"))
+    return render_template("ops/customers.html", rows=rows, forms=forms)
 
 
 @blueprint.post("/customers/<int:customer_id>/invite")
@@ -80,3 +52,18 @@ def invite(customer_id: int) -> WerkzeugResponse:
                 "warn",
             )
     return redirect(url_for("ops.customers"))
+
+
+@blueprint.route("/customers/<int:customer_id>/settings", methods=["GET", "POST"])
+@staff_required
+def customer_settings(customer_id: int) -> str | WerkzeugResponse:
+    """Contacts, reorder rule, alert thresholds and automatic tickets of one customer."""
+    session = db_session()
+    customer = session.get(Customer, customer_id) or abort(404)
+    form = CustomerSettingsForm.of(settings_of(session, customer))
+    if form.validate_on_submit():
+        update_settings(session, customer, form.to_request())
+        session.commit()
+        flash(_("Settings of %(customer)s saved.", customer=customer.name), "ok")
+        return redirect(url_for("ops.customers"))
+    return render_template("ops/customer_settings.html", customer=customer, form=form)

@@ -132,6 +132,11 @@ STAFF_PAGES = [
     "/ops/read-requests",
     "/ops/customers",
     "/ops/shipping/",
+    "/ops/catalogue",
+    "/ops/posts",
+    "/ops/tickets",
+    "/ops/tickets/new",
+    "/ops/integrations",
     "/machines",
     "/orders",
     "/deliveries",
@@ -197,6 +202,8 @@ def test_every_page_speaks_the_browsers_language(app, world, language):
     )
     visits = [(customer, path) for path in customer_pages(world)]
     visits += [(staff, path) for path in STAFF_PAGES]
+    visits += [(staff, f"/ops/customers/{world['customer']}/settings")]
+    visits += [(staff, f"/ops/tickets/new?customer_id={world['customer']}")]
     visits += [(visitor, path) for path in ("/login", "/password/forgot", world["link"])]
     problems = {}
     for who, path in visits:
@@ -377,12 +384,17 @@ def test_sign_in_with_the_customer_code(app, world, session):
 def test_staff_set_a_customers_code_and_language(app, world, session):
     staff = browser(app, "it")
     sign_in(staff, "staff@scm.example")
-    token = csrf_token(staff, "/ops/customers")
-    prefix = f"c{world['customer']}"
-    staff.post(
-        f"/ops/customers/{world['customer']}/settings",
-        data={"csrf_token": token, f"{prefix}-code": "RS-77", f"{prefix}-language": "es"},
+
+    def settings(customer_id: int, code: str, language: str):
+        path = f"/ops/customers/{customer_id}/settings"
+        form = {"reorder_lead_days": "7", "reorder_threshold_percent": "10"}
+        form |= {"device_silent_hours": "24", "code": code, "language": language}
+        return staff.post(path, data={"csrf_token": csrf_token(staff, path), **form})
+
+    assert "Lingua" in staff.get(f"/ops/customers/{world['customer']}/settings").get_data(
+        as_text=True
     )
+    assert settings(world["customer"], "RS-77", "es").status_code == 302
     session.expire_all()
     customer = session.get(Customer, world["customer"])
     assert (customer.code, customer.language) == ("RS-77", "es")
@@ -390,14 +402,13 @@ def test_staff_set_a_customers_code_and_language(app, world, session):
     sign_in(client, "rs-77")  # codes compare case-insensitively
     assert '<html lang="es">' in client.get("/").get_data(as_text=True)
     other = session.scalar(select(Customer).where(Customer.name == "Bianchi spa"))
-    taken = staff.post(
-        f"/ops/customers/{other.id}/settings",
-        data={"csrf_token": token, f"c{other.id}-code": "RS-77", f"c{other.id}-language": ""},
-    )
+    taken = settings(other.id, "RS-77", "")
     assert taken.status_code == 409
     assert "Questo codice appartiene a un altro cliente." in taken.get_data(as_text=True)
+    assert settings(other.id, "a@b", "").status_code == 400  # would read as an e-mail
+    assert settings(other.id, "BI-1", "xx").status_code == 200  # not a choice: the form says
     session.expire_all()
-    assert session.get(Customer, other.id).code != "RS-77"
+    assert session.get(Customer, other.id).code not in ("RS-77", "a@b", "BI-1")
 
 
 def test_invitation_mail_in_the_customers_language(app, world, session, inbox):
