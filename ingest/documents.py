@@ -213,7 +213,7 @@ def _invoice_row(line: InvoiceLine, w: Wording) -> list[str]:
                 colour_to=w.number(line.end_colour),
             ),
             w.gettext("Readings: %(reads)s", reads=reads),
-            *([line.notes] if line.notes else []),
+            *([w.notes(line.notes)] if line.notes else []),
         ]
     )
     return [

@@ -44,7 +44,9 @@ def _machine_form_for(device: Device) -> MachineForm:
 def _assign_form_for(device: Device) -> AssignForm:
     form = AssignForm(prefix=f"a{device.id}")
     form.machine_id.choices = [
-        SelectChoice(str(m.id), f"{m.scm_id} {m.model or ''} s/n {m.serial}")
+        SelectChoice(
+            str(m.id), f"{m.scm_id} {m.model or ''} " + _("s/n %(serial)s", serial=m.serial)
+        )
         for m in unlinked_machines(db_session(), device.customer_id)
     ]
     return form

@@ -459,3 +459,19 @@ def test_delivery_note_pdf_in_spanish(app, world, session):
     label_text = PdfReader(io.BytesIO(labels)).pages[0].extract_text()
     assert "ID SCM SCM-R1" in label_text and "Ubicación:" in label_text
     assert "n.º de serie R-1" in label_text
+
+
+def test_billing_notes_are_worded_for_the_reader():
+    stored = "interpolated at start and end; partial period: 15 of 30 days; hand-written"
+    assert wording("it").notes(stored) == (
+        "interpolata all'inizio e alla fine; periodo parziale: 15 giorni su 30; hand-written"
+    )
+    assert wording("es").notes("true-up 01/01/2026-31/12/2026") == (
+        "regularización 01/01/2026-31/12/2026"
+    )
+    assert wording("en").notes(stored) == stored
+    assert wording("it").notes(None) == ""
+    assert wording("it").notes("level 8% at or below 10%") == "livello 8% pari o inferiore al 10%"
+    assert wording("es").notes("forecast empty in 3.5 days (lead time 7 days)") == (
+        "agotamiento previsto en 3.5 días (antelación 7 días)"
+    )
