@@ -122,6 +122,7 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "supply_low": N_("Supply low"),
         "counter_anomaly": N_("Counter anomaly"),
     },
+    "severity": {"critical": N_("critical"), "warning": N_("warning"), "info": N_("info")},
     "freight": {"paid": N_("Carriage paid"), "forward": N_("Carriage forward")},
 }
 
@@ -137,6 +138,10 @@ REORDER_AT_LEVEL: Final = N_("level %(level)s%% at or below %(threshold)s%%")
 REORDER_DEVICE_LOW: Final = N_("device reports low")
 REORDER_DEVICE_EMPTY: Final = N_("device reports empty")
 REORDER_FORECAST: Final = N_("forecast empty in %(days)s days (lead time %(lead)s days)")
+ALERT_AGENT_SILENT: Final = N_("Agent %(name)s silent since %(since)s UTC")
+ALERT_DEVICE_SILENT: Final = N_("%(name)s not read since %(since)s UTC")
+ALERT_SUPPLY_EMPTY: Final = N_("%(name)s: empty in %(days)s days, no reorder open")
+ALERT_READ_FLAGGED: Final = N_("%(name)s: meter read flagged (%(flag)s)")
 STORED_TEXTS: Final = (
     INTERPOLATED_BOTH,
     INTERPOLATED_START,
@@ -147,6 +152,10 @@ STORED_TEXTS: Final = (
     REORDER_DEVICE_LOW,
     REORDER_DEVICE_EMPTY,
     REORDER_FORECAST,
+    ALERT_AGENT_SILENT,
+    ALERT_DEVICE_SILENT,
+    ALERT_SUPPLY_EMPTY,
+    ALERT_READ_FLAGGED,
 )
 NOTE_SEPARATOR: Final = "; "
 

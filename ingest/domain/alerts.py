@@ -31,6 +31,7 @@ from ingest.domain.alert_rules import (
 from ingest.domain.numbering import next_number
 from ingest.domain.outbox import emit, queue_mail, staff_reading
 from ingest.domain.supplies import machine_forecasts
+from ingest.i18n import N_, recipient_language, wording
 from ingest.models import (
     Agent,
     Alert,
@@ -153,15 +154,24 @@ def _open_ticket(session: Session, alert: Alert, now: datetime) -> None:
     alert.ticket_id = ticket.id
 
 
-def alert_mail(event: str, payload: dict[str, Any], _reader: User) -> tuple[str, str]:
-    """Subject and text of the immediate alert e-mail to one staff member."""
-    state = "cleared" if event == "alert.cleared" else "opened"
-    subject = f"[SCM {payload['severity']}] {payload['kind']} {state}: {payload['message']}"
-    text = (
-        f"Alert #{payload['id']} ({payload['kind']}) {state}.\n\n"
-        f"Customer: {payload['customer']}\n"
-        f"{payload['message']}\n"
-        f"Opened: {payload['opened_at']}\n"
+def alert_mail(event: str, payload: dict[str, Any], reader: User) -> tuple[str, str]:
+    """Subject and text of the immediate alert e-mail to one staff member, in their language."""
+    words = wording(recipient_language(reader, None))
+    state = N_("cleared") if event == "alert.cleared" else N_("opened")
+    values = {
+        "id": payload["id"],
+        "kind": words.label("alert", payload["kind"]),
+        "severity": words.label("severity", payload["severity"]),
+        "state": words.gettext(state),
+        "message": words.notes(payload["message"]),
+        "customer": payload["customer"] or "—",
+        "opened": words.moment(datetime.fromisoformat(payload["opened_at"])),
+    }
+    subject = words.gettext("[SCM %(severity)s] %(kind)s %(state)s: %(message)s", **values)
+    text = words.gettext(
+        "Alert #%(id)s (%(kind)s) %(state)s.\n\nCustomer: %(customer)s\n%(message)s\n"
+        "Opened: %(opened)s\n",
+        **values,
     )
     return subject, text
 
@@ -190,9 +200,21 @@ def send_digests(session: Session, now: datetime) -> int:
         if not alerts:
             continue
         message = emit(session, "alert.digest", {"alerts": [a.id for a in alerts]}, now)
-        lines = [f"- [{a.severity}] {a.kind}: {a.message}" for a in alerts]
-        text = f"{len(alerts)} alert(s) since {since:%Y-%m-%d %H:%M} UTC:\n\n" + "\n".join(lines)
-        queue_mail(session, message, user.email, f"SCM: {len(alerts)} alert(s)", text, now)
+        words = wording(recipient_language(user, None))
+        lines = [
+            f"- [{words.label('severity', a.severity)}] {words.label('alert', a.kind)}: "
+            f"{words.notes(a.message)}"
+            for a in alerts
+        ]
+        count, since_text = len(alerts), words.moment(since)
+        text = words.ngettext(
+            "%(num)d alert since %(since)s:",
+            "%(num)d alerts since %(since)s:",
+            count,
+            since=since_text,
+        )
+        subject = words.ngettext("SCM: %(num)d alert", "SCM: %(num)d alerts", count)
+        queue_mail(session, message, user.email, subject, text + "\n\n" + "\n".join(lines), now)
         queued += 1
     session.commit()
     return queued
