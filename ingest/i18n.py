@@ -142,6 +142,10 @@ ALERT_AGENT_SILENT: Final = N_("Agent %(name)s silent since %(since)s UTC")
 ALERT_DEVICE_SILENT: Final = N_("%(name)s not read since %(since)s UTC")
 ALERT_SUPPLY_EMPTY: Final = N_("%(name)s: empty in %(days)s days, no reorder open")
 ALERT_READ_FLAGGED: Final = N_("%(name)s: meter read flagged (%(flag)s)")
+TICKET_OPENED: Final = N_("opened")
+TICKET_ASSIGNED: Final = N_("assigned to %(email)s")
+TICKET_UNASSIGNED: Final = N_("unassigned")
+TICKET_ALERT_CLEARED: Final = N_("Alert cleared: %(message)s")
 STORED_TEXTS: Final = (
     INTERPOLATED_BOTH,
     INTERPOLATED_START,
@@ -156,6 +160,10 @@ STORED_TEXTS: Final = (
     ALERT_DEVICE_SILENT,
     ALERT_SUPPLY_EMPTY,
     ALERT_READ_FLAGGED,
+    TICKET_OPENED,
+    TICKET_ASSIGNED,
+    TICKET_UNASSIGNED,
+    TICKET_ALERT_CLEARED,
 )
 NOTE_SEPARATOR: Final = "; "
 

@@ -31,7 +31,13 @@ from ingest.domain.alert_rules import (
 from ingest.domain.numbering import next_number
 from ingest.domain.outbox import emit, queue_mail, staff_reading
 from ingest.domain.supplies import machine_forecasts
-from ingest.i18n import N_, recipient_language, wording
+from ingest.i18n import (
+    N_,
+    TICKET_ALERT_CLEARED,
+    TICKET_OPENED,
+    recipient_language,
+    wording,
+)
 from ingest.models import (
     Agent,
     Alert,
@@ -125,7 +131,7 @@ def _clear(session: Session, alert: Alert, now: datetime) -> None:
                     ticket_id=ticket.id,
                     at=now,
                     status=ticket.status,
-                    note=f"Alert cleared: {alert.message}"[:1000],
+                    note=(TICKET_ALERT_CLEARED % {"message": alert.message})[:1000],
                 )
             )
     emit(session, "alert.cleared", alert_payload(alert), now, alert_mail)
@@ -150,14 +156,14 @@ def _open_ticket(session: Session, alert: Alert, now: datetime) -> None:
     )
     session.add(ticket)
     session.flush()
-    session.add(TicketEvent(ticket_id=ticket.id, at=now, status="requested", note="opened"))
+    session.add(TicketEvent(ticket_id=ticket.id, at=now, status="requested", note=TICKET_OPENED))
     alert.ticket_id = ticket.id
 
 
 def alert_mail(event: str, payload: dict[str, Any], reader: User) -> tuple[str, str]:
     """Subject and text of the immediate alert e-mail to one staff member, in their language."""
     words = wording(recipient_language(reader, None))
-    state = N_("cleared") if event == "alert.cleared" else N_("opened")
+    state = N_("cleared") if event == "alert.cleared" else TICKET_OPENED
     values = {
         "id": payload["id"],
         "kind": words.label("alert", payload["kind"]),

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from ingest.domain.errors import DomainError
 from ingest.domain.meters import record_manual_read
 from ingest.domain.numbering import next_number
-from ingest.i18n import N_, Wording
+from ingest.i18n import N_, TICKET_ASSIGNED, TICKET_OPENED, TICKET_UNASSIGNED, Wording
 from ingest.models import Machine, Ticket, TicketAttachment, TicketEvent, User
 
 #: Status -> (words, colour); the words are msgids, translated where they are shown.
@@ -108,7 +108,7 @@ def open_ticket(
             ticket_id=ticket.id,
             at=now,
             status="requested",
-            note="opened",
+            note=TICKET_OPENED,
             by_id=user.id if user else None,
         )
     )
@@ -199,7 +199,7 @@ def assign(
         raise DomainError("bad_assignee", "tickets are assigned to active staff only")
     ticket.assignee_id = assignee.id if assignee else None
     ticket.updated_at = now
-    note = f"assigned to {assignee.email}" if assignee else "unassigned"
+    note = TICKET_ASSIGNED % {"email": assignee.email} if assignee else TICKET_UNASSIGNED
     session.add(
         TicketEvent(ticket_id=ticket.id, at=now, status=ticket.status, note=note, by_id=by.id)
     )
