@@ -26,6 +26,7 @@ from ingest.models import (
     Machine,
     Order,
 )
+from ingest.stored_texts import worded
 
 
 def pdf_text(text: str) -> str:
@@ -213,7 +214,7 @@ def _invoice_row(line: InvoiceLine, w: Wording) -> list[str]:
                 colour_to=w.number(line.end_colour),
             ),
             w.gettext("Readings: %(reads)s", reads=reads),
-            *([w.notes(line.notes)] if line.notes else []),
+            *([worded(line.notes, w)] if line.notes else []),
         ]
     )
     return [

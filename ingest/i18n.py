@@ -12,7 +12,6 @@ committed beside them); English is the source language, so its catalog is the id
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
@@ -127,58 +126,6 @@ LABELS: Final[dict[str, dict[str, str]]] = {
 }
 
 
-#: Texts the domain stores in the source language (billing's notes on invoice lines, why a
-#: toner was reordered) and ``Wording.notes`` words for the reader when they are shown.
-INTERPOLATED_START: Final = N_("interpolated at start")
-INTERPOLATED_END: Final = N_("interpolated at end")
-INTERPOLATED_BOTH: Final = N_("interpolated at start and end")
-PARTIAL_PERIOD: Final = N_("partial period: %(days)s of %(period)s days")
-TRUE_UP: Final = N_("true-up %(window)s")
-REORDER_AT_LEVEL: Final = N_("level %(level)s%% at or below %(threshold)s%%")
-REORDER_DEVICE_LOW: Final = N_("device reports low")
-REORDER_DEVICE_EMPTY: Final = N_("device reports empty")
-REORDER_FORECAST: Final = N_("forecast empty in %(days)s days (lead time %(lead)s days)")
-ALERT_AGENT_SILENT: Final = N_("Agent %(name)s silent since %(since)s UTC")
-ALERT_DEVICE_SILENT: Final = N_("%(name)s not read since %(since)s UTC")
-ALERT_SUPPLY_EMPTY: Final = N_("%(name)s: empty in %(days)s days, no reorder open")
-ALERT_READ_FLAGGED: Final = N_("%(name)s: meter read flagged (%(flag)s)")
-TICKET_OPENED: Final = N_("opened")
-TICKET_ASSIGNED: Final = N_("assigned to %(email)s")
-TICKET_UNASSIGNED: Final = N_("unassigned")
-TICKET_ALERT_CLEARED: Final = N_("Alert cleared: %(message)s")
-STORED_TEXTS: Final = (
-    INTERPOLATED_BOTH,
-    INTERPOLATED_START,
-    INTERPOLATED_END,
-    PARTIAL_PERIOD,
-    TRUE_UP,
-    REORDER_AT_LEVEL,
-    REORDER_DEVICE_LOW,
-    REORDER_DEVICE_EMPTY,
-    REORDER_FORECAST,
-    ALERT_AGENT_SILENT,
-    ALERT_DEVICE_SILENT,
-    ALERT_SUPPLY_EMPTY,
-    ALERT_READ_FLAGGED,
-    TICKET_OPENED,
-    TICKET_ASSIGNED,
-    TICKET_UNASSIGNED,
-    TICKET_ALERT_CLEARED,
-)
-NOTE_SEPARATOR: Final = "; "
-
-
-def _template(msgid: str) -> re.Pattern[str]:
-    """A pattern that recognises ``msgid`` filled in, capturing its placeholders."""
-    parts = re.split(r"(%\([a-z_]+\)s)", msgid.replace("%%", "%"))
-    return re.compile(
-        "".join(f"(?P<{p[2:-2]}>.+?)" if p.startswith("%(") else re.escape(p) for p in parts)
-    )
-
-
-_NOTE_TEMPLATES: Final = tuple((msgid, _template(msgid)) for msgid in STORED_TEXTS)
-
-
 class _HasLanguage(Protocol):
     language: str | None
 
@@ -240,19 +187,6 @@ class Wording:
             return "—"
         known = LABELS.get(kind, {}).get(code)
         return self.gettext(known) if known else code.replace("_", " ")
-
-    def notes(self, text: str | None) -> str:
-        """Stored texts (``STORED_TEXTS`` filled in, joined by "; ") in this language;
-        anything else as it was written."""
-        worded = []
-        for note in (text or "").split(NOTE_SEPARATOR):
-            for msgid, pattern in _NOTE_TEMPLATES:
-                if match := pattern.fullmatch(note):
-                    worded.append(self.gettext(msgid, **match.groupdict()))
-                    break
-            else:
-                worded.append(note)
-        return NOTE_SEPARATOR.join(worded)
 
     def money(self, amount: Decimal | float | int) -> str:
         """``1.234,56 €`` (Italian), ``€1,234.56`` (English)."""

@@ -29,6 +29,7 @@ from ingest.i18n import (
     wording,
 )
 from ingest.models import Customer, User
+from ingest.stored_texts import worded
 
 blueprint = Blueprint("languages", __name__)
 babel = Babel()
@@ -60,6 +61,7 @@ def init_app(app: Flask) -> None:
         moment=lambda v: page_wording().moment(v),
         month=lambda v: page_wording().month(v),
         label=lambda code, kind: page_wording().label(kind, code),
+        stored=lambda text: worded(text, page_wording()),
     )
     app.jinja_env.globals.update(
         languages=LANGUAGES, page_wording=page_wording, language_form=LanguageForm

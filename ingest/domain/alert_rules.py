@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from ingest.i18n import (
+from ingest.stored_texts import (
     ALERT_AGENT_SILENT,
     ALERT_DEVICE_SILENT,
     ALERT_READ_FLAGGED,

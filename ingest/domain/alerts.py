@@ -31,13 +31,7 @@ from ingest.domain.alert_rules import (
 from ingest.domain.numbering import next_number
 from ingest.domain.outbox import emit, queue_mail, staff_reading
 from ingest.domain.supplies import machine_forecasts
-from ingest.i18n import (
-    N_,
-    TICKET_ALERT_CLEARED,
-    TICKET_OPENED,
-    recipient_language,
-    wording,
-)
+from ingest.i18n import N_, recipient_language, wording
 from ingest.models import (
     Agent,
     Alert,
@@ -54,6 +48,7 @@ from ingest.models import (
     User,
 )
 from ingest.models.agents import AgentStatus
+from ingest.stored_texts import TICKET_ALERT_CLEARED, TICKET_OPENED, worded
 
 DIGEST_EVERY = timedelta(days=1)
 
@@ -169,7 +164,7 @@ def alert_mail(event: str, payload: dict[str, Any], reader: User) -> tuple[str, 
         "kind": words.label("alert", payload["kind"]),
         "severity": words.label("severity", payload["severity"]),
         "state": words.gettext(state),
-        "message": words.notes(payload["message"]),
+        "message": worded(payload["message"], words),
         "customer": payload["customer"] or "—",
         "opened": words.moment(datetime.fromisoformat(payload["opened_at"])),
     }
@@ -209,7 +204,7 @@ def send_digests(session: Session, now: datetime) -> int:
         words = wording(recipient_language(user, None))
         lines = [
             f"- [{words.label('severity', a.severity)}] {words.label('alert', a.kind)}: "
-            f"{words.notes(a.message)}"
+            f"{worded(a.message, words)}"
             for a in alerts
         ]
         count, since_text = len(alerts), words.moment(since)

@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Final
 
-from ingest.i18n import (
+from ingest.stored_texts import (
     INTERPOLATED_BOTH,
     INTERPOLATED_END,
     INTERPOLATED_START,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Final
 
 from ingest.domain.forecast import Forecast
-from ingest.i18n import (
+from ingest.stored_texts import (
     REORDER_AT_LEVEL,
     REORDER_DEVICE_EMPTY,
     REORDER_DEVICE_LOW,

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 from ingest.domain.errors import DomainError
 from ingest.domain.meters import record_manual_read
 from ingest.domain.numbering import next_number
-from ingest.i18n import N_, TICKET_ASSIGNED, TICKET_OPENED, TICKET_UNASSIGNED, Wording
+from ingest.i18n import N_, Wording
 from ingest.models import Machine, Ticket, TicketAttachment, TicketEvent, User
+from ingest.stored_texts import TICKET_ASSIGNED, TICKET_OPENED, TICKET_UNASSIGNED
 
 #: Status -> (words, colour); the words are msgids, translated where they are shown.
 STATUSES = {

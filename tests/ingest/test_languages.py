@@ -35,6 +35,7 @@ from ingest.models import (
     Ticket,
     User,
 )
+from ingest.stored_texts import worded
 
 T0 = utc(2026, 11, 2, 9)
 
@@ -463,15 +464,15 @@ def test_delivery_note_pdf_in_spanish(app, world, session):
 
 def test_billing_notes_are_worded_for_the_reader():
     stored = "interpolated at start and end; partial period: 15 of 30 days; hand-written"
-    assert wording("it").notes(stored) == (
+    assert worded(stored, wording("it")) == (
         "interpolata all'inizio e alla fine; periodo parziale: 15 giorni su 30; hand-written"
     )
-    assert wording("es").notes("true-up 01/01/2026-31/12/2026") == (
+    assert worded("true-up 01/01/2026-31/12/2026", wording("es")) == (
         "regularización 01/01/2026-31/12/2026"
     )
-    assert wording("en").notes(stored) == stored
-    assert wording("it").notes(None) == ""
-    assert wording("it").notes("level 8% at or below 10%") == "livello 8% pari o inferiore al 10%"
-    assert wording("es").notes("forecast empty in 3.5 days (lead time 7 days)") == (
+    assert worded(stored, wording("en")) == stored
+    assert worded(None, wording("it")) == ""
+    assert worded("level 8% at or below 10%", wording("it")) == "livello 8% pari o inferiore al 10%"
+    assert worded("forecast empty in 3.5 days (lead time 7 days)", wording("es")) == (
         "agotamiento previsto en 3.5 días (antelación 7 días)"
     )
