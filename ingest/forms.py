@@ -52,14 +52,14 @@ class LocalDateField(StringField):
         return super().__call__(**kwargs)
 
     def process_formdata(self, valuelist: list[str]) -> None:
-        text = " ".join(valuelist).strip() if valuelist else ""
-        if not text:
-            self.data = None
+        """Parse the typed date; blanks typed into the field are no date either."""
+        typed = " ".join(valuelist) if valuelist else ""
+        self.data = None
+        if not typed:
             return
         try:
-            self.data = page_wording().parse_day(text)
+            self.data = page_wording().parse_day(typed)
         except ValueError as err:
-            self.data = None
             example = page_wording().date_placeholder
             raise ValueError(
                 gettext("Not a valid date: write it as %(example)s.", example=example)

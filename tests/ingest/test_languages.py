@@ -326,6 +326,12 @@ def test_meter_read_form_shows_and_accepts_the_local_date(app, world, session):
         follow_redirects=True,
     ).get_data(as_text=True)
     assert "Data non valida: scrivetela come 31/12/2026." in bad
+    blank = italian.post(
+        f"/machines/{machine}/reads",
+        data={"csrf_token": token, f"{prefix}-taken_on": "  ", f"{prefix}-mono": "600"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "Data non valida" in blank
 
 
 def test_language_order_user_then_customer_then_browser(app, world, session):
