@@ -305,33 +305,18 @@ def test_meter_read_form_shows_and_accepts_the_local_date(app, world, session):
     sign_in(italian, "anna@rossi.example")
     page = italian.get("/meter-reads").get_data(as_text=True)
     assert 'placeholder="31/12/2026"' in page
-    today = date.today()
     token = csrf_token(italian, "/meter-reads")
     machine = world["unmonitored"]
-    prefix = f"m{machine}"
-    response = italian.post(
-        f"/machines/{machine}/reads",
-        data={
-            "csrf_token": token,
-            f"{prefix}-taken_on": f"{today:%d/%m/%Y}",
-            f"{prefix}-mono": "500",
-            f"{prefix}-colour": "0",
-        },
-        follow_redirects=True,
-    )
-    assert "Lettura di SCM-R2 registrata" in response.get_data(as_text=True)
-    bad = italian.post(
-        f"/machines/{machine}/reads",
-        data={"csrf_token": token, f"{prefix}-taken_on": "13/13/2026", f"{prefix}-mono": "600"},
-        follow_redirects=True,
-    ).get_data(as_text=True)
-    assert "Data non valida: scrivetela come 31/12/2026." in bad
-    blank = italian.post(
-        f"/machines/{machine}/reads",
-        data={"csrf_token": token, f"{prefix}-taken_on": "  ", f"{prefix}-mono": "600"},
-        follow_redirects=True,
-    ).get_data(as_text=True)
-    assert "Data non valida" in blank
+
+    def enter(day: str, mono: int) -> str:
+        fields = {"taken_on": day, "mono": str(mono), "colour": "0"}
+        data = {"csrf_token": token, **{f"m{machine}-{k}": v for k, v in fields.items()}}
+        response = italian.post(f"/machines/{machine}/reads", data=data, follow_redirects=True)
+        return response.get_data(as_text=True)
+
+    assert "Lettura di SCM-R2 registrata" in enter(f"{date.today():%d/%m/%Y}", 500)
+    assert "Data non valida: scrivetela come 31/12/2026." in enter("13/13/2026", 600)
+    assert "Data non valida" in enter("  ", 600)  # blanks are no date
 
 
 def test_language_order_user_then_customer_then_browser(app, world, session):
