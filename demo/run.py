@@ -221,12 +221,6 @@ def _register_fleet(address: str, cases: list[str], env: dict[str, str]) -> None
     print(f"{registered} machines under contract; the other devices wait in the ops queue")
 
 
-def _mono_flag(reading: dict[str, object]) -> list[str]:
-    """``--mono`` for a printer with no colour supply: it bills every page as B/W."""
-    colours = {s.get("colour") for s in reading["supplies"]}  # type: ignore[union-attr]
-    return [] if colours & {"cyan", "magenta", "yellow"} else ["--mono"]
-
-
 def _snmpsim_command(port: int, workdir: Path) -> list[str]:
     cache = workdir / "snmpsim-cache"
     cache.mkdir()

@@ -22,7 +22,7 @@ from ingest.domain.accounts import (
     set_customer_code,
 )
 from ingest.domain.enrollment import create_token
-from ingest.i18n import LANGUAGES, language_for_country
+from ingest.i18n import LANGUAGES
 from ingest.mail import mailer_from_env, try_send
 from ingest.migrate import upgrade
 from ingest.monitoring_cli import COMMANDS as MONITORING_COMMANDS
@@ -65,15 +65,22 @@ def customer() -> None:
 @click.option("--sales-rep-name", help="the dealer's salesperson for this customer")
 @click.option("--sales-rep-email")
 @click.option("--sales-rep-phone")
+@click.option("--tax-code", help="codice fiscale (electronic invoice)")
+@click.option("--sdi-code", help="7-character recipient code (codice destinatario)")
+@click.option("--pec", help="certified mail address, when there is no SDI code")
+@click.option("--street", help="billing address: street and number")
+@click.option("--postcode")
+@click.option("--city")
+@click.option("--province", help="two letters, e.g. MI")
+@click.option("--country", help="two letters (default IT); its language is the documents' default")
 @click.option("--code", help='the customer code, a sign-in name ("codice utente"); default: 00042')
 @click.option(
     "--language",
     type=click.Choice(sorted(LANGUAGES)),
-    help="language of its documents, e-mails and pages (default: from --country)",
+    help="language of its documents, e-mails and pages (default: the country's for documents)",
 )
-@click.option("--country", help="ISO country code (IT, ES): sets the language when none is given")
 def customer_create(
-    name: str, code: str | None, language: str | None, country: str | None, **contact: str | None
+    name: str, code: str | None, language: str | None, **contact: str | None
 ) -> None:
     """Create customer NAME, or update its contact details if it exists."""
     with cli_session() as session:
@@ -83,7 +90,7 @@ def customer_create(
                 setattr(row, field, value.strip())
         if code:
             set_customer_code(session, row, code)
-        row.language = language or language_for_country(country) or row.language
+        row.language = language or row.language
         click.echo(f"customer {row.id}: {row.name} (code {row.code})")
 
 

@@ -1,8 +1,10 @@
-"""The dealer's own identity, printed on every document and signed under every e-mail.
+"""The dealer's own identity as documents print it and e-mails sign it.
 
-Configuration, not code: one deployment serves SCM srl, another a Spanish peer.  Settings:
-``SCM_DEALER_NAME``, ``SCM_DEALER_ADDRESS`` (lines separated by ``;``), ``SCM_DEALER_VAT``,
-``SCM_DEALER_PHONE``, ``SCM_DEALER_EMAIL``.
+Configuration, not code, and the same variables the electronic invoice reads
+(``ingest.domain.einvoice.DEALER_ENV``: ``SCM_DEALER_NAME``, ``SCM_DEALER_VAT_NUMBER``,
+``SCM_DEALER_STREET``, ``SCM_DEALER_POSTCODE``, ``SCM_DEALER_CITY``, ``SCM_DEALER_PROVINCE``),
+plus ``SCM_DEALER_PHONE`` and ``SCM_DEALER_EMAIL`` for the documents' header.  Unlike the
+e-invoice, a document is printed with whatever is set (the name defaults to SCM srl).
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from ingest.domain.einvoice import DEALER_ENV
 
 DEFAULT_NAME = "SCM srl"
 
@@ -38,11 +42,16 @@ class Dealer:
 def dealer(env: Mapping[str, str] | None = None) -> Dealer:
     """The dealer the environment describes (SCM srl with no details when nothing is set)."""
     env = os.environ if env is None else env
-    address = tuple(p.strip() for p in env.get("SCM_DEALER_ADDRESS", "").split(";") if p.strip())
+
+    def get(field: str) -> str:
+        return env.get(DEALER_ENV[field], "").strip()
+
+    province = f"({get('province')})" if get("province") else ""
+    town = " ".join(p for p in (get("postcode"), get("city"), province) if p)
     return Dealer(
-        name=env.get("SCM_DEALER_NAME") or DEFAULT_NAME,
-        address=address,
-        vat_number=env.get("SCM_DEALER_VAT") or None,
+        name=get("name") or DEFAULT_NAME,
+        address=tuple(p for p in (get("street"), town) if p),
+        vat_number=get("vat_number") or None,
         phone=env.get("SCM_DEALER_PHONE") or None,
         email=env.get("SCM_DEALER_EMAIL") or None,
     )

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
+from decimal import Decimal
 
 import segno
 from fpdf import FPDF
 
 from ingest.dealer import Dealer, dealer
 from ingest.domain.orders import label_location, totals_of
-from ingest.i18n import Wording, recipient_language, wording
+from ingest.i18n import N_, Wording, recipient_language, wording
 from ingest.models import (
+    CreditNote,
     Customer,
     DeliveryNote,
     DeliveryNoteLine,
@@ -103,6 +105,20 @@ class Document(FPDF):
             x += width
         self.set_xy(self.l_margin, top + lines * line_height + 1.5)
 
+    def totals(
+        self, net: Decimal, vat_rate: Decimal, vat: Decimal, total: tuple[str, Decimal]
+    ) -> None:
+        """Net, VAT and the document's total, right-aligned under its table."""
+        w = self.words
+        self.set_font("Helvetica", "B", 10)
+        for label, amount in (
+            (w.gettext("Taxable amount"), net),
+            (w.gettext("VAT %(rate)s", rate=w.percent(vat_rate)), vat),
+            total,
+        ):
+            self.cell(160, 6, pdf_text(label), align="R")
+            self.cell(30, 6, pdf_text(w.money(amount)), align="R", new_x="LMARGIN", new_y="NEXT")
+
     def two_columns(self, left: tuple[str, list[str]], right: tuple[str, list[str]]) -> None:
         """Two headed blocks side by side (sender and recipient of a DDT)."""
         top, half = self.get_y(), (self.w - self.l_margin - self.r_margin) / 2
@@ -167,6 +183,7 @@ def invoice_pdf(invoice: Invoice, words: Wording | None = None) -> bytes:
                 start=w.day(invoice.period_start),
                 end=w.day(invoice.period_end),
             ),
+            *([w.gettext(PDF_TO_DATE)] if invoice.to_date else []),
             w.gettext("Due date: %(day)s", day=w.day(invoice.due_on)),
         ]
     )
@@ -183,17 +200,58 @@ def invoice_pdf(invoice: Invoice, words: Wording | None = None) -> bytes:
         [88, 22, 24, 26, 30],
     )
     doc.ln(2)
-    doc.set_font("Helvetica", "B", 10)
-    for label, amount in (
-        (w.gettext("Taxable amount"), invoice.net),
-        (w.gettext("VAT %(rate)s", rate=w.percent(invoice.vat_rate)), invoice.vat),
-        (w.gettext("Invoice total"), invoice.gross),
-    ):
-        doc.cell(160, 6, pdf_text(label), align="R")
-        doc.cell(30, 6, pdf_text(w.money(amount)), align="R", new_x="LMARGIN", new_y="NEXT")
+    doc.totals(
+        invoice.net, invoice.vat_rate, invoice.vat, (w.gettext("Invoice total"), invoice.gross)
+    )
     doc.ln(2)
     status = w.label("invoice_status", invoice.status)
     doc.lines_of_text([w.gettext("Status: %(status)s", status=status)], 9)
+    doc.lines_of_text(
+        [
+            w.gettext(PDF_CORRECTED_BY).format(
+                number=note.number, day=w.day(note.issued_on), gross=w.money(note.gross)
+            )
+            for note in invoice.credit_notes
+        ],
+        9,
+    )
+    return doc.render()
+
+
+#: Wording of the credit-note parts of the documents, one place each.
+PDF_TO_DATE = N_("Billed to date: the period had not ended when this was issued; the rest follows.")
+PDF_CORRECTED_BY = N_("Corrected by credit note {number} of {day} ({gross}).")
+PDF_CREDIT_TITLE = N_("Credit note no. {number} of {day}")
+PDF_CREDIT_REF = N_("Correction of invoice no. {number} of {day}")
+
+
+def credit_note_pdf(note: CreditNote, words: Wording | None = None) -> bytes:
+    """A credit note as the customer downloads it, beside the invoice it corrects."""
+    w = words or customer_wording(note.customer)
+    title = w.gettext(PDF_CREDIT_TITLE).format(number=note.number, day=w.day(note.issued_on))
+    doc = Document(title, w)
+    customer = note.customer
+    doc.lines_of_text(
+        [
+            w.gettext("Customer: %(name)s", name=customer.name),
+            *(
+                [w.gettext("VAT number: %(vat)s", vat=customer.vat_number)]
+                if customer.vat_number
+                else []
+            ),
+            w.gettext(PDF_CREDIT_REF).format(
+                number=note.invoice.number, day=w.day(note.invoice.issued_on)
+            ),
+        ]
+    )
+    doc.ln(3)
+    doc.table(
+        [w.gettext("Description"), w.gettext("Amount")],
+        [[note.reason, w.money(note.net)]],
+        [160, 30],
+    )
+    doc.ln(2)
+    doc.totals(note.net, note.vat_rate, note.vat, (w.gettext("Credit note total"), note.gross))
     return doc.render()
 
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import Final
 
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 
 from ingest.domain.errors import DomainError
 from ingest.domain.meters import MANUAL_READ_MAX_AGE
 from ingest.domain.tickets import MAX_ATTACHMENTS
-from ingest.i18n import N_
+from ingest.i18n import N_, SOURCE_LANGUAGE, is_msgid
 
 #: Fixed sentences raised by the domain, translated as they are.
 MESSAGES: Final = frozenset(
@@ -75,12 +75,14 @@ MESSAGES: Final = frozenset(
 
 #: The words for each code, for messages that carry values.
 BY_CODE: Final = {
+    "already_invoiced": N_("These days are already invoiced: correct them with a credit note."),
     "already_shipped": N_("This delivery note was already shipped."),
     "bad_action": N_("Unknown decision."),
     "bad_amount": N_("The amount is not valid."),
     "bad_article": N_("The article data are not valid."),
     "bad_cart": N_("An item of the cart cannot be ordered for this machine."),
     "bad_contract": N_("The contract data are not valid."),
+    "bad_credit_note": N_("The credit note is not valid."),
     "bad_customer": N_("The customer data are not valid."),
     "bad_customer_code": N_("The customer code is not valid."),
     "bad_email": N_("This is not an e-mail address."),
@@ -103,6 +105,8 @@ BY_CODE: Final = {
     "bad_user": N_("The user data are not valid."),
     "batch_id_reused": N_("This batch was already received with another content."),
     "carrier_needed": N_("Name the carrier who takes the goods."),
+    "colour_missing": N_("Give the colour counter too: this machine prints colour."),
+    "colour_unknown": N_("Whether the machine prints colour is unknown: say it."),
     "customer_code_taken": N_("This customer code belongs to another customer."),
     "empty_cart": N_("The cart is empty."),
     "header_mismatch": N_("The request is not consistent."),
@@ -115,12 +119,16 @@ BY_CODE: Final = {
     "mail_disabled": N_("E-mail is not configured."),
     "malformed_heartbeat": N_("The request is not valid."),
     "malformed_request": N_("The request is not valid."),
+    "needs_confirmation": N_("Some values are outside the usual bounds: confirm them."),
+    "no_contract": N_("No contract of this machine is in force on that day."),
     "no_previous": N_("No earlier billable reading to continue from."),
     "not_flagged": N_("Only a flagged reading can be resolved."),
     "not_found": N_("Not found."),
     "not_shipped": N_("This delivery note has not been shipped yet."),
     "overlapping_contract": N_("The machine has a contract for these dates."),
+    "period_open": N_("This month has not ended yet: bill it to date or wait."),
     "request_closed": N_("This reading has already been received."),
+    "run_held": N_("Some lines are held: release them or wait."),
     "token_expired": N_("This enrollment token has expired."),
     "token_used": N_("This enrollment token was already used."),
     "unknown_agent": N_("Unknown agent."),
@@ -141,7 +149,11 @@ _LIMITS: Final = {"days": MANUAL_READ_MAX_AGE.days, "count": MAX_ATTACHMENTS}
 
 
 def error_text(err: DomainError) -> str:
-    """What a page says about ``err``, in the page's language."""
-    if err.message in MESSAGES:
+    """What a page says about ``err``, in the page's language: the message itself when it is a
+    fixed sentence of the catalog or the page is English (the source language, so the message
+    with its values is the best words), else the words for its code."""
+    if err.message in MESSAGES or is_msgid(err.message):
         return gettext(err.message)
+    if str(get_locale()) == SOURCE_LANGUAGE:
+        return err.message
     return gettext(BY_CODE.get(err.code) or BY_STATUS.get(err.status) or GENERIC, **_LIMITS)

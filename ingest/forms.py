@@ -89,8 +89,9 @@ class MeterReadForm(FlaskForm):
     mono = IntegerField(
         _l("B/W pages counter"), validators=[InputRequired(), NumberRange(0, MAX_COUNTER)]
     )
+    #: Empty means "not given", never 0 (a 0 made a colour machine's counter go backwards).
     colour = IntegerField(
-        _l("Colour pages counter"), default=0, validators=[Optional(), NumberRange(0, MAX_COUNTER)]
+        _l("Colour pages counter"), validators=[Optional(), NumberRange(0, MAX_COUNTER)]
     )
     name = StringField(_l("Your name"), validators=[Optional(), Length(max=120)])
 
@@ -114,7 +115,16 @@ class MachineForm(FlaskForm):
     site_name = StringField(_l("Site"), validators=[DataRequired(), Length(max=200)])
     site_address = StringField(_l("Site address"), validators=[DataRequired(), Length(max=500)])
     location = StringField(_l("Location inside the site"), validators=[Optional(), Length(max=300)])
-    colour = BooleanField(_l("Colour machine"), default=True)
+    #: No ticked-by-default box: "auto" takes what the device's readings say (shown beside it).
+    colour = SelectField(
+        _l("Prints colour"),
+        choices=[
+            SelectChoice("auto", _l("as its readings say")),
+            SelectChoice("colour", _l("colour")),
+            SelectChoice("mono", _l("black and white only")),
+        ],
+        default="auto",
+    )
     monitored = BooleanField(_l("Monitored by an agent"), default=True)
     mono_rate = DecimalField(
         _l("EUR per B/W page"), places=5, validators=[InputRequired(), NumberRange(0)]
@@ -145,6 +155,7 @@ class MachineForm(FlaskForm):
     end = LocalDateField(_l("Contract end"), validators=[Optional()])
     interpolate = BooleanField(_l("Interpolate reads at period boundaries"))
     true_up = BooleanField(_l("Yearly true-up of overage (conguaglio)"))
+    confirm = BooleanField(_l("Confirm values outside the usual bounds"))
 
     def to_request(self) -> tuple[MachineSpec, ContractTerms]:
         """The machine and its contract terms, as the domain's ``register_machine`` takes them."""
@@ -156,7 +167,7 @@ class MachineForm(FlaskForm):
             location=self.location.data or None,
             site_name=self.site_name.data or "Sede",
             site_address=self.site_address.data or "",
-            colour=bool(self.colour.data),
+            colour={"colour": True, "mono": False}.get(self.colour.data or "auto"),
             monitored=bool(self.monitored.data),
         )
         terms = ContractTerms(
@@ -202,12 +213,15 @@ class BillingForm(FlaskForm):
         _l("Month (YYYY-MM)"), validators=[DataRequired(), Regexp(r"^\d{4}-\d{2}$")]
     )
     issued_on = LocalDateField(_l("Invoice date"), validators=[Optional()])
+    to_date = BooleanField(_l("Bill to date (the month has not ended: the invoice says so)"))
+    release = HiddenField()
 
 
 class PaymentForm(FlaskForm):
     """Money received against an invoice."""
 
-    amount = DecimalField(_l("Amount"), places=2, validators=[InputRequired(), NumberRange(0.01)])
+    #: Text, checked by ``invoicing.payment_amount`` so "abc" or -50 get a clear message.
+    amount = StringField(_l("Amount"), validators=[Optional(), Length(max=40)])
     paid_on = LocalDateField(_l("Paid on"), validators=[InputRequired()])
     reference = StringField(_l("Reference"), validators=[Optional(), Length(max=300)])
 
@@ -350,3 +364,13 @@ class DispatchForm(FlaskForm):
             packages=self.packages.data,
             freight=self.freight.data or "paid",
         )
+
+
+class CreditNoteForm(FlaskForm):
+    """Correct an issued invoice with a credit note (staff)."""
+
+    amount = StringField(
+        _l("Net amount to credit (empty: the whole invoice)"),
+        validators=[Optional(), Length(max=40)],
+    )
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])

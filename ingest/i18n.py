@@ -33,6 +33,8 @@ from babel.support import Translations
 #: Languages the portal speaks, with their own names (for the switch in the navigation bar).
 LANGUAGES: Final = {"it": "Italiano", "es": "Español", "en": "English"}
 DEFAULT_LANGUAGE: Final = "it"
+#: The language of the msgids (the code's own texts).
+SOURCE_LANGUAGE: Final = "en"
 DEFAULT_TIMEZONE: Final = "Europe/Rome"
 TRANSLATIONS_DIR: Final = Path(__file__).resolve().parent / "translations"
 DOMAIN: Final = "messages"
@@ -62,7 +64,11 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "delivered": N_("Delivered"),
     },
     "order_source": {"auto": N_("Automatic reorder"), "customer": N_("Placed by the customer")},
-    "invoice_status": {"open": N_("Open invoice"), "paid": N_("Paid invoice")},
+    "invoice_status": {
+        "open": N_("Open invoice"),
+        "paid": N_("Paid invoice"),
+        "credited": N_("Credited invoice"),
+    },
     "priority": {
         "low": N_("Low"),
         "normal": N_("Normal"),
@@ -121,6 +127,7 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "supply_low": N_("Supply low"),
         "counter_anomaly": N_("Counter anomaly"),
     },
+    "payment_source": {"manual": N_("typed in"), "bank_csv": N_("bank statement")},
     "severity": {"critical": N_("critical"), "warning": N_("warning"), "info": N_("info")},
     "freight": {"paid": N_("Carriage paid"), "forward": N_("Carriage forward")},
 }
@@ -130,22 +137,28 @@ class _HasLanguage(Protocol):
     language: str | None
 
 
+class _Customer(Protocol):
+    language: str | None
+    country: str
+
+
 def language_for_country(country: str | None) -> str | None:
     """The language a country's customers read, if the portal speaks it."""
     return COUNTRY_LANGUAGES.get((country or "").strip().upper()[:2])
 
 
 def customer_language(customer: _HasLanguage | None) -> str | None:
-    """The language staff set for a customer (filled from its country when it is created)."""
+    """The language staff set for a customer (its pages then speak it whatever the browser)."""
     return customer.language if customer is not None and customer.language in LANGUAGES else None
 
 
-def recipient_language(user: _HasLanguage | None, customer: _HasLanguage | None) -> str:
-    """The language of a mail or document for a person: theirs, else their customer's, else
-    the default (there is no browser to ask)."""
+def recipient_language(user: _HasLanguage | None, customer: _Customer | None) -> str:
+    """The language of a mail or document for a person: theirs, else the one staff set for
+    their customer, else their customer's country's, else the default (no browser to ask)."""
     if user is not None and user.language in LANGUAGES:
         return str(user.language)
-    return customer_language(customer) or DEFAULT_LANGUAGE
+    country = language_for_country(customer.country) if customer is not None else None
+    return customer_language(customer) or country or DEFAULT_LANGUAGE
 
 
 def display_timezone() -> tzinfo:
@@ -158,6 +171,11 @@ def display_timezone() -> tzinfo:
 def translations(language: str) -> Translations:
     """The compiled catalog of ``language`` (English, the source language, needs none)."""
     return Translations.load(str(TRANSLATIONS_DIR), [language], DOMAIN)
+
+
+def is_msgid(text: str) -> bool:
+    """Whether ``text`` is one of the catalog's messages (the source catalog lists them all)."""
+    return text in translations(SOURCE_LANGUAGE)._catalog
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from typing import Protocol
+from typing import Final, Protocol
 
 log = logging.getLogger(__name__)
 
@@ -28,13 +28,19 @@ class Mailer(Protocol):
         """Deliver one message or raise."""
 
 
+#: The From of every mail when ``SCM_SMTP_FROM`` is unset.  A module constant: a slots
+#: dataclass's class attribute is a member descriptor, not the default (that bug put
+#: "<member 'sender' of 'SmtpSettings' objects>" in every From header).
+DEFAULT_SENDER: Final = "SCM <noreply@scm.example>"
+
+
 @dataclass(frozen=True, slots=True)
 class SmtpSettings:
     """Where and how to submit mail."""
 
     host: str
     port: int = 25
-    sender: str = "SCM <noreply@scm.example>"
+    sender: str = DEFAULT_SENDER
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     security: str = "none"
@@ -54,7 +60,7 @@ class SmtpSettings:
         return cls(
             host=host,
             port=int(env.get("SCM_SMTP_PORT", default_port)),
-            sender=env.get("SCM_SMTP_FROM", cls.sender),
+            sender=env.get("SCM_SMTP_FROM") or DEFAULT_SENDER,
             username=env.get("SCM_SMTP_USER"),
             password=env.get("SCM_SMTP_PASSWORD"),
             security=security,

@@ -3,7 +3,7 @@ customer; staff see every customer.  Views are thin: forms in, a domain call, a 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 
 from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -12,23 +12,28 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ingest.auth import customer_scope, owned
 from ingest.db import db_session
-from ingest.documents import invoice_pdf
+from ingest.documents import credit_note_pdf, invoice_pdf
 from ingest.domain.errors import DomainError
 from ingest.domain.fleet import devices_overview
 from ingest.domain.invoicing import invoices_by_customer
 from ingest.domain.machines import find_machine, machine_cards, set_location
-from ingest.domain.meters import latest_counters, record_manual_read
+from ingest.domain.meters import latest_counters, record_manual_read, typed_read_time
 from ingest.domain.read_requests import open_request
 from ingest.domain.supplies import machine_forecasts, slot_of
 from ingest.downloads import download
 from ingest.error_texts import error_text
 from ingest.forms import LocationForm, MeterReadForm, form_errors
-from ingest.i18n import customer_language
+from ingest.i18n import N_, customer_language
 from ingest.languages import document_wording, speak
 from ingest.links import request_links
-from ingest.models import Invoice, User
+from ingest.models import CreditNote, Invoice, User
 
 blueprint = Blueprint("portal", __name__)
+#: What the meter-read page answers (one sentence each, ready for gettext).
+MSG_READ_OK = N_("Reading for {scm_id} recorded. Thank you.")
+MSG_READ_UNUSUAL = N_("Reading for {scm_id} recorded; it looks unusual and will be checked by SCM.")
+MSG_READ_REFUSED = N_("{scm_id}: reading not recorded. {reason}")
+MSG_READ_CHECK = N_("{scm_id}: please check the values ({errors}).")
 
 
 @blueprint.get("/devices")
@@ -78,10 +83,10 @@ def machine_location(machine_id: int) -> str | WerkzeugResponse:
 @login_required
 def meter_reads() -> str:
     """The "Lettura contatori" page: enter reads for the customer's machines."""
-    session = db_session()
-    cards = machine_cards(session, customer_scope(), date.today())
+    session, today = db_session(), datetime.now(UTC).date()
+    cards = machine_cards(session, customer_scope(), today)
     forms = {
-        card.machine.id: MeterReadForm(prefix=f"m{card.machine.id}", taken_on=date.today())
+        card.machine.id: MeterReadForm(prefix=f"m{card.machine.id}", taken_on=today)
         for card in cards
     }
     return render_template("meter_reads.html", cards=cards, forms=forms)
@@ -95,27 +100,22 @@ def add_meter_read(machine_id: int) -> str | WerkzeugResponse:
     machine = find_machine(session, machine_id, customer_scope())
     form = MeterReadForm(prefix=f"m{machine_id}")
     if not form.validate_on_submit():
-        flash(
-            _(
-                "%(scm_id)s: please check the values (%(errors)s).",
-                scm_id=machine.scm_id,
-                errors=form_errors(form),
-            ),
-            "error",
-        )
+        flash(_(MSG_READ_CHECK).format(scm_id=machine.scm_id, errors=form_errors(form)), "error")
         return redirect(url_for("portal.meter_reads"))
     user = session.get(User, int(current_user.id))
+    now = datetime.now(UTC)
     try:
         read = record_manual_read(
             session,
             machine,
-            taken_at=_noon(form.taken_on.data),
+            taken_at=typed_read_time(session, machine, form.taken_on.data or now.date(), now),
             mono=form.mono.data or 0,
-            colour=form.colour.data or 0,
+            colour=form.colour.data,
             user=user,
+            now=now,
         )
     except DomainError as err:
-        flash(f"{machine.scm_id}: {error_text(err)}", "error")
+        flash(_(MSG_READ_REFUSED).format(scm_id=machine.scm_id, reason=error_text(err)), "error")
         return redirect(url_for("portal.meter_reads"))
     session.commit()
     flash(_read_message(machine.scm_id, read.status), "ok" if read.status == "ok" else "warn")
@@ -129,16 +129,18 @@ def read_request_form(token: str) -> str | tuple[str, int]:
     request = open_request(session, request_links(), token)
     machine = request.machine
     speak(customer_language(machine.customer))
-    form = MeterReadForm(taken_on=date.today())
+    now = datetime.now(UTC)
+    form = MeterReadForm(taken_on=now.date())
     if form.validate_on_submit():
         try:
             read = record_manual_read(
                 session,
                 machine,
-                taken_at=_noon(form.taken_on.data),
+                taken_at=typed_read_time(session, machine, form.taken_on.data or now.date(), now),
                 mono=form.mono.data or 0,
-                colour=form.colour.data or 0,
+                colour=form.colour.data,
                 user=None,
+                now=now,
                 name=(form.name.data or "").strip() or "link",
             )
         except DomainError as err:
@@ -179,19 +181,22 @@ def invoice_download(invoice_id: int) -> Response:
     return download(invoice_pdf(found, document_wording(found.customer)), name, "application/pdf")
 
 
+@blueprint.get("/credit-notes/<int:note_id>.pdf")
+@login_required
+def credit_note_download(note_id: int) -> Response:
+    """A credit note's PDF (shown beside the invoice it corrects)."""
+    found = owned(CreditNote, note_id)
+    return download(
+        credit_note_pdf(found, document_wording(found.customer)),
+        f"nota-di-credito-{found.number}.pdf",
+        "application/pdf",
+    )
+
+
 def _invoice(invoice_id: int) -> Invoice:
     return owned(Invoice, invoice_id)
 
 
-def _noon(day: date | None) -> datetime:
-    """A read typed for a day counts at noon UTC of that day."""
-    return datetime.combine(day or date.today(), time(12), tzinfo=UTC)
-
-
 def _read_message(scm_id: str, status: str) -> str:
-    if status == "ok":
-        return _("Reading for %(scm_id)s recorded. Thank you.", scm_id=scm_id)
-    return _(
-        "Reading for %(scm_id)s recorded; it looks unusual and will be checked by SCM.",
-        scm_id=scm_id,
-    )
+    template = MSG_READ_OK if status == "ok" else MSG_READ_UNUSUAL
+    return _(template).format(scm_id=scm_id)

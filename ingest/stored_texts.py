@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from ingest.i18n import N_, Wording
+from ingest.i18n import LABELS, N_, Wording
 
 INTERPOLATED_START: Final = N_("interpolated at start")
 INTERPOLATED_END: Final = N_("interpolated at end")
@@ -32,6 +32,10 @@ TICKET_OPENED: Final = N_("opened")
 TICKET_ASSIGNED: Final = N_("assigned to %(email)s")
 TICKET_UNASSIGNED: Final = N_("unassigned")
 TICKET_ALERT_CLEARED: Final = N_("Alert cleared: %(message)s")
+COLOUR_FROM_PAGES: Final = N_("its readings report %(pages)s colour pages")
+COLOUR_FROM_SUPPLIES: Final = N_("it reports %(supplies)s supplies")
+COLOUR_NONE: Final = N_("its readings report no colour pages and only black supplies")
+COLOUR_NO_READINGS: Final = N_("no readings yet: say whether it prints colour")
 STORED_TEXTS: Final = (
     INTERPOLATED_BOTH,
     INTERPOLATED_START,
@@ -50,7 +54,13 @@ STORED_TEXTS: Final = (
     TICKET_ASSIGNED,
     TICKET_UNASSIGNED,
     TICKET_ALERT_CLEARED,
+    COLOUR_FROM_PAGES,
+    COLOUR_FROM_SUPPLIES,
+    COLOUR_NONE,
+    COLOUR_NO_READINGS,
 )
+#: Filled-in values that are stored codes ("black/cyan") are worded too.
+_CODES_IN_VALUES: Final = ("colour",)
 NOTE_SEPARATOR: Final = "; "
 
 
@@ -71,8 +81,16 @@ def worded(text: str | None, words: Wording) -> str:
     for part in (text or "").split(NOTE_SEPARATOR):
         for msgid, pattern in _TEMPLATES:
             if match := pattern.fullmatch(part):
-                parts.append(words.gettext(msgid, **match.groupdict()))
+                values = {k: _coded(v, words) for k, v in match.groupdict().items()}
+                parts.append(words.gettext(msgid, **values))
                 break
         else:
             parts.append(part)
     return NOTE_SEPARATOR.join(parts)
+
+
+def _coded(value: str, words: Wording) -> str:
+    """``black/cyan`` as ``nero/ciano``; any other value as it is."""
+    codes = value.split("/")
+    known = [kind for kind in _CODES_IN_VALUES if all(c in LABELS[kind] for c in codes)]
+    return "/".join(words.label(known[0], c) for c in codes) if known else value

@@ -29,19 +29,24 @@ from ingest.domain.tickets import (
     TicketRequest,
     Upload,
     change_status,
-    open_ticket,
+    open_ticket_with_read,
     ticket_mail_text,
     tickets_of,
 )
 from ingest.downloads import download
 from ingest.forms import TicketForm, TicketStatusForm
-from ingest.i18n import DEFAULT_LANGUAGE, wording
+from ingest.i18n import DEFAULT_LANGUAGE, N_, wording
 from ingest.mail import mailer_from_env, try_send
 from ingest.models import Ticket, TicketAttachment, User
 
 blueprint = Blueprint("tickets", __name__, url_prefix="/tickets")
 #: Where new tickets are announced (the dealer's dispatch desk).
 ENV_TICKETS_TO = "SCM_TICKETS_TO"
+#: What the page says after a ticket is opened: only what happened, one sentence each.
+MSG_CREATED = N_("Ticket {number} created.")
+MSG_DESK_NOTIFIED = N_("The SCM assistance desk has been notified by e-mail.")
+MSG_READ_STORED = N_("The counters were recorded as meter read #{read_id}.")
+MSG_READ_NOT_STORED = N_("The counters were not recorded as a meter read: {reason}")
 
 
 @blueprint.get("/")
@@ -90,13 +95,16 @@ def new() -> str | WerkzeugResponse:
             colour=form.colour.data,
         )
         user = db.get(User, int(current_user.id))
-        ticket = open_ticket(db, scope, user, request_data, uploads, datetime.now(UTC))
+        opened = open_ticket_with_read(db, scope, user, request_data, uploads, datetime.now(UTC))
         db.commit()
-        _notify(ticket)
-        flash(
-            _("[%(number)s] Ticket created: our team has been notified.", number=ticket.number),
-            "ok",
-        )
+        ticket = opened.ticket
+        flash(_(MSG_CREATED).format(number=ticket.number), "ok")
+        if _notify(ticket):
+            flash(_(MSG_DESK_NOTIFIED), "ok")
+        if opened.read is not None:
+            flash(_(MSG_READ_STORED).format(read_id=opened.read.id), "ok")
+        elif opened.read_problem:
+            flash(_(MSG_READ_NOT_STORED).format(reason=opened.read_problem), "warn")
         return redirect(url_for("tickets.show", ticket_id=ticket.id))
     return render_template("ticket_new.html", form=form, teams=TEAMS)
 
@@ -134,8 +142,10 @@ def _ticket(ticket_id: int) -> Ticket:
     return owned(Ticket, ticket_id)
 
 
-def _notify(ticket: Ticket) -> None:
-    """Tell the dealer's desk; a mail failure never loses the ticket (it is already stored)."""
+def _notify(ticket: Ticket) -> bool:
+    """Tell the dealer's desk; True only when a mail really went out (the page must not claim
+    a notice nobody got).  A mail failure never loses the ticket: it is already stored."""
     to = os.environ.get(ENV_TICKETS_TO)
-    if to:
-        try_send(mailer_from_env(), to, *ticket_mail_text(ticket, wording(DEFAULT_LANGUAGE)))
+    if not to:
+        return False
+    return try_send(mailer_from_env(), to, *ticket_mail_text(ticket, wording(DEFAULT_LANGUAGE)))

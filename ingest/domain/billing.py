@@ -38,6 +38,11 @@ CENT: Final = Decimal("0.01")
 PERIOD_MONTHS: Final = {"monthly": 1, "quarterly": 3}
 
 
+MSG_NO_READS: Final = "no meter reads"
+MSG_ONE_READ: Final = "only one usable meter read for this period"
+MSG_BACKWARDS: Final = "counters go backwards between the boundary reads"
+
+
 class BillingProblemError(Exception):
     """A line that cannot be computed as it stands (missing or inconsistent reads)."""
 
@@ -154,7 +159,7 @@ def at_midnight(day: date) -> datetime:
 def boundary_value(points: list[MeterPoint], moment: datetime, *, interpolate: bool) -> Boundary:
     """The counters at ``moment``: the closest read, or a marked linear interpolation."""
     if not points:
-        raise BillingProblemError("no meter reads")
+        raise BillingProblemError(MSG_NO_READS)
     before = [p for p in points if p.at <= moment]
     after = [p for p in points if p.at >= moment]
     if interpolate and before and after:
@@ -181,30 +186,58 @@ def _ids(point: MeterPoint) -> tuple[int, ...]:
     return (point.read_id,) if point.read_id is not None else ()
 
 
+def span_counters(
+    points: list[MeterPoint],
+    span: Period,
+    *,
+    interpolate: bool,
+    start: Boundary | None = None,
+    end: Boundary | None = None,
+) -> tuple[Boundary, Boundary]:
+    """The counters at both ends of ``span``: the one rule invoices *and* statistics use.
+
+    ``start``/``end`` are boundaries already fixed by an issued invoice (the previous line's
+    end, or a billed period's ends): they win over the reads, so nothing is counted twice.
+    """
+    first = start or boundary_value(points, at_midnight(span.start), interpolate=interpolate)
+    last = end or boundary_value(points, at_midnight(span.end), interpolate=interpolate)
+    if last.at <= first.at:
+        raise BillingProblemError(MSG_ONE_READ)
+    if last.mono < first.mono or last.colour < first.colour:
+        raise BillingProblemError(MSG_BACKWARDS)
+    return first, last
+
+
+def limited_span(terms: ContractTerms, period: Period, within: Period | None) -> Period | None:
+    """The part of ``period`` to bill now: what the contract covers, cut to ``within`` (the
+    days not invoiced yet, up to the day staff bill to)."""
+    span = covered_span(terms, period)
+    if span is None or within is None:
+        return span
+    start, end = max(span.start, within.start), min(span.end, within.end)
+    return Period(start, end) if start < end else None
+
+
 def bill_period(
     terms: ContractTerms,
     period: Period,
     points: list[MeterPoint],
     carried_start: Boundary | None = None,
+    *,
+    within: Period | None = None,
 ) -> LineAmounts | None:
     """The line for one machine and period; None when the contract does not cover the period.
 
     ``carried_start`` is where the previous invoiced line of the machine ended: a period starts
     exactly there, so reads that arrive late never make two invoices count the same pages (or
-    none count them).
+    none count them).  ``within`` limits the span (bill to date; the rest of a period billed to
+    date); included pages, fee and minimum stay prorated over the whole period.
     """
-    span = covered_span(terms, period)
+    span = limited_span(terms, period, within)
     if span is None:
         return None
-    start = carried_start or boundary_value(
-        points, at_midnight(span.start), interpolate=terms.interpolate
-    )
-    end = boundary_value(points, at_midnight(span.end), interpolate=terms.interpolate)
-    if end.at <= start.at:
-        raise BillingProblemError("only one usable meter read for this period")
+    start, end = span_counters(points, span, interpolate=terms.interpolate, start=carried_start)
     pages_mono, pages_colour = end.mono - start.mono, end.colour - start.colour
-    if pages_mono < 0 or pages_colour < 0:
-        raise BillingProblemError("counters go backwards between the boundary reads")
     share = Decimal(span.days) / Decimal(period.days)
     included_mono = round(terms.included_mono * share)
     included_colour = round(terms.included_colour * share)

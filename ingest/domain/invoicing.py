@@ -1,9 +1,10 @@
-"""Billing runs, invoices and payments: the database side of ``ingest.domain.billing``.
+"""Billing runs and invoices: the database side of ``ingest.domain.billing``.
 
 A run is computed twice: once as a preview staff can read, then again inside the commit's own
 transaction (never trusting a stale preview).  Invoice numbers come from a per-year counter
 incremented in that same transaction, so a failed run leaves no gap.  Every line keeps links to
-the meter reads it used (and through them to the signed batches).
+the meter reads it used (and through them to the signed batches).  Money received is in
+``payments.py``, bank statements in ``bank_statements.py``.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import csv
 import io
 import re
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from statistics import median
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ingest.domain.billing import (
@@ -35,7 +38,7 @@ from ingest.domain.billing import (
     true_up,
 )
 from ingest.domain.errors import DomainError
-from ingest.domain.meters import billable_points, flagged_reads
+from ingest.domain.meters import billable_points_around, flagged_reads
 from ingest.domain.numbering import next_number
 from ingest.models import (
     Contract,
@@ -44,7 +47,6 @@ from ingest.models import (
     InvoiceLine,
     Machine,
     MeterRead,
-    Payment,
 )
 
 DEFAULT_VAT_RATE = Decimal("0.22")
@@ -86,6 +88,13 @@ class DraftLine:
     contract: Contract
     kind: str
     amounts: LineAmounts
+    #: Why the line waits for a staff decision (far from the machine's history), if it does.
+    held: str | None = None
+
+    @property
+    def hold_key(self) -> str:
+        """What staff tick to bill the line as it is."""
+        return f"line:{self.machine.id}:{self.kind}:{self.amounts.span.start.isoformat()}"
 
     @property
     def description(self) -> str:
@@ -114,6 +123,20 @@ class CustomerDraft:
     customer: Customer
     lines: list[DraftLine] = field(default_factory=list)
     blocked: list[Blocked] = field(default_factory=list)
+    #: Why the invoice total waits for a staff decision, if it does.
+    held: str | None = None
+
+    @property
+    def hold_key(self) -> str:
+        """What staff tick to issue the invoice despite its total."""
+        return f"total:{self.customer.id}"
+
+    def holds(self) -> dict[str, str]:
+        """Every decision this invoice waits for: key -> reason."""
+        found = {line.hold_key: line.held for line in self.lines if line.held}
+        if self.held:
+            found[self.hold_key] = self.held
+        return found
 
     @property
     def net(self) -> Decimal:
@@ -127,15 +150,72 @@ class RunPreview:
 
     month: Period
     customers: list[CustomerDraft]
+    #: The day billed up to (exclusive) when staff chose "bill to date", else None.
+    until: date | None = None
 
     @property
     def line_count(self) -> int:
         """Lines over all customers."""
         return sum(len(c.lines) for c in self.customers)
 
+    @property
+    def last_day(self) -> date | None:
+        """The last day billed when billing to date."""
+        return self.until - timedelta(days=1) if self.until else None
 
-def preview_run(session: Session, month: Period, customer_id: int | None = None) -> RunPreview:
-    """Every contract period (and true-up) that ends with ``month``, not invoiced yet."""
+    def holds(self) -> dict[str, str]:
+        """Every decision the run waits for."""
+        return {k: v for c in self.customers for k, v in c.holds().items()}
+
+
+MSG_PERIOD_OPEN = (
+    "{month} has not ended yet (it ends on {last}): bill it after that day, "
+    'or choose "bill to date" to invoice up to {today}.'
+)
+MSG_NOTHING_TO_DATE = "Bill to date needs a month that has started."
+MSG_HELD = "The run waits for a decision on: {items}."
+MSG_LINE_HELD = "{what} is {factor}x this machine's median month ({median})"
+MSG_TOTAL_HELD = "net {net} is {factor}x this customer's median invoice ({median})"
+#: A line or invoice above this many times its history's median month waits for staff.
+HOLD_FACTOR = Decimal(5)
+#: How many earlier lines (or invoices) make the history.
+HISTORY_LINES = 12
+
+
+def billing_until(month: Period, today: date, *, to_date: bool) -> date | None:
+    """The day a run for ``month`` bills up to (exclusive): None for the whole month.
+
+    A month is billed only once it has ended, unless staff explicitly bill to date: then up to
+    and including today, and the invoice says so; the rest of the month follows later.
+    """
+    if month.end <= today:
+        return None
+    if not to_date:
+        raise DomainError(
+            "period_open",
+            MSG_PERIOD_OPEN.format(
+                month=f"{month.start:%m/%Y}",
+                last=f"{month.end - timedelta(days=1):%d/%m/%Y}",
+                today=f"{today:%d/%m/%Y}",
+            ),
+            409,
+        )
+    if today < month.start:
+        raise DomainError("period_open", MSG_NOTHING_TO_DATE, 409)
+    return today + timedelta(days=1)
+
+
+def preview_run(
+    session: Session,
+    month: Period,
+    customer_id: int | None = None,
+    *,
+    until: date | None = None,
+) -> RunPreview:
+    """Every contract period (and true-up) that ends with ``month``, not invoiced yet.
+
+    ``until`` bills only up to that day (exclusive): "bill to date" (see ``billing_until``).
+    """
     drafts: dict[int, CustomerDraft] = {}
     carried: dict[tuple[int, date], Boundary] = {}  # (machine, span end) -> end counters
     query = (
@@ -146,9 +226,11 @@ def preview_run(session: Session, month: Period, customer_id: int | None = None)
     for contract in session.scalars(query):
         machine = contract.machine
         draft = drafts.setdefault(machine.customer_id, CustomerDraft(machine.customer))
-        _draft_contract(session, contract, month, draft, carried)
+        _draft_contract(session, contract, month, draft, carried, until)
     customers = [d for d in drafts.values() if d.lines or d.blocked]
-    return RunPreview(month, customers)
+    for draft in customers:
+        _hold_outliers(session, draft)
+    return RunPreview(month, customers, until)
 
 
 def _draft_contract(
@@ -157,6 +239,7 @@ def _draft_contract(
     month: Period,
     draft: CustomerDraft,
     carried: dict[tuple[int, date], Boundary],
+    until: date | None,
 ) -> None:
     terms = terms_of(contract)
     if contract.end is not None and contract.end < month.start - timedelta(days=366):
@@ -165,12 +248,13 @@ def _draft_contract(
     if period.end != month.end:
         return  # a quarterly contract is billed in the run of the quarter's last month
     wanted = [("period", period)]
-    window = contract_year_ending_in(terms, period)
+    window = contract_year_ending_in(terms, period) if until is None else None
     if window is not None:
         wanted.append(("true_up", window))
     points = None
     for kind, span in wanted:
-        if _already_invoiced(session, contract, kind, span, terms):
+        within = _not_invoiced(session, contract, kind, span, terms, until)
+        if within is None:
             continue
         waiting = [
             r
@@ -179,16 +263,20 @@ def _draft_contract(
         ]
         if waiting:
             draft.blocked.append(
-                Blocked(
-                    contract.machine, f"{len(waiting)} flagged meter read(s) waiting for review"
-                )
+                Blocked(contract.machine, MSG_FLAGGED_WAITING.format(count=len(waiting)))
             )
             return
-        points = points if points is not None else billable_points(session, contract.machine)
+        if points is None:
+            first_day = min(s.start for _, s in wanted)
+            points = billable_points_around(session, contract.machine, first_day, period.end)
         try:
             amounts = (
                 bill_period(
-                    terms, span, points, _carried_start(session, contract, terms, span, carried)
+                    terms,
+                    span,
+                    points,
+                    _carried_start(session, contract, terms, within, carried),
+                    within=within,
                 )
                 if kind == "period"
                 else true_up(terms, span, points)
@@ -202,17 +290,133 @@ def _draft_contract(
                 carried[(contract.machine_id, amounts.span.end)] = amounts.end
 
 
+MSG_FLAGGED_WAITING = "{count} flagged meter read(s) waiting for review"
+
+
+def _not_invoiced(
+    session: Session,
+    contract: Contract,
+    kind: str,
+    span: Period,
+    terms: ContractTerms,
+    until: date | None,
+) -> Period | None:
+    """The part of ``span`` still to bill for this contract (None: nothing).
+
+    A period billed to date earlier leaves its remaining days; ``until`` cuts what is billed now.
+    """
+    if kind != "period":
+        start = span.start
+        done = session.scalar(
+            select(InvoiceLine.id).where(
+                InvoiceLine.contract_id == contract.id,
+                InvoiceLine.kind == kind,
+                InvoiceLine.span_start == start,
+            )
+        )
+        return None if done is not None else span
+    billed_to = session.scalar(
+        select(func.max(InvoiceLine.span_end)).where(
+            InvoiceLine.contract_id == contract.id,
+            InvoiceLine.kind == "period",
+            InvoiceLine.span_start >= span.start,
+            InvoiceLine.span_start < span.end,
+        )
+    )
+    start = max(span.start, terms.start)
+    if billed_to is not None:
+        start = max(start, billed_to + timedelta(days=1))
+    end = min(span.end, until) if until is not None else span.end
+    return Period(start, end) if start < end else None
+
+
+def _hold_outliers(session: Session, draft: CustomerDraft) -> None:
+    """Hold lines (and invoice totals) far above their history for a staff decision."""
+    for index, line in enumerate(draft.lines):
+        if line.kind != "period":
+            continue
+        reason = _line_outlier(session, line)
+        if reason:
+            draft.lines[index] = DraftLine(
+                line.machine, line.contract, line.kind, line.amounts, reason
+            )
+    history = [
+        invoice.net
+        for invoice in session.scalars(
+            select(Invoice)
+            .where(Invoice.customer_id == draft.customer.id)
+            .order_by(Invoice.issued_on.desc(), Invoice.id.desc())
+            .limit(HISTORY_LINES)
+        )
+    ]
+    factor = _outlier_factor(draft.net, history)
+    if factor is not None:
+        draft.held = MSG_TOTAL_HELD.format(
+            net=draft.net, factor=factor, median=money(Decimal(median(history)))
+        )
+
+
+def _line_outlier(session: Session, line: DraftLine) -> str | None:
+    """Pages or amount of a line, per 30 days, against the machine's earlier lines."""
+    earlier = session.scalars(
+        select(InvoiceLine)
+        .where(InvoiceLine.machine_id == line.machine.id, InvoiceLine.kind == "period")
+        .order_by(InvoiceLine.span_start.desc())
+        .limit(HISTORY_LINES)
+    ).all()
+    if not earlier:
+        return None
+    a = line.amounts
+    for what, now, past in (
+        (
+            "pages",
+            _per_month(a.pages_mono + a.pages_colour, a.span.days),
+            [_per_month(r.pages_mono + r.pages_colour, _days(r)) for r in earlier],
+        ),
+        (
+            "amount",
+            _per_month(a.total, a.span.days),
+            [_per_month(r.amount, _days(r)) for r in earlier],
+        ),
+    ):
+        factor = _outlier_factor(now, past)
+        if factor is not None:
+            middle = Decimal(median(past))
+            shown = money(middle) if what == "amount" else round(middle)
+            return MSG_LINE_HELD.format(what=what, factor=factor, median=shown)
+    return None
+
+
+def _days(line: InvoiceLine) -> int:
+    return (line.span_end - line.span_start).days + 1
+
+
+def _per_month(value: Decimal | int, days: int) -> Decimal:
+    return Decimal(value) * 30 / max(days, 1)
+
+
+def _outlier_factor(value: Decimal, history: list[Decimal]) -> Decimal | None:
+    """How many times the history's median ``value`` is, when that is above the hold factor."""
+    if not history:
+        return None
+    middle = Decimal(median(history))
+    if middle <= 0:
+        return None
+    factor = value / middle
+    return factor.quantize(Decimal("0.1")) if factor > HOLD_FACTOR else None
+
+
 def _carried_start(
     session: Session,
     contract: Contract,
     terms: ContractTerms,
-    period: Period,
+    within: Period,
     carried: dict[tuple[int, date], Boundary],
 ) -> Boundary | None:
     """Where the machine's previous period ended (invoiced, or drafted earlier in this run) when
     it ended where this one starts, whatever contract billed it: counters are continued, never
     re-estimated."""
-    span_start = max(period.start, terms.start)
+    span_start = max(within.start, terms.start)
     if (contract.machine_id, span_start) in carried:
         return carried[(contract.machine_id, span_start)]
     previous = session.scalar(
@@ -239,37 +443,34 @@ def _carried_start(
     )
 
 
-def _already_invoiced(
-    session: Session, contract: Contract, kind: str, span: Period, terms: ContractTerms
-) -> bool:
-    start = max(span.start, terms.start) if kind == "period" else span.start
-    return (
-        session.scalar(
-            select(InvoiceLine.id).where(
-                InvoiceLine.contract_id == contract.id,
-                InvoiceLine.kind == kind,
-                InvoiceLine.span_start == start,
-            )
-        )
-        is not None
-    )
-
-
 def commit_run(
     session: Session,
     month: Period,
     *,
     issued_on: date,
+    today: date | None = None,
+    to_date: bool = False,
+    release: Collection[str] = (),
     customer_id: int | None = None,
     vat_rate: Decimal = DEFAULT_VAT_RATE,
     payment_days: int = DEFAULT_PAYMENT_DAYS,
 ) -> list[Invoice]:
-    """Recompute the run and write one invoice per customer with lines; commits once."""
+    """Recompute the run and write one invoice per customer with lines; commits once.
+
+    Refused while the month runs (unless ``to_date``) and while lines or totals far from their
+    history wait for a decision: ``release`` holds the keys staff chose to bill as they are.
+    """
+    today = min(today or issued_on, issued_on)
+    until = billing_until(month, today, to_date=to_date)
+    preview = preview_run(session, month, customer_id, until=until)
+    waiting = {k: v for k, v in preview.holds().items() if k not in release}
+    if waiting:
+        raise DomainError("run_held", MSG_HELD.format(items="; ".join(waiting.values())), 409)
     invoices = []
-    for draft in preview_run(session, month, customer_id).customers:
+    for draft in preview.customers:
         if draft.lines:
             invoices.append(
-                _write_invoice(session, draft, month, issued_on, vat_rate, payment_days)
+                _write_invoice(session, draft, month, issued_on, vat_rate, payment_days, until)
             )
     session.commit()
     return invoices
@@ -282,20 +483,23 @@ def _write_invoice(
     issued_on: date,
     vat_rate: Decimal,
     payment_days: int,
+    until: date | None,
 ) -> Invoice:
     totals = invoice_totals([line.amounts.total for line in draft.lines], vat_rate)
+    first_day = min(line.amounts.span.start for line in draft.lines)
     invoice = Invoice(
         number=next_invoice_number(session, issued_on.year),
         customer_id=draft.customer.id,
         issued_on=issued_on,
         due_on=issued_on + timedelta(days=payment_days),
-        period_start=month.start,
-        period_end=month.end - timedelta(days=1),
+        period_start=min(first_day, month.start),
+        period_end=(until or month.end) - timedelta(days=1),
         net=totals.net,
         vat_rate=vat_rate,
         vat=totals.vat,
         gross=totals.gross,
         status="open",
+        to_date=until is not None,
         created_at=datetime.now(UTC),
     )
     session.add(invoice)
@@ -304,6 +508,65 @@ def _write_invoice(
         session.add(_line_row(session, invoice, line))
     session.flush()
     return invoice
+
+
+@dataclass(frozen=True, slots=True)
+class LineChange:
+    """One machine's line in a preview beside its line in the last committed run."""
+
+    scm_id: str
+    before: InvoiceLine | None
+    after: DraftLine | None
+
+    @property
+    def pages_delta(self) -> tuple[int, int] | None:
+        """B/W and colour pages now minus last time (None when either side is missing)."""
+        if self.before is None or self.after is None:
+            return None
+        a = self.after.amounts
+        return a.pages_mono - self.before.pages_mono, a.pages_colour - self.before.pages_colour
+
+    @property
+    def amount_delta(self) -> Decimal | None:
+        """Amount now minus last time."""
+        if self.before is None or self.after is None:
+            return None
+        return self.after.amounts.total - self.before.amount
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerChange:
+    """What a customer's invoice would change against their last committed one."""
+
+    customer: Customer
+    last: Invoice | None
+    net_after: Decimal
+    lines: list[LineChange]
+
+
+def changes_since_last_run(session: Session, preview: RunPreview) -> list[CustomerChange]:
+    """For each customer of the preview: their last invoice, and per machine what changes
+    (new machines, machines no longer billed, pages and amounts up or down)."""
+    result = []
+    for draft in preview.customers:
+        last = session.scalar(
+            select(Invoice)
+            .where(Invoice.customer_id == draft.customer.id)
+            .order_by(Invoice.issued_on.desc(), Invoice.id.desc())
+            .limit(1)
+        )
+        before = {
+            line.machine.scm_id: line
+            for line in (last.lines if last else [])
+            if line.kind == "period"
+        }
+        after = {line.machine.scm_id: line for line in draft.lines if line.kind == "period"}
+        lines = [
+            LineChange(scm_id, before.get(scm_id), after.get(scm_id))
+            for scm_id in sorted(before.keys() | after.keys())
+        ]
+        result.append(CustomerChange(draft.customer, last, draft.net, lines))
+    return result
 
 
 def _line_row(session: Session, invoice: Invoice, line: DraftLine) -> InvoiceLine:
@@ -340,134 +603,6 @@ def _line_row(session: Session, invoice: Invoice, line: DraftLine) -> InvoiceLin
 def next_invoice_number(session: Session, year: int) -> str:
     """``YYYY/NNNNNN``, without gaps (see ``ingest.domain.numbering``)."""
     return next_number(session, "invoice", year)
-
-
-def register_payment(
-    session: Session,
-    invoice: Invoice,
-    amount: Decimal,
-    paid_on: date,
-    *,
-    reference: str | None = None,
-    source: str = "manual",
-) -> Payment:
-    """Record money received; the invoice is paid once payments cover its gross total."""
-    if amount <= 0:
-        raise DomainError("bad_amount", "a payment must be positive")
-    payment = Payment(
-        invoice_id=invoice.id,
-        amount=money(amount),
-        paid_on=paid_on,
-        reference=(reference or "")[:300] or None,
-        source=source,
-        created_at=datetime.now(UTC),
-    )
-    session.add(payment)
-    session.flush()
-    session.refresh(invoice)
-    paid = sum((p.amount for p in invoice.payments), Decimal(0))
-    if paid >= invoice.gross and invoice.status != "paid":
-        invoice.status, invoice.paid_on = "paid", paid_on
-    return payment
-
-
-@dataclass
-class BankImport:
-    """What an import of a bank statement did."""
-
-    matched: list[tuple[str, Decimal]] = field(default_factory=list)
-    unmatched: list[str] = field(default_factory=list)
-
-
-_INVOICE_NUMBER_RE = re.compile(r"\b(\d{4})/(\d{1,6})\b")
-
-
-def import_bank_csv(session: Session, text: str) -> BankImport:
-    """Match statement rows (date, amount, description) to invoices by the number they quote.
-
-    Columns are found by header name (``date``/``data``, ``amount``/``importo``,
-    ``description``/``causale``); amounts may use a decimal comma.  Rows that quote no known
-    invoice are reported, never guessed.
-    """
-    report = BankImport()
-    try:
-        rows = list(csv.DictReader(io.StringIO(text), delimiter=_delimiter(text)))
-    except csv.Error as err:
-        report.unmatched.append(f"unreadable file: {err}")
-        return report
-    for number, row in enumerate(rows, start=2):
-        fields = {k.strip().lower(): (v or "").strip() for k, v in row.items() if k}
-        try:
-            paid_on = date.fromisoformat(_pick(fields, "date", "data"))
-            amount = parse_amount(_pick(fields, "amount", "importo"))
-        except (ValueError, InvalidOperation):
-            report.unmatched.append(f"row {number}: unreadable date or amount")
-            continue
-        description = _pick(fields, "description", "causale", "descrizione")
-        invoice = _quoted_invoice(session, description)
-        if invoice is None or amount <= 0:
-            report.unmatched.append(f"row {number}: no open invoice quoted in {description!r}")
-            continue
-        if _already_imported(session, invoice, amount, paid_on, description):
-            report.unmatched.append(f"row {number}: already imported")
-            continue
-        register_payment(
-            session, invoice, amount, paid_on, reference=description, source="bank_csv"
-        )
-        report.matched.append((invoice.number, money(amount)))
-    return report
-
-
-def _already_imported(
-    session: Session, invoice: Invoice, amount: Decimal, paid_on: date, reference: str
-) -> bool:
-    """The same statement row imported before (importing a file twice pays nothing twice)."""
-    return (
-        session.scalar(
-            select(Payment.id).where(
-                Payment.invoice_id == invoice.id,
-                Payment.amount == money(amount),
-                Payment.paid_on == paid_on,
-                Payment.reference == (reference[:300] or None),
-                Payment.source == "bank_csv",
-            )
-        )
-        is not None
-    )
-
-
-def parse_amount(text: str) -> Decimal:
-    """``1.234,56``, ``1,234.56``, ``1234,56`` or ``€ 1234.56``: the last separator is decimal.
-    Accounting negatives, ``(12,50)`` and ``12,50-``, are negative."""
-    stripped = text.strip()
-    if (stripped.startswith("(") and stripped.endswith(")")) or stripped.endswith("-"):
-        return -abs(parse_amount(stripped.strip("()-")))
-    clean = re.sub(r"[^\d,.\-]", "", text)
-    decimal_at = max(clean.rfind(","), clean.rfind("."))
-    if decimal_at >= 0 and len(clean) - decimal_at - 1 in (1, 2):
-        clean = re.sub(r"[,.]", "", clean[:decimal_at]) + "." + clean[decimal_at + 1 :]
-    else:
-        clean = re.sub(r"[,.]", "", clean)
-    return Decimal(clean)
-
-
-def _delimiter(text: str) -> str:
-    first = text.splitlines()[0] if text else ""
-    return ";" if first.count(";") > first.count(",") else ","
-
-
-def _pick(fields: dict[str, str], *names: str) -> str:
-    return next((fields[n] for n in names if n in fields), "")
-
-
-def _quoted_invoice(session: Session, description: str) -> Invoice | None:
-    for year, serial in _INVOICE_NUMBER_RE.findall(description):
-        invoice = session.scalar(
-            select(Invoice).where(Invoice.number == f"{year}/{int(serial):06d}")
-        )
-        if invoice is not None and invoice.status == "open":
-            return invoice
-    return None
 
 
 def meter_reads_csv(session: Session, customer_id: int | None = None) -> str:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ingest.domain.billing import PERIOD_MONTHS
@@ -18,7 +19,77 @@ from ingest.domain.meters import (
     has_real_serial,
     latest_counters,
 )
-from ingest.models import Contract, Customer, Device, DeviceReading, Machine, Site, SupplyLevel
+from ingest.domain.plausibility import DEFAULT_BOUNDS, ContractBounds, require_plausible
+from ingest.models import (
+    Contract,
+    Customer,
+    Device,
+    DeviceReading,
+    InvoiceLine,
+    Machine,
+    Site,
+    SupplyLevel,
+)
+from ingest.stored_texts import (
+    COLOUR_FROM_PAGES,
+    COLOUR_FROM_SUPPLIES,
+    COLOUR_NO_READINGS,
+    COLOUR_NONE,
+)
+
+#: Supplies only a colour machine has.
+COLOUR_SUPPLIES: Final = frozenset({"cyan", "magenta", "yellow"})
+#: How many recent readings of a device are looked at to tell colour from mono.
+EVIDENCE_READINGS: Final = 10
+
+MSG_COLOUR_UNKNOWN = "Whether {scm_id} prints colour is unknown ({reason}); tell it explicitly."
+MSG_NOT_BILLED_YET = "contract {code} has been invoiced up to {day}: correct it with a credit note"
+MSG_NO_CONTRACT_ON = "no contract of {scm_id} is in force on {day}"
+MSG_UNKNOWN_TERMS = "unknown contract terms: {names}"
+MSG_CHANGE_ON_START = (
+    "the change is dated on the contract's first day: change the contract's terms before it "
+    "is billed, or date the change later"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ColourEvidence:
+    """Whether a device prints colour, as its own readings say (None: they do not say)."""
+
+    colour: bool | None
+    reason: str
+
+
+def colour_evidence(session: Session, device_id: int | None) -> ColourEvidence:
+    """Colour from what the device reported: colour pages, or cyan/magenta/yellow supplies.
+
+    The registration form used to default to "colour", so mono printers were set up as colour;
+    the readings know better, and staff see why.
+    """
+    if device_id is None:
+        return ColourEvidence(None, COLOUR_NO_READINGS)
+    readings = session.scalars(
+        select(DeviceReading)
+        .where(DeviceReading.device_id == device_id)
+        .order_by(DeviceReading.observed_at.desc(), DeviceReading.id.desc())
+        .limit(EVIDENCE_READINGS)
+    ).all()
+    if not readings:
+        return ColourEvidence(None, COLOUR_NO_READINGS)
+    colour_pages = max((r.colour or 0 for r in readings), default=0)
+    if colour_pages > 0:
+        return ColourEvidence(True, COLOUR_FROM_PAGES % {"pages": colour_pages})
+    supplies = sorted(
+        {
+            (level.colour or "").lower()
+            for reading in readings
+            for level in reading.supplies
+            if (level.colour or "").lower() in COLOUR_SUPPLIES
+        }
+    )
+    if supplies:
+        return ColourEvidence(True, COLOUR_FROM_SUPPLIES % {"supplies": "/".join(supplies)})
+    return ColourEvidence(False, COLOUR_NONE)
 
 
 def get_or_create_site(session: Session, customer: Customer, name: str, address: str) -> Site:
@@ -42,7 +113,8 @@ class MachineSpec:
     location: str | None = None
     site_name: str = "Sede"
     site_address: str = ""
-    colour: bool = True
+    #: None: as the device's readings say (``colour_evidence``), never a ticked-by-default box.
+    colour: bool | None = None
     monitored: bool = True
     accessories: str | None = None
     configuration: str | None = None
@@ -72,27 +144,37 @@ def register_machine(
     spec: MachineSpec,
     terms: ContractTerms | None = None,
     device: Device | None = None,
+    *,
+    bounds: ContractBounds = DEFAULT_BOUNDS,
+    confirmed: bool = False,
 ) -> Machine:
     """The "register a machine" use case: site, machine, its agent device, its contract.
 
     ``device`` is the queued device staff registered it from; without one, a device of the
     customer with the same serial is linked (as when the CLI adds a machine an agent already saw).
+    Contract values outside ``bounds`` need ``confirmed``.
     """
+    if device is not None and device.customer_id != customer.id:
+        raise DomainError("bad_machine", "the device belongs to another customer", 409)
     site = get_or_create_site(session, customer, spec.site_name, spec.site_address)
-    machine = create_machine(session, customer, spec, site)
-    if device is not None and machine.device_id is None:
-        if device.customer_id != customer.id:
-            raise DomainError("bad_machine", "the device belongs to another customer", 409)
-        assign_device(session, device, machine)
+    machine = create_machine(session, customer, spec, site, device)
     if terms is not None:
-        add_contract(session, machine, terms)
+        add_contract(session, machine, terms, bounds=bounds, confirmed=confirmed)
     return machine
 
 
 def create_machine(
-    session: Session, customer: Customer, spec: MachineSpec, site: Site | None = None
+    session: Session,
+    customer: Customer,
+    spec: MachineSpec,
+    site: Site | None = None,
+    device: Device | None = None,
 ) -> Machine:
-    """Register a machine; an agent device with the same serial is linked at once."""
+    """Register a machine; ``device`` (else an agent device with the same serial) is linked.
+
+    Whether it prints colour comes from ``spec.colour`` or, when that is None, from what the
+    device's readings say; with no readings to tell, staff must say it.
+    """
     scm_id, serial = spec.scm_id.strip(), spec.serial.strip()
     if not scm_id or not serial:
         raise DomainError("bad_machine", "a machine needs an ID SCM and a serial number")
@@ -103,6 +185,15 @@ def create_machine(
         for m in session.scalars(select(Machine).where(Machine.customer_id == customer.id))
     ):
         raise DomainError("machine_exists", f"{customer.name} already has serial {serial}", 409)
+    device = device or _device_with_serial(session, customer.id, serial)
+    colour = spec.colour
+    if colour is None:
+        evidence = colour_evidence(session, device.id if device else None)
+        if evidence.colour is None:
+            raise DomainError(
+                "colour_unknown", MSG_COLOUR_UNKNOWN.format(scm_id=scm_id, reason=evidence.reason)
+            )
+        colour = evidence.colour
     machine = Machine(
         scm_id=scm_id,
         customer_id=customer.id,
@@ -111,7 +202,7 @@ def create_machine(
         model=spec.model,
         serial=serial,
         location=spec.location,
-        colour=spec.colour,
+        colour=colour,
         monitored=spec.monitored,
         accessories=spec.accessories,
         configuration=spec.configuration,
@@ -121,8 +212,7 @@ def create_machine(
     )
     session.add(machine)
     session.flush()
-    device = _device_with_serial(session, customer.id, serial)
-    if device is not None:
+    if device is not None and device.customer_id == customer.id:
         assign_device(session, device, machine)
     return machine
 
@@ -155,8 +245,16 @@ def _device_with_serial(session: Session, customer_id: int, serial: str) -> Devi
     return None
 
 
-def add_contract(session: Session, machine: Machine, terms: ContractTerms) -> Contract:
-    """Attach cost-per-copy terms to a machine; overlapping contracts are refused."""
+def add_contract(
+    session: Session,
+    machine: Machine,
+    terms: ContractTerms,
+    *,
+    bounds: ContractBounds = DEFAULT_BOUNDS,
+    confirmed: bool = False,
+) -> Contract:
+    """Attach cost-per-copy terms to a machine; overlapping contracts are refused, and values
+    outside the plausibility ``bounds`` need ``confirmed``."""
     start, end = terms.start, terms.end
     if terms.period not in PERIOD_MONTHS:
         raise DomainError("bad_contract", f"period must be one of {', '.join(PERIOD_MONTHS)}")
@@ -194,10 +292,92 @@ def add_contract(session: Session, machine: Machine, terms: ContractTerms) -> Co
         < 0
     ):
         raise DomainError("bad_contract", "rates, fees and volumes cannot be negative")
+    require_plausible(_term_values(contract), bounds, confirmed=confirmed)
     session.add(contract)
     session.flush()
     session.refresh(machine)
     return contract
+
+
+#: The terms a dated change may set (everything but the dates and the machine).
+CHANGEABLE_TERMS: Final = (
+    "mono_rate",
+    "colour_rate",
+    "included_mono",
+    "included_colour",
+    "fixed_fee",
+    "minimum_charge",
+    "period",
+    "interpolate",
+    "true_up",
+    "code",
+)
+
+
+def _term_values(contract: Contract) -> dict[str, Decimal | int]:
+    return {
+        "mono_rate": contract.mono_rate,
+        "colour_rate": contract.colour_rate,
+        "fixed_fee": contract.fixed_fee,
+        "minimum_charge": contract.minimum_charge,
+        "included_mono": contract.included_mono,
+        "included_colour": contract.included_colour,
+    }
+
+
+def change_contract(
+    session: Session,
+    machine: Machine,
+    effective: date,
+    changes: dict[str, object],
+    *,
+    bounds: ContractBounds = DEFAULT_BOUNDS,
+    confirmed: bool = False,
+) -> Contract:
+    """New terms from ``effective`` on: the contract in force ends the day before and a new one
+    carries the changed terms (the rest unchanged) until the old one's end.
+
+    Billing then bills each contract for its own days, the second continuing the first's
+    counters.  Days already invoiced cannot change: they are corrected by a credit note.
+    One call for the CLI and, later, the web editor: ``changes`` holds only what changes.
+    """
+    unknown = set(changes) - set(CHANGEABLE_TERMS)
+    if unknown:
+        raise DomainError(
+            "bad_contract", MSG_UNKNOWN_TERMS.format(names=", ".join(sorted(unknown)))
+        )
+    current = next(
+        (
+            c
+            for c in machine.contracts
+            if c.start <= effective and (c.end is None or effective <= c.end)
+        ),
+        None,
+    )
+    if current is None:
+        raise DomainError(
+            "no_contract", MSG_NO_CONTRACT_ON.format(scm_id=machine.scm_id, day=effective), 404
+        )
+    if current.start == effective:
+        raise DomainError("bad_contract", MSG_CHANGE_ON_START)
+    billed_to = session.scalar(
+        select(func.max(InvoiceLine.span_end)).where(InvoiceLine.contract_id == current.id)
+    )
+    if billed_to is not None and billed_to >= effective:
+        raise DomainError(
+            "already_invoiced",
+            MSG_NOT_BILLED_YET.format(code=current.code or current.id, day=billed_to),
+            409,
+        )
+    kept = {name: getattr(current, name) for name in CHANGEABLE_TERMS}
+    terms = replace(
+        ContractTerms(start=effective, end=current.end, **kept),  # type: ignore[arg-type]
+        **changes,  # type: ignore[arg-type]
+    )
+    with session.begin_nested():  # a refused new contract leaves the old one as it was
+        current.end = effective - timedelta(days=1)
+        session.flush()
+        return add_contract(session, machine, terms, bounds=bounds, confirmed=confirmed)
 
 
 def _decimal(value: str | Decimal | int, what: str) -> Decimal:

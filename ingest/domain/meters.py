@@ -8,7 +8,7 @@ before it; a flagged read waits for staff (``resolve``) and is never billed unti
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,6 +27,7 @@ from ingest.models import (
     Machine,
     MeterRead,
     MeterReadRequest,
+    Ticket,
     UploadBatch,
     User,
 )
@@ -37,6 +38,18 @@ RESOLUTIONS = ("accept", "offset", "reject")
 MANUAL_READ_MAX_AGE = timedelta(days=14)
 #: A read closes a request when taken this close before (or after) the period's end.
 REQUEST_WINDOW = timedelta(days=10)
+#: A read typed for an earlier day counts from this hour, then one second per read already
+#: typed for that day: the order people entered them is kept, never two reads at one instant.
+PAST_DAY_HOUR = time(12)
+
+#: The messages people see when a typed read is refused (one place each, ready for gettext).
+MSG_NEGATIVE = "Counters cannot be negative."
+MSG_FUTURE = "A reading cannot be dated in the future."
+MSG_TOO_OLD = "A reading can be dated at most {days} days back: please read the counters now."
+MSG_MONO_MACHINE = "This machine prints black and white only: leave the colour counter empty."
+MSG_COLOUR_MISSING = (
+    "This machine prints colour: please enter the colour counter too (it was left empty)."
+)
 
 
 def fold_serial(serial: str | None) -> str:
@@ -91,30 +104,57 @@ def record_agent_read(
     return _validate_and_add(session, machine, read)
 
 
+def typed_read_time(session: Session, machine: Machine, day: date, now: datetime) -> datetime:
+    """When a read typed for ``day`` was taken: now for today, else the day with a sequence.
+
+    Stamping every typed read at noon made two reads of one day tie, and the later one escaped
+    the neighbour check.
+    """
+    if day > now.date():
+        raise DomainError("bad_read", MSG_FUTURE)
+    if day == now.date():
+        return now
+    start = datetime.combine(day, PAST_DAY_HOUR, tzinfo=UTC)
+    typed_that_day = session.scalars(
+        select(MeterRead.taken_at).where(
+            MeterRead.machine_id == machine.id,
+            MeterRead.source == "manual",
+            MeterRead.taken_at >= start,
+            MeterRead.taken_at < start + timedelta(hours=12),
+        )
+    ).all()
+    return start + timedelta(seconds=len(typed_that_day))
+
+
 def record_manual_read(
     session: Session,
     machine: Machine,
     *,
     taken_at: datetime,
     mono: int,
-    colour: int,
+    colour: int | None,
     user: User | None,
+    now: datetime,
     name: str | None = None,
+    ticket: Ticket | None = None,
 ) -> MeterRead:
-    """A read typed by a customer or staff member; ``name`` when entered through a request link."""
-    if mono < 0 or colour < 0:
-        raise DomainError("bad_read", "counters cannot be negative")
-    now = datetime.now(UTC)
-    if taken_at > now + timedelta(hours=12):
-        raise DomainError("bad_read", "a reading cannot be dated in the future")
+    """A read typed by a customer or staff member (``name`` when entered through a request
+    link, ``ticket`` when it came with a service request).
+
+    ``colour`` None means the field was left empty: "not given", never 0.  A colour machine
+    needs it (a missing colour counter read as 0 looked like a counter going backwards).
+    """
+    if mono < 0 or (colour is not None and colour < 0):
+        raise DomainError("bad_read", MSG_NEGATIVE)
+    if taken_at > now + timedelta(minutes=5):
+        raise DomainError("bad_read", MSG_FUTURE)
     if not (user and user.is_staff) and taken_at < now - MANUAL_READ_MAX_AGE:
-        raise DomainError(
-            "bad_read",
-            f"a reading can be dated at most "
-            f"{MANUAL_READ_MAX_AGE.days} days back: please read the counters now",
-        )
+        raise DomainError("bad_read", MSG_TOO_OLD.format(days=MANUAL_READ_MAX_AGE.days))
     if not machine.colour and colour:
-        raise DomainError("bad_read", "this machine is mono: the colour counter must be 0")
+        raise DomainError("bad_read", MSG_MONO_MACHINE)
+    if machine.colour and colour is None:
+        raise DomainError("colour_missing", MSG_COLOUR_MISSING)
+    colour = colour or 0
     read = MeterRead(
         machine_id=machine.id,
         taken_at=taken_at,
@@ -124,7 +164,8 @@ def record_manual_read(
         colour=colour,
         entered_by_id=user.id if user else None,
         entered_by_name=(user.email if user else name),
-        created_at=datetime.now(UTC),
+        ticket_id=ticket.id if ticket else None,
+        created_at=now,
     )
     read = _validate_and_add(session, machine, read)
     _close_requests(session, machine, read)
@@ -171,12 +212,14 @@ def _next_ok(session: Session, machine: Machine, after: datetime) -> MeterRead |
 
 
 def _previous_ok(session: Session, machine: Machine, before: datetime) -> MeterRead | None:
+    """The latest billable read at or before ``before``: a read at the same instant was entered
+    earlier, so it is a neighbour too (strict < let same-day reads skip the check)."""
     return session.scalar(
         select(MeterRead)
         .where(
             MeterRead.machine_id == machine.id,
             MeterRead.status == "ok",
-            MeterRead.taken_at < before,
+            MeterRead.taken_at <= before,
         )
         .order_by(MeterRead.taken_at.desc(), MeterRead.id.desc())
         .limit(1)
@@ -274,13 +317,34 @@ def _apply_offset(session: Session, machine: Machine, read: MeterRead) -> None:
                 session.flush()
 
 
-def billable_points(session: Session, machine: Machine) -> list[MeterPoint]:
-    """The machine's billable reads as billing inputs, offsets applied, oldest first."""
-    reads = session.scalars(
-        select(MeterRead)
-        .where(MeterRead.machine_id == machine.id, MeterRead.status == "ok")
-        .order_by(MeterRead.taken_at, MeterRead.id)
-    )
+#: How far from a period a read may still be the one closest to its boundary: billing and
+#: statistics read only this much around the days they look at, never a whole history.
+READ_MARGIN = timedelta(days=92)
+
+
+def billable_points_around(
+    session: Session, machine: Machine, start: date, end: date
+) -> list[MeterPoint]:
+    """The billable reads that can decide the counters between ``start`` and ``end``."""
+    since = datetime.combine(start, time(0), tzinfo=UTC) - READ_MARGIN
+    until = datetime.combine(end, time(0), tzinfo=UTC) + READ_MARGIN
+    return billable_points(session, machine, since, until)
+
+
+def billable_points(
+    session: Session,
+    machine: Machine,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[MeterPoint]:
+    """The machine's billable reads as billing inputs, offsets applied, oldest first; only
+    those between ``since`` and ``until`` when given (pages never read a whole history)."""
+    query = select(MeterRead).where(MeterRead.machine_id == machine.id, MeterRead.status == "ok")
+    if since is not None:
+        query = query.where(MeterRead.taken_at >= since)
+    if until is not None:
+        query = query.where(MeterRead.taken_at <= until)
+    reads = session.scalars(query.order_by(MeterRead.taken_at, MeterRead.id))
     return [
         MeterPoint(read.taken_at, c.mono, c.colour, read.id)
         for read in reads

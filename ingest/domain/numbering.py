@@ -15,6 +15,7 @@ FORMATS: Final = {
     "order": "ORD-{year}-{n:05d}",
     "ddt": "DDT-{year}-{n:05d}",
     "ticket": "TK-{year}-{n:05d}",
+    "credit_note": "NC-{year}-{n:05d}",
 }
 
 

@@ -2,7 +2,8 @@
 
 The statuses and their colours come from the Italian manual ("Vedi Tickets"): requested
 (yellow), in progress (blue), on hold (grey), done (green).  A ticket may carry the counters
-read at the machine ("introduzca la lectura si es posible"): they become a manual meter read.
+read at the machine ("introduzca la lectura si es posible"): they become a manual meter read
+with the ticket as its provenance, or the ticket says why they could not.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from ingest.domain.errors import DomainError
 from ingest.domain.meters import record_manual_read
 from ingest.domain.numbering import next_number
 from ingest.i18n import N_, Wording
-from ingest.models import Machine, Ticket, TicketAttachment, TicketEvent, User
+from ingest.models import Machine, MeterRead, Ticket, TicketAttachment, TicketEvent, User
 from ingest.stored_texts import TICKET_ASSIGNED, TICKET_OPENED, TICKET_UNASSIGNED
 
 #: Status -> (words, colour); the words are msgids, translated where they are shown.
@@ -36,6 +37,11 @@ TEAMS = {
 PRIORITIES = ("low", "normal", "high", "urgent")
 MAX_ATTACHMENTS = 3
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
+#: The notes a ticket's history keeps about the counters its form carried.
+MSG_READ_RECORDED = "Counters recorded as meter read #{read_id}."
+MSG_READ_FLAGGED = "Counters recorded as meter read #{read_id}; they look unusual: SCM will check."
+MSG_READ_NOT_RECORDED = "Counters not recorded as a meter read: {reason}"
+MSG_COLOUR_ONLY = "a colour counter needs the B/W counter too."
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +61,15 @@ class TicketRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class OpenedTicket:
+    """A new ticket and what became of the counters it carried (nothing, a read, or why not)."""
+
+    ticket: Ticket
+    read: MeterRead | None = None
+    read_problem: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Upload:
     """One attached file."""
 
@@ -71,7 +86,20 @@ def open_ticket(
     uploads: list[Upload],
     now: datetime,
 ) -> Ticket:
-    """Create the ticket (and the meter read it carries); the caller commits and notifies."""
+    """Create the ticket (and the meter read it carries); the caller commits and notifies.
+    The ticket's history says what became of its counters."""
+    return open_ticket_with_read(session, customer_id, user, form, uploads, now).ticket
+
+
+def open_ticket_with_read(
+    session: Session,
+    customer_id: int,
+    user: User | None,
+    form: TicketRequest,
+    uploads: list[Upload],
+    now: datetime,
+) -> OpenedTicket:
+    """``open_ticket``, also answering what became of the counters (for the page to say)."""
     machine = session.get(Machine, form.machine_id)
     if machine is None or machine.customer_id != customer_id:
         raise DomainError("not_found", "no such machine", 404)
@@ -113,13 +141,50 @@ def open_ticket(
             by_id=user.id if user else None,
         )
     )
-    if form.mono is not None and (form.colour is not None or not machine.colour):
-        record_manual_read(
-            session, machine, taken_at=now, mono=form.mono, colour=form.colour or 0, user=user
-        )
+    read, problem = _counters_as_read(session, machine, ticket, form, user, now)
     session.flush()
     session.refresh(ticket)
-    return ticket
+    return OpenedTicket(ticket, read, problem)
+
+
+def _counters_as_read(
+    session: Session,
+    machine: Machine,
+    ticket: Ticket,
+    form: TicketRequest,
+    user: User | None,
+    now: datetime,
+) -> tuple[MeterRead | None, str | None]:
+    """The ticket's counters as a meter read, its history noting the outcome either way."""
+    if form.mono is None and form.colour is None:
+        return None, None
+    read, problem = None, None
+    if form.mono is None:
+        problem = MSG_COLOUR_ONLY
+    else:
+        try:
+            with session.begin_nested():
+                read = record_manual_read(
+                    session,
+                    machine,
+                    taken_at=now,
+                    mono=form.mono,
+                    colour=form.colour,
+                    user=user,
+                    now=now,
+                    ticket=ticket,
+                )
+        except DomainError as err:
+            problem = err.message
+    if read is not None:
+        template = MSG_READ_RECORDED if read.status == "ok" else MSG_READ_FLAGGED
+        note = template.format(read_id=read.id)
+    else:
+        note = MSG_READ_NOT_RECORDED.format(reason=problem)
+    session.add(
+        TicketEvent(ticket_id=ticket.id, at=now, status=ticket.status, note=note[:1000], by_id=None)
+    )
+    return read, problem
 
 
 def _check(form: TicketRequest, uploads: list[Upload]) -> None:

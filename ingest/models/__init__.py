@@ -14,7 +14,7 @@ from ingest.models.alerts import (
 from ingest.models.base import Base
 from ingest.models.devices import Device, DeviceReading, SupplyLevel
 from ingest.models.fleet import Contract, Machine, Site
-from ingest.models.invoices import DocumentCounter, Invoice, InvoiceLine, Payment
+from ingest.models.invoices import CreditNote, DocumentCounter, Invoice, InvoiceLine, Payment
 from ingest.models.meters import MeterRead, MeterReadRequest
 from ingest.models.orders import DeliveryNote, DeliveryNoteLine, Order, OrderLine
 from ingest.models.posts import Post
@@ -30,6 +30,7 @@ __all__ = [
     "CartridgeChange",
     "Consumable",
     "Contract",
+    "CreditNote",
     "Customer",
     "Delivery",
     "DeliveryNote",

@@ -29,6 +29,16 @@ class Customer(Base):
     referent_phone: Mapped[str | None] = mapped_column(String(50))
     vat_number: Mapped[str | None] = mapped_column(String(32))
     billing_address: Mapped[str | None] = mapped_column(String(500))
+    # Fiscal data of the electronic invoice (FatturaPA): tax code, recipient code or PEC, and
+    # the address split the way the XML wants it.
+    tax_code: Mapped[str | None] = mapped_column(String(16))
+    sdi_code: Mapped[str | None] = mapped_column(String(7))
+    pec: Mapped[str | None] = mapped_column(String(254))
+    street: Mapped[str | None] = mapped_column(String(200))
+    postcode: Mapped[str | None] = mapped_column(String(10))
+    city: Mapped[str | None] = mapped_column(String(100))
+    province: Mapped[str | None] = mapped_column(String(2))
+    country: Mapped[str] = mapped_column(String(2), default="IT", server_default="IT")
     #: The dealer's salesperson for this customer ("Il vostro Referente Commerciale").
     sales_rep_name: Mapped[str | None] = mapped_column(String(200))
     sales_rep_email: Mapped[str | None] = mapped_column(String(254))

@@ -42,6 +42,8 @@ class MeterRead(Base):
     signature_verified: Mapped[bool] = mapped_column(default=False)
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     entered_by_name: Mapped[str | None] = mapped_column(String(254))
+    #: The service request whose form carried these counters, if any.
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     created_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16), default="ok", index=True)
     flags: Mapped[str] = mapped_column(String(200), default="")

@@ -6,6 +6,7 @@ Views parse a form, call one domain function, render: queries live in ``ingest/d
 from ingest.ops import (
     billing,
     catalogue,
+    contracts,
     customers,
     dashboard,
     devices,
@@ -21,6 +22,7 @@ __all__ = [
     "billing",
     "blueprint",
     "catalogue",
+    "contracts",
     "customers",
     "dashboard",
     "devices",

@@ -11,22 +11,32 @@ from wtforms.fields.choices import SelectChoice
 
 from ingest.auth import staff_required
 from ingest.db import db_session
+from ingest.domain.errors import DomainError
+from ingest.domain.machines import colour_evidence, unlinked_machines
 from ingest.domain.machines import register_machine as register
-from ingest.domain.machines import unlinked_machines
 from ingest.domain.meters import assign_device, unmatched_devices
+from ingest.domain.plausibility import ContractBounds
+from ingest.error_texts import error_text
 from ingest.forms import AssignForm, MachineForm, form_errors
+from ingest.i18n import N_
 from ingest.models import Device, Machine
 from ingest.ops.blueprint import blueprint
+
+MSG_TICK_CONFIRM = N_('If the values are right, tick "Confirm values outside the usual bounds".')
 
 
 @blueprint.get("/queue")
 @staff_required
 def queue() -> str:
     """Queued devices, each with a form to register it and one to link it to a machine."""
-    devices = unmatched_devices(db_session())
+    session = db_session()
+    devices = unmatched_devices(session)
     forms = {d.id: _machine_form_for(d) for d in devices}
     assign = {d.id: _assign_form_for(d) for d in devices}
-    return render_template("ops/queue.html", devices=devices, forms=forms, assign=assign)
+    evidence = {d.id: colour_evidence(session, d.id) for d in devices}
+    return render_template(
+        "ops/queue.html", devices=devices, forms=forms, assign=assign, evidence=evidence
+    )
 
 
 def _machine_form_for(device: Device) -> MachineForm:
@@ -63,7 +73,22 @@ def register_machine(device_id: int) -> WerkzeugResponse:
         flash(_("Check the machine form: %(errors)s", errors=form_errors(form)), "error")
         return redirect(url_for("ops.queue"))
     spec, terms = form.to_request()
-    machine = register(session, device.customer, spec, terms, device=device)
+    try:
+        machine = register(
+            session,
+            device.customer,
+            spec,
+            terms,
+            device=device,
+            bounds=ContractBounds.from_env(),
+            confirmed=bool(form.confirm.data),
+        )
+    except DomainError as err:
+        session.rollback()
+        flash(error_text(err), "error")
+        if err.code == "needs_confirmation":
+            flash(_(MSG_TICK_CONFIRM), "warn")
+        return redirect(url_for("ops.queue"))
     session.commit()
     flash(
         _(

@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import (
     BooleanField,
+    DateField,
     DecimalField,
     EmailField,
     IntegerField,
@@ -257,3 +258,38 @@ class StaffTicketForm(FlaskForm):
             mono=None,
             colour=None,
         )
+
+
+class ContractChangeForm(FlaskForm):
+    """New terms from a date: only the fields filled in change."""
+
+    effective = DateField("New terms from", validators=[DataRequired()])
+    mono_rate = DecimalField("EUR per B/W page", places=5, validators=[Optional(), NumberRange(0)])
+    colour_rate = DecimalField(
+        "EUR per colour page", places=5, validators=[Optional(), NumberRange(0)]
+    )
+    included_mono = IntegerField(
+        "Included B/W pages per period", validators=[Optional(), NumberRange(0)]
+    )
+    included_colour = IntegerField(
+        "Included colour pages per period", validators=[Optional(), NumberRange(0)]
+    )
+    fixed_fee = DecimalField(
+        "Fixed fee per period", places=2, validators=[Optional(), NumberRange(0)]
+    )
+    minimum_charge = DecimalField(
+        "Minimum charge per period", places=2, validators=[Optional(), NumberRange(0)]
+    )
+    confirm = BooleanField("Confirm values outside the usual bounds")
+
+    def to_request(self) -> dict[str, object]:
+        """Only the terms that change, as ``change_contract`` takes them."""
+        names = (
+            "mono_rate",
+            "colour_rate",
+            "included_mono",
+            "included_colour",
+            "fixed_fee",
+            "minimum_charge",
+        )
+        return {n: getattr(self, n).data for n in names if getattr(self, n).data is not None}

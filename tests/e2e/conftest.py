@@ -66,6 +66,7 @@ def printed_month(month_of_printing: Snmpsim, ingest_server: IngestServer, agent
         "MX-3570N",
         "--location",
         "Ufficio Acquisti, primo piano",
+        "--colour",  # registered before any reading: staff say it
     )
     ingest_server.cli(
         "contract",

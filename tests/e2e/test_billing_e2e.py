@@ -11,6 +11,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
+from support.fleet import to_date_amounts
 from support.processes import run_agent
 
 from ingest.models import Invoice
@@ -32,22 +33,27 @@ def test_pushed_readings_become_an_invoice_with_the_right_totals(
     preview = ingest_server.cli("billing", "preview", "--month", month)
     assert "NOT BILLED" not in preview, preview
     issued = ingest_server.cli(
-        "billing", "commit", "--month", month, "--issued-on", datetime.now(UTC).date().isoformat()
+        "billing", "commit", "--month", month, "--to-date",
+        "--issued-on", datetime.now(UTC).date().isoformat(),
+    )  # fmt: skip
+    net, vat, gross = to_date_amounts(
+        datetime.now(UTC).date(), fee=20, included=1000, mono=1500, colour=300
     )
     number = issued.split()[1]
     pdf_path = tmp_path / "invoice.pdf"
     ingest_server.cli("invoice", "pdf", number, "--out", str(pdf_path))
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf_path.read_bytes())).pages)
     text = text.replace("\xa0", " ")  # Babel's no-break space before the euro
-    # 20 fee + (1500 - 1000 included) * 0.01 + 300 * 0.08 = 49.00; VAT 22 % = 10.78
+    # the month runs: billed to date, fee and included pages prorated (whole month: 49,00)
     for expected in (
         f"Fattura n. {number}",
         "Ufficio Tecnico srl",
         "SCM-E2E",
         "1.500",
-        "49,00 EUR",
-        "10,78 EUR",
-        "59,78 EUR",
+        f"{net} EUR",
+        f"{vat} EUR",
+        f"{gross} EUR",
+        "Fatturazione a data",
     ):
         assert expected in text, expected
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 from support.browser import CHROMIUM_FLAGS, chromium_path
+from support.fleet import to_date_amounts
 from support.processes import run_agent
 
 pytestmark = pytest.mark.e2e
@@ -86,6 +88,11 @@ def test_customer_signs_in_and_sees_counters_and_toner(
     expect(page).to_have_url(ingest_server.url + "/login")
 
 
+def english(amount: str) -> str:
+    """An amount written the Italian way ("1.234,56") as an English page shows it."""
+    return amount.replace(".", "#").replace(",", ".").replace("#", ",")
+
+
 def sign_in(page: Page, base: str, email: str, password: str) -> None:
     page.goto(base + "/login")
     page.get_by_label("E-mail").fill(email)
@@ -111,11 +118,18 @@ def test_staff_bills_the_month_and_the_customer_downloads_the_invoice(
     page.get_by_role("link", name="billing run").click()
     page.get_by_label("Month (YYYY-MM)").fill(printed_month)
     page.get_by_role("button", name="Preview").click()
+    expect(page.get_by_role("status")).to_contain_text("has not ended yet")
+    page.get_by_label("Month (YYYY-MM)").fill(printed_month)
+    page.get_by_label("Bill to date", exact=False).check()
+    page.get_by_role("button", name="Preview").click()
+    net, _, gross = to_date_amounts(
+        datetime.now(UTC).date(), fee=20, included=1000, mono=1500, colour=300
+    )
     preview = page.locator("section[data-customer='Ufficio Tecnico srl']")
     expect(preview).to_contain_text("SCM-E2E")
-    expect(preview).to_contain_text("€49.00")
+    expect(preview).to_contain_text(f"€{english(net)}")
     page.get_by_role("button", name="Issue invoices").click()
-    expect(page.get_by_role("status")).to_contain_text("1 invoice issued")
+    expect(page.get_by_role("status")).to_contain_text("1 invoice(s) issued")
     page.get_by_role("button", name="Sign out").click()
 
     sign_in(page, base, "it@ufficio.example", PASSWORD)
@@ -125,7 +139,7 @@ def test_staff_bills_the_month_and_the_customer_downloads_the_invoice(
     expect(card.locator("li.supply[data-kind=toner]").first).to_be_visible()
     page.locator("header nav").get_by_role("link", name="Invoices").click()
     row = page.locator("table.invoices.open tbody tr").first
-    expect(row).to_contain_text("€59.78")
+    expect(row).to_contain_text(f"€{english(gross)}")
     with page.expect_download() as download_info:
         row.get_by_role("link", name="PDF").click()
     download = download_info.value
@@ -155,6 +169,7 @@ def test_customer_orders_consumables_through_the_cart(page, ingest_server, custo
         "Segreteria",
         "--site-address",
         "Via Po 2, Torino",
+        "--colour",  # registered before any reading: staff say it
     )
     for code, colour in (("TK-8345K", "black"), ("TK-8345C", "cyan")):
         ingest_server.cli(

@@ -74,6 +74,7 @@ def test_falling_toner_is_reordered_once_shipped_labelled_and_closed(
         "Sede",
         "--site-address",
         "Via Roma 1, 20100 Milano",
+        "--colour",  # registered before any reading: staff say it
     )
     ingest_server.cli(
         "consumable",

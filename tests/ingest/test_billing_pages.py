@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from support.fleet import add_machine, push, utc
 from support.ingest import enroll_agent, issue_token
-from support.web import add_user, csrf_token, sign_in
+from support.web import add_user, csrf_token, enter_read, sign_in
 
 from ingest.db import database
 from ingest.domain.invoicing import commit_run, month_period
@@ -65,16 +65,7 @@ def test_customer_enters_a_meter_read_in_the_portal(app, client, agent, fleet, s
     token = csrf_token(client, "/meter-reads")
 
     def enter(day, mono, colour):
-        return client.post(
-            f"/machines/{machine_id}/reads",
-            data={
-                "csrf_token": token,
-                f"m{machine_id}-taken_on": day.isoformat(),
-                f"m{machine_id}-mono": str(mono),
-                f"m{machine_id}-colour": str(colour),
-            },
-            follow_redirects=True,
-        ).get_data(as_text=True)
+        return enter_read(client, machine_id, day, mono, colour)
 
     assert "Reading for SCM-R9 recorded. Thank you." in enter(now.date(), 1800, 260)
     read = session.scalar(select(MeterRead).where(MeterRead.source == "manual"))
@@ -137,7 +128,7 @@ def test_staff_registers_a_queued_device_as_a_machine(app, client, agent, fleet,
             p + "site_name": "Magazzino",
             p + "site_address": "Via Po 2",
             p + "location": "Ufficio spedizioni",
-            p + "colour": "y",
+            p + "colour": "colour",
             p + "monitored": "y",
             p + "mono_rate": "0.012",
             p + "colour_rate": "0.09",
@@ -160,7 +151,8 @@ def test_staff_registers_a_queued_device_as_a_machine(app, client, agent, fleet,
     assert str(contract.mono_rate).startswith("0.012")
 
 
-def test_staff_resolves_a_flag_then_bills_and_registers_payment(client, agent, fleet, session):
+def test_staff_resolves_a_flag_then_bills_and_registers_payment(app, client, agent, fleet, session):
+    app.config["SCM_TODAY"] = date(2027, 1, 2)  # December has ended
     push(client, agent, utc(2026, 12, 10), 10, serial="R-1")  # counter reset: flagged
     sign_in(client, "staff@scm.example")
     page = client.get("/ops/flags").get_data(as_text=True)
@@ -188,7 +180,7 @@ def test_staff_resolves_a_flag_then_bills_and_registers_payment(client, agent, f
         data={"csrf_token": token, "month": "2026-12", "issued_on": "2027-01-02"},
         follow_redirects=True,
     )
-    assert "1 invoice issued" in done.get_data(as_text=True)
+    assert "1 invoice(s) issued" in done.get_data(as_text=True)
     invoice = session.scalar(select(Invoice).where(Invoice.issued_on == date(2027, 1, 2)))
     assert invoice.lines[0].pages_mono == 1000 + 4000 - 600 - 3400  # offset continues counters
     token = csrf_token(client, "/ops/invoices")
@@ -218,7 +210,7 @@ def test_bank_statement_upload_and_exports(client, fleet, session):
         content_type="multipart/form-data",
         follow_redirects=True,
     )
-    assert "Payments matched: 1;" in response.get_data(as_text=True)
+    assert "1 row(s) matched, 0 skipped, 0 unreadable." in response.get_data(as_text=True)
     session.expire_all()
     assert session.get(Invoice, invoice.id).status == "paid"
     export = client.get("/ops/exports/invoice-lines.csv")

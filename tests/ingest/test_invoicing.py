@@ -9,18 +9,17 @@ from sqlalchemy import func, select
 from support.fleet import add_machine, push, utc
 
 from ingest.db import database
+from ingest.domain.bank_statements import import_bank_csv
 from ingest.domain.invoicing import (
     commit_run,
-    import_bank_csv,
     invoice_lines_csv,
     meter_reads_csv,
     month_period,
     next_invoice_number,
-    parse_amount,
     preview_run,
-    register_payment,
 )
 from ingest.domain.machines import ContractTerms, add_contract
+from ingest.domain.payments import parse_amount, register_payment
 from ingest.models import Invoice, InvoiceLine, Machine, MeterRead
 
 NOV = month_period("2026-11")

@@ -19,6 +19,8 @@ from ingest.domain.meters import (
 )
 from ingest.models import Device, Machine, MeterRead, UploadBatch
 
+NOW = utc(2026, 11, 28, 9)
+
 
 def reads(session, machine_id):
     session.expire_all()
@@ -126,15 +128,15 @@ def test_manual_read_records_who_entered_it(app, session, staff):
     machine_id = add_machine(app, colour=False)
     machine = session.get(Machine, machine_id)
     read = record_manual_read(
-        session, machine, taken_at=utc(2026, 11, 20), mono=1234, colour=0, user=staff
+        session, machine, taken_at=utc(2026, 11, 20), mono=1234, colour=0, user=staff, now=NOW
     )
     session.commit()
     assert read.entered_by_name == "staff@scm.example"
     assert read.source == "manual"
     assert read.batch_id is None
-    with pytest.raises(DomainError, match="mono"):
+    with pytest.raises(DomainError, match="black and white only"):
         record_manual_read(
-            session, machine, taken_at=utc(2026, 11, 21), mono=1300, colour=5, user=staff
+            session, machine, taken_at=utc(2026, 11, 21), mono=1300, colour=5, user=staff, now=NOW
         )
 
 

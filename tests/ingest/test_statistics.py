@@ -26,7 +26,7 @@ def test_pages_per_month_interpolate_between_reads_and_say_when_unknown():
         MeterPoint(at(2026, 11, 16), 1900, 160, 3),
     ]
     months = last_months(date(2026, 11, 20), count=4)  # Aug..Nov
-    result = pages_per_month(points, months)
+    result = pages_per_month(points, months, interpolate=True)
     assert result[0].mono is None  # August: no read before and after
     october = result[2]
     # Oct 1 = 1000 + 300 * 15/30 = 1150; Nov 1 = 1300 + round(600 * 16/31) = 1610

@@ -72,7 +72,7 @@ def test_customer_opens_a_ticket_with_attachment_and_counters(client, people, de
     )
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    number = re.search(r"\[(TK-\d{4}-\d{5})\] Ticket created", page)[1]
+    number = re.search(r"Ticket (TK-\d{4}-\d{5}) created", page)[1]
     ticket = session.scalar(select(Ticket))
     assert ticket.number == number
     assert ticket.status == "requested"

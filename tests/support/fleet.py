@@ -100,3 +100,25 @@ def add_consumable(
         db.add(row)
         db.commit()
         return row.id
+
+
+def to_date_amounts(
+    today: date, *, fee: int, included: int, mono: int, colour: int
+) -> tuple[str, str, str]:
+    """Net, VAT and gross (Italian format, "49,00") of a month billed to date on ``today`` at
+    0.01 per B/W and 0.08 per colour page: fee and included pages prorated over the days billed
+    (written out here, independently of the billing code), VAT 22 %."""
+    import calendar
+    from decimal import ROUND_HALF_UP, Decimal
+
+    share = Decimal(today.day) / Decimal(calendar.monthrange(today.year, today.month)[1])
+    cent = Decimal("0.01")
+    prorated_fee = (fee * share).quantize(cent, rounding=ROUND_HALF_UP)
+    free = round(included * share)
+    pages = max(0, mono - free) * Decimal("0.01") + colour * Decimal("0.08")
+    net = prorated_fee + pages.quantize(cent, rounding=ROUND_HALF_UP)
+    vat = (net * Decimal("0.22")).quantize(cent, rounding=ROUND_HALF_UP)
+    return tuple(  # type: ignore[return-value]
+        f"{v:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
+        for v in (net, vat, net + vat)
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -41,3 +42,19 @@ def sign_in(client: FlaskClient, email: str, password: str = PASSWORD):
     return client.post(
         "/login", data={"email": email, "password": password, "csrf_token": csrf_token(client)}
     )
+
+
+def enter_read(
+    client: FlaskClient, machine_id: int, day: date, mono: object, colour: object
+) -> str:
+    """Type a meter read on the portal's "Lettura contatori" page; the answer page's text."""
+    return client.post(
+        f"/machines/{machine_id}/reads",
+        data={
+            "csrf_token": csrf_token(client, "/meter-reads"),
+            f"m{machine_id}-taken_on": day.isoformat(),
+            f"m{machine_id}-mono": str(mono),
+            f"m{machine_id}-colour": str(colour),
+        },
+        follow_redirects=True,
+    ).get_data(as_text=True)
