@@ -6,20 +6,36 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from ingest import api, auth, db, home, languages, limits, ops, portal, read_api, shop, tickets
+from ingest import (
+    api,
+    auth,
+    db,
+    home,
+    languages,
+    limits,
+    observability,
+    ops,
+    portal,
+    read_api,
+    shop,
+    tickets,
+)
 from ingest.config import Settings, load_settings
 from ingest.domain.errors import DomainError
 from ingest.error_texts import error_text
+from ingest.jobs import queue
 
 csrf = CSRFProtect()
 #: Forms with attachments (tickets) need more than an agent batch; the API sets its own limit.
 MAX_PAGE_REQUEST_BYTES = 16 * 1024 * 1024
+API_PREFIX = "/api/"
 log = logging.getLogger(__name__)
 
 
@@ -39,7 +55,9 @@ def create_app(
     )
     app.config["SCM_PUBLIC_URL"] = settings.public_url
     app.config.update(overrides or {})
-    db.init_app(app, settings.database_url)
+    database = db.init_app(app, settings.database_url)
+    queue.init_app(app, database, settings.job_broker)
+    observability.init_app(app)
     csrf.init_app(app)
     auth.init_app(app)
     languages.init_app(app)
@@ -60,6 +78,9 @@ def create_app(
     app.register_error_handler(413, _too_large)
     app.register_error_handler(OverflowError, _no_such_row)
     app.register_error_handler(DataError, _no_such_row)
+    app.register_error_handler(OperationalError, _unavailable)
+    app.register_error_handler(404, _not_found)
+    app.register_error_handler(405, _not_found)
     app.after_request(_security_headers)
 
     return app
@@ -84,6 +105,30 @@ def _no_such_row(_err: Exception) -> tuple[str, int]:
     """An id no database column can hold (``/invoices/99999999999999999999``): not found."""
     db.rollback_request_session()
     return render_template("error.html", message=_("Not found.")), 404
+
+
+def _unavailable(_err: Exception) -> Response:
+    """The database is down or busy: 503 with Retry-After, never a 404 or a 500 page."""
+    db.rollback_request_session()
+    if request.path.startswith(API_PREFIX):
+        response, status = api.unavailable("the database is unavailable: retry later")
+    else:
+        message = _("Service unavailable: please retry shortly.")
+        response, status = make_response(render_template("error.html", message=message)), 503
+    response.status_code = status
+    response.headers["Retry-After"] = str(api.RETRY_AFTER_S)
+    return response
+
+
+def _not_found(err: HTTPException) -> Response:
+    """Unknown URLs: the documented JSON under the API, the error page elsewhere."""
+    if request.path.startswith(API_PREFIX):
+        response, status = api.http_error(err)
+    else:
+        response = make_response(render_template("error.html", message=err.description))
+        status = err.code or 404
+    response.status_code = status
+    return response
 
 
 def _security_headers(response: Response) -> Response:

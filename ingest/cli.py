@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import threading
 from datetime import timedelta
 
 import click
@@ -12,6 +14,7 @@ from ingest.agents_cli import agent_group
 from ingest.billing_cli import COMMANDS as BILLING_COMMANDS
 from ingest.cli_common import cli_session
 from ingest.config import load_settings
+from ingest.db import Database
 from ingest.domain.accounts import (
     create_user,
     find_customer,
@@ -23,9 +26,11 @@ from ingest.domain.accounts import (
 )
 from ingest.domain.enrollment import create_token
 from ingest.i18n import LANGUAGES
+from ingest.jobs.queue import JobQueue, utc_now
 from ingest.mail import mailer_from_env, try_send
 from ingest.migrate import upgrade
 from ingest.monitoring_cli import COMMANDS as MONITORING_COMMANDS
+from ingest.observability import configure_logging
 from ingest.portal_cli import post_group
 from ingest.supplies_cli import COMMANDS as SUPPLIES_COMMANDS
 
@@ -33,9 +38,7 @@ from ingest.supplies_cli import COMMANDS as SUPPLIES_COMMANDS
 @click.group()
 def main() -> None:
     """SCM ingest service administration."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(logging.INFO)
 
 
 @main.group()
@@ -48,6 +51,26 @@ def db_upgrade() -> None:
     """Create or migrate the schema to the latest revision."""
     upgrade(load_settings().database_url)
     click.echo("database is up to date")
+
+
+@main.command("worker")
+@click.option("--threads", default=4, show_default=True, help="job threads in this process")
+def worker(threads: int) -> None:
+    """Run follow-up jobs until stopped: Dramatiq workers (``SCM_JOB_BROKER``) plus the sweeper
+    that re-sends pending jobs and starts scheduled ones; without a broker it runs them itself."""
+    settings = load_settings()
+    database = Database(settings.database_url)
+    queue = JobQueue(database, settings.job_broker)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    click.echo(
+        f"worker: {'dramatiq, ' + str(threads) + ' threads' if not queue.inline else 'inline'}"
+    )
+    try:
+        queue.run_worker(threads, stop, utc_now)
+    finally:
+        database.dispose()
 
 
 @main.group()

@@ -19,6 +19,7 @@ ENV_DATABASE_URL: Final = "SCM_DATABASE_URL"
 ENV_INSTANCE_PATH: Final = "SCM_INSTANCE_PATH"
 ENV_PUBLIC_URL: Final = "SCM_PUBLIC_URL"
 ENV_SECRET_KEY: Final = "SCM_SECRET_KEY"  # noqa: S105 - the variable's name, not a secret
+ENV_JOB_BROKER: Final = "SCM_JOB_BROKER"
 DEFAULT_INSTANCE: Final = Path.cwd() / "instance"
 
 
@@ -31,6 +32,8 @@ class Settings:
     secret_key: str
     #: Where people reach the portal: the base of links in e-mails.
     public_url: str = "http://127.0.0.1:8000"
+    #: Where follow-up jobs go (``redis://...``); None runs them in-process (``ingest.jobs``).
+    job_broker: str | None = None
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -45,6 +48,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         instance_path=instance,
         secret_key=secret,
         public_url=public_url.rstrip("/"),
+        job_broker=env.get(ENV_JOB_BROKER) or None,
     )
 
 

@@ -128,6 +128,7 @@ BY_CODE: Final = {
     "overlapping_contract": N_("The machine has a contract for these dates."),
     "period_open": N_("This month has not ended yet: bill it to date or wait."),
     "request_closed": N_("This reading has already been received."),
+    "retry": N_("Please try again in a moment."),
     "run_held": N_("Some lines are held: release them or wait."),
     "token_expired": N_("This enrollment token has expired."),
     "token_used": N_("This enrollment token was already used."),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -16,10 +16,11 @@ from ingest.documents import credit_note_pdf, invoice_pdf
 from ingest.domain.errors import DomainError
 from ingest.domain.fleet import devices_overview
 from ingest.domain.invoicing import invoices_by_customer
-from ingest.domain.machines import find_machine, machine_cards, set_location
+from ingest.domain.machines import find_machine, machine_cards, machine_page, set_location
 from ingest.domain.meters import latest_counters, record_manual_read, typed_read_time
+from ingest.domain.pages import page_number
 from ingest.domain.read_requests import open_request
-from ingest.domain.supplies import machine_forecasts, slot_of
+from ingest.domain.supplies import slot_forecasts, slot_of
 from ingest.downloads import download
 from ingest.error_texts import error_text
 from ingest.forms import LocationForm, MeterReadForm, form_errors
@@ -40,8 +41,10 @@ MSG_READ_CHECK = N_("{scm_id}: please check the values ({errors}).")
 @login_required
 def devices() -> str:
     """Every device agents report, with its latest counters and supply levels."""
-    rows = devices_overview(db_session(), customer_scope())
-    return render_template("devices.html", rows=rows, show_customer=current_user.is_staff)
+    page = devices_overview(db_session(), customer_scope(), page_number(request.args.get("page")))
+    return render_template(
+        "devices.html", rows=page.items, page=page, show_customer=current_user.is_staff
+    )
 
 
 @blueprint.get("/machines")
@@ -49,15 +52,14 @@ def devices() -> str:
 def machines() -> str:
     """The "Parco Macchine" page: machines under contract, toner, counters, contract, location."""
     session, now = db_session(), datetime.now(UTC)
-    cards = machine_cards(session, customer_scope(), now.date())
-    forecasts = {
-        (card.machine.id, slot.slot): slot
-        for card in cards
-        for slot in machine_forecasts(session, card.machine, now)
-    }
+    page = machine_page(
+        session, customer_scope(), now.date(), page_number(request.args.get("page"))
+    )
+    forecasts = slot_forecasts(session, [card.machine for card in page.items])
     return render_template(
         "machines.html",
-        cards=cards,
+        cards=page.items,
+        page=page,
         show_customer=current_user.is_staff,
         forecasts=forecasts,
         slot_of=slot_of,

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
+import orjson
+
 from shared.reading import Reading, ReadingError, format_timestamp, parse_timestamp
 
 SCHEMA: Final = "scm.batch.v1"
@@ -90,10 +92,7 @@ def gunzip_bounded(body: bytes, limit: int = MAX_DECOMPRESSED_BYTES) -> bytes:
 def decode_batch(body: bytes) -> Batch:
     """Check an untrusted body end to end and return the batch; raises ``BatchError``."""
     raw = gunzip_bounded(body)
-    try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
-        raise BatchError(f"body is not valid JSON: {err}") from err
+    data = parse_json(raw)
     if not isinstance(data, dict):
         raise BatchError("batch: expected a JSON object")
     if data.get("schema") != SCHEMA:
@@ -117,6 +116,15 @@ def decode_batch(body: bytes) -> Batch:
     except ReadingError as err:
         raise BatchError(str(err)) from err
     return Batch(agent_id, batch_id, seq, created_at, parsed)
+
+
+def parse_json(raw: bytes) -> Any:
+    """Strict, bounded JSON: orjson refuses nesting deeper than 1024, invalid UTF-8 and lone
+    surrogates, so hostile input costs a ``BatchError``, never a ``RecursionError``."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as err:
+        raise BatchError(f"body is not valid JSON: {err}") from err
 
 
 def new_batch_id() -> str:

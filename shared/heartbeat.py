@@ -13,9 +13,11 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Final
 
-from shared.reading import ReadingError, format_timestamp, parse_timestamp
+from shared.reading import ReadingError, check_text, format_timestamp, parse_timestamp
 
 MAX_ERROR_TEXT: Final = 500
+#: Text fields are cut to what the ingest stores (``AgentStatus`` columns).
+_TEXT_LIMITS: Final = {"agent_version": 64, "last_error": MAX_ERROR_TEXT}
 _MAX_COUNT: Final = 2**62
 _TIMES: Final = ("started_at", "last_read_at", "last_upload_at")
 
@@ -82,7 +84,11 @@ def _text(value: Any, name: str, *, required: bool) -> str | None:
         return None
     if not isinstance(value, str) or (required and not value):
         raise HeartbeatError(f"{name}: expected a string")
-    return value[:MAX_ERROR_TEXT]
+    try:
+        check_text(value, name)
+    except ReadingError as err:
+        raise HeartbeatError(str(err)) from err
+    return value[: _TEXT_LIMITS[name]]
 
 
 def _count(value: Any, name: str) -> int:

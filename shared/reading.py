@@ -53,7 +53,25 @@ LEVEL_SOME_REMAINING: Final = -3
 LOW_PERCENT: Final = 10
 
 _MAC_RE: Final = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
-_MAX_TEXT: Final = 512
+#: Longest text per field: the ingest's columns are exactly this wide (``ingest.models``).
+TEXT_LIMITS: Final = {
+    "address": 300,
+    "device.manufacturer": 200,
+    "device.model": 200,
+    "device.serial": 200,
+    "device.mac": 17,
+    "device.firmware": 200,
+    "device.sys_object_id": 200,
+    "device.sys_descr": 512,
+    "supply.colour": 64,
+    "supply.description": 512,
+    "alert.code": 128,
+    "alert.description": 512,
+}
+#: Which clock dated ``observed_at``: the agent's corrected one ("server") or its own ("local").
+CLOCKS: Final = frozenset({"server", "local"})
+#: Timestamps outside these years are refused: no printer reads before, no database overflows.
+_YEARS: Final = range(2000, 2200)
 _MAX_COUNTER: Final = 2**63 - 1
 _MAX_SUPPLIES: Final = 256
 _MAX_ALERTS: Final = 256
@@ -102,7 +120,13 @@ def parse_timestamp(text: Any, where: str) -> datetime:
         raise ReadingError(f"{where}: not an RFC 3339 timestamp: {text[:40]!r}") from err
     if moment.tzinfo is None:
         raise ReadingError(f"{where}: timestamp has no time zone")
-    return moment.astimezone(UTC)
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError as err:
+        raise ReadingError(f"{where}: timestamp out of range") from err
+    if moment.year not in _YEARS:
+        raise ReadingError(f"{where}: year {moment.year} out of range")
+    return moment
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,9 +210,18 @@ class Reading:
     counters: Counters = field(default_factory=Counters)
     supplies: tuple[Supply, ...] = ()
     alerts: tuple[Alert, ...] = ()
+    #: "server" or "local" (see ``CLOCKS``); None when the agent does not say.
+    clock: str | None = None
+    #: Counters the agent computed from split counters rather than read (e.g. ``("mono",)``).
+    derived: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        """The contract's JSON object, keys in the contract's order."""
+        """The contract's JSON object, keys in the contract's order (optional keys when set)."""
+        optional: dict[str, Any] = {}
+        if self.clock is not None:
+            optional["clock"] = self.clock
+        if self.derived:
+            optional["derived"] = list(self.derived)
         return {
             "address": self.address,
             "observed_at": format_timestamp(self.observed_at),
@@ -198,6 +231,7 @@ class Reading:
                 {name: getattr(s, name) for name in Supply.__slots__} for s in self.supplies
             ],
             "alerts": [{name: getattr(a, name) for name in Alert.__slots__} for a in self.alerts],
+            **optional,
         }
 
     @classmethod
@@ -208,6 +242,8 @@ class Reading:
         device = _object(data.get("device"), "device")
         counters = _object(data.get("counters"), "counters")
         return cls(
+            clock=_clock(data.get("clock")),
+            derived=_derived(data.get("derived")),
             address=_text(data.get("address"), "address", required=True) or "",
             observed_at=parse_timestamp(data.get("observed_at"), "observed_at"),
             device=Device(**_checked_device(device)),
@@ -247,26 +283,57 @@ def _array(value: Any, where: str, limit: int) -> list[Any]:
     return value
 
 
-def _text(value: Any, where: str, *, required: bool = False) -> str | None:
+def _text(
+    value: Any, where: str, *, field: str | None = None, required: bool = False
+) -> str | None:
+    """A checked string; ``field`` names its ``TEXT_LIMITS`` entry when ``where`` is indexed."""
     if value is None and not required:
         return None
     if not isinstance(value, str):
         raise ReadingError(f"{where}: expected a string")
-    if len(value) > _MAX_TEXT:
-        raise ReadingError(f"{where}: longer than {_MAX_TEXT} characters")
+    limit = TEXT_LIMITS[field or where]
+    if len(value) > limit:
+        raise ReadingError(f"{where}: longer than {limit} characters")
+    check_text(value, where)
     return value
+
+
+def check_text(value: str, where: str) -> None:
+    """Refuse what no database stores as text: NUL and lone surrogates (``"\\ud800"``)."""
+    if "\x00" in value:
+        raise ReadingError(f"{where}: NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise ReadingError(f"{where}: not valid Unicode text") from err
 
 
 def _integer(value: Any, where: str) -> int | None:
     if value is None:
         return None
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-            return int(value)
         raise ReadingError(f"{where}: expected an integer")
     if abs(value) > _MAX_COUNTER:
         raise ReadingError(f"{where}: out of range")
     return value
+
+
+def _clock(value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and value in CLOCKS):
+        return value
+    raise ReadingError(f"clock: one of {sorted(CLOCKS)}")
+
+
+def _derived(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(
+        isinstance(name, str) and name in COUNTER_KEYS for name in value
+    ):
+        raise ReadingError(f"derived: a list of counter names among {list(COUNTER_KEYS)}")
+    return tuple(dict.fromkeys(value))
 
 
 def _counter(value: Any, where: str) -> int | None:
@@ -279,18 +346,20 @@ def _counter(value: Any, where: str) -> int | None:
 def _supply(value: Any, where: str) -> Supply:
     item = _object(value, where)
     kind = item.get("kind")
-    if kind not in SUPPLY_KINDS:
+    if not isinstance(kind, str) or kind not in SUPPLY_KINDS:
         raise ReadingError(f"{where}.kind: one of {sorted(SUPPLY_KINDS)}")
     state = item.get("state")
-    if state not in SUPPLY_STATES:
+    if not isinstance(state, str) or state not in SUPPLY_STATES:
         raise ReadingError(f"{where}.state: one of {sorted(SUPPLY_STATES)}")
     percent = _integer(item.get("percent"), f"{where}.percent")
     if percent is not None and not 0 <= percent <= 100:
         raise ReadingError(f"{where}.percent: must be within 0..100")
     return Supply(
         kind=kind,
-        colour=_text(item.get("colour"), f"{where}.colour"),
-        description=_text(item.get("description"), f"{where}.description"),
+        colour=_text(item.get("colour"), f"{where}.colour", field="supply.colour"),
+        description=_text(
+            item.get("description"), f"{where}.description", field="supply.description"
+        ),
         level=_integer(item.get("level"), f"{where}.level"),
         max=_integer(item.get("max"), f"{where}.max"),
         percent=percent,
@@ -301,10 +370,12 @@ def _supply(value: Any, where: str) -> Supply:
 def _alert(value: Any, where: str) -> Alert:
     item = _object(value, where)
     severity = item.get("severity")
-    if severity not in ALERT_SEVERITIES:
+    if not isinstance(severity, str) or severity not in ALERT_SEVERITIES:
         raise ReadingError(f"{where}.severity: one of {sorted(ALERT_SEVERITIES)}")
     return Alert(
         severity=severity,
-        code=_text(item.get("code"), f"{where}.code", required=True) or "",
-        description=_text(item.get("description"), f"{where}.description"),
+        code=_text(item.get("code"), f"{where}.code", field="alert.code", required=True) or "",
+        description=_text(
+            item.get("description"), f"{where}.description", field="alert.description"
+        ),
     )

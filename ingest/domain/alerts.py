@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ingest.domain import alert_rules
@@ -30,7 +30,7 @@ from ingest.domain.alert_rules import (
 )
 from ingest.domain.numbering import next_number
 from ingest.domain.outbox import emit, queue_mail, staff_reading
-from ingest.domain.supplies import machine_forecasts
+from ingest.domain.supplies import slot_forecasts
 from ingest.i18n import N_, recipient_language, wording
 from ingest.models import (
     Agent,
@@ -260,7 +260,7 @@ def gather_facts(session: Session, now: datetime) -> FleetFacts:
     return FleetFacts(
         agents=_agent_facts(session, settings),
         devices=_device_facts(session, settings, now),
-        supplies=_supply_facts(session, now),
+        supplies=_supply_facts(session),
         flagged_reads=_flagged_read_facts(session),
     )
 
@@ -289,29 +289,21 @@ def _agent_facts(session: Session, settings: dict[int, AlertSettings]) -> list[A
 def _device_facts(
     session: Session, settings: dict[int, AlertSettings], now: datetime
 ) -> list[DeviceFact]:
-    latest_ids = (
-        select(func.max(DeviceReading.id).label("id"), func.count().label("n"))
-        .group_by(DeviceReading.device_id)
-        .subquery()
-    )
+    """Each device with its latest reading (the latest-state pointer: no history scan)."""
     rows = session.execute(
-        select(DeviceReading, latest_ids.c.n).join(latest_ids, latest_ids.c.id == DeviceReading.id)
-    )
-    machines = {
-        m.device_id: m
-        for m in session.scalars(select(Machine).where(Machine.device_id.is_not(None)))
-    }
-    under_contract = set(
-        session.scalars(
-            select(Contract.machine_id).where(
-                Contract.start <= now.date(),
-                (Contract.end.is_(None)) | (Contract.end >= now.date()),
-            )
+        select(Device, DeviceReading).join(
+            DeviceReading, DeviceReading.id == Device.latest_reading_id
         )
     )
+    linked = select(Machine).where(Machine.device_id.is_not(None))
+    machines = {m.device_id: m for m in session.scalars(linked)}
+    today = now.date()
+    running = select(Contract.machine_id).where(
+        Contract.start <= today, Contract.end.is_(None) | (Contract.end >= today)
+    )
+    under_contract = set(session.scalars(running))
     facts = []
-    for reading, count in rows:
-        device: Device = reading.device
+    for device, reading in rows:
         machine = machines.get(device.id)
         custom = settings.get(device.customer_id)
         facts.append(
@@ -323,7 +315,8 @@ def _device_facts(
                 agent_id=reading.agent_id,
                 machine_id=machine.id if machine else None,
                 under_contract=machine is not None and machine.id in under_contract,
-                readings_seen=count,
+                # reported at two different moments: a printer that is expected, not a one-off
+                readings_seen=2 if device.first_seen_at < device.last_seen_at else 1,
                 silent_after_hours=(
                     custom.device_silent_hours
                     if custom
@@ -354,26 +347,28 @@ def _printer_alerts(payload: dict[str, Any]) -> tuple[PrinterAlert, ...]:
     )
 
 
-def _supply_facts(session: Session, now: datetime) -> list[SupplyFact]:
-    facts = []
+def _supply_facts(session: Session) -> list[SupplyFact]:
+    """Toner and ink of monitored machines, forecast from their latest state."""
     monitored = select(Machine).where(Machine.device_id.is_not(None), Machine.monitored.is_(True))
-    for machine in session.scalars(monitored):
+    machines = {m.id: m for m in session.scalars(monitored)}
+    facts = []
+    for (machine_id, slot), forecast in slot_forecasts(session, list(machines.values())).items():
+        if forecast.kind not in {"toner", "ink"}:
+            continue
+        machine = machines[machine_id]
         customer: Customer = machine.customer
-        for slot in machine_forecasts(session, machine, now):
-            if slot.kind not in {"toner", "ink"}:
-                continue
-            facts.append(
-                SupplyFact(
-                    customer_id=machine.customer_id,
-                    machine_id=machine.id,
-                    device_id=machine.device_id or 0,
-                    slot=slot.slot,
-                    description=f"{machine.scm_id} {slot.description or slot.slot}",
-                    earliest_days=slot.forecast.earliest_days,
-                    lead_days=customer.reorder_lead_days,
-                    has_open_reorder=slot.open_reorder,
-                )
+        facts.append(
+            SupplyFact(
+                customer_id=machine.customer_id,
+                machine_id=machine.id,
+                device_id=machine.device_id or 0,
+                slot=slot,
+                description=f"{machine.scm_id} {forecast.description or slot}",
+                earliest_days=forecast.forecast.earliest_days,
+                lead_days=customer.reorder_lead_days,
+                has_open_reorder=forecast.open_reorder,
             )
+        )
     return facts
 
 

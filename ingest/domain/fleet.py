@@ -1,14 +1,17 @@
-"""The fleet as people look at it: each device with its latest counters and supply levels."""
+"""The fleet as people look at it: each device with its latest counters and supply levels,
+read from the latest-state columns and tables, a page at a time."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from ingest.models import Customer, Device, DeviceReading, SupplyLevel
+from ingest.domain.pages import Page, paginate
+from ingest.domain.supplies import current_slots
+from ingest.models import Customer, Device, DeviceReading, SupplyState
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,11 +21,7 @@ class DeviceOverview:
     device: Device
     customer: str
     latest: DeviceReading | None
-
-    @property
-    def supplies(self) -> list[SupplyLevel]:
-        """The supplies of the latest reading, in device order."""
-        return list(self.latest.supplies) if self.latest else []
+    supplies: list[SupplyState]
 
     @property
     def last_seen_at(self) -> datetime:
@@ -30,34 +29,38 @@ class DeviceOverview:
         return self.device.last_seen_at
 
 
-def devices_overview(session: Session, customer_id: int | None) -> list[DeviceOverview]:
-    """Devices of one customer (or all, for staff when ``customer_id`` is None), newest data."""
-    ranked = select(
-        DeviceReading.id.label("reading_id"),
-        func.row_number()
-        .over(
-            partition_by=DeviceReading.device_id,
-            order_by=(DeviceReading.observed_at.desc(), DeviceReading.id.desc()),
-        )
-        .label("rank"),
-    ).join(Device, Device.id == DeviceReading.device_id)
-    if customer_id is not None:
-        ranked = ranked.where(Device.customer_id == customer_id)
-    ranked_rows = ranked.subquery()
-    latest_ids = select(ranked_rows.c.reading_id).where(ranked_rows.c.rank == 1)
-    readings = {
-        r.device_id: r
-        for r in session.scalars(
-            select(DeviceReading)
-            .where(DeviceReading.id.in_(latest_ids))
-            .options(selectinload(DeviceReading.supplies))
-        )
-    }
-    query = select(Device, Customer.name).join(Customer, Customer.id == Device.customer_id)
+def devices_overview(
+    session: Session, customer_id: int | None, number: int = 1
+) -> Page[DeviceOverview]:
+    """One page of the devices of one customer (or all, for staff when ``customer_id`` is
+    None), with their newest reading: three queries, whatever the history holds."""
+    query = select(Device).join(Customer, Customer.id == Device.customer_id)
     if customer_id is not None:
         query = query.where(Device.customer_id == customer_id)
     query = query.order_by(Customer.name, Device.manufacturer, Device.model, Device.id)
-    return [
-        DeviceOverview(device=device, customer=name, latest=readings.get(device.id))
-        for device, name in session.execute(query)
+    page = paginate(session, query, number)
+    devices: list[Device] = page.items
+    latest_ids = [d.latest_reading_id for d in devices if d.latest_reading_id is not None]
+    readings = {
+        r.id: r
+        for r in session.scalars(select(DeviceReading).where(DeviceReading.id.in_(latest_ids)))
+    }
+    names = {
+        row.id: row.name
+        for row in session.execute(
+            select(Customer.id, Customer.name).where(
+                Customer.id.in_({d.customer_id for d in devices})
+            )
+        )
+    }
+    slots = current_slots(session, [d.id for d in devices])
+    rows = [
+        DeviceOverview(
+            device,
+            names[device.customer_id],
+            readings.get(device.latest_reading_id) if device.latest_reading_id else None,
+            slots[device.id],
+        )
+        for device in devices
     ]
+    return Page(rows, page.number, page.total, page.size)

@@ -104,72 +104,114 @@ def forecast(points: list[LevelPoint], now: datetime, window: timedelta = WINDOW
         return Forecast("no_data", None, "unknown")
     cartridge = [p for p in current_cartridge(points) if now - window <= p.at <= now]
     latest = max(points, key=lambda p: p.at)
-    numeric = [p for p in cartridge if p.percent is not None]
-    if latest.percent is None:
-        return Forecast("coarse", None, latest.state, days_to_empty=_coarse_days(latest.state))
-    if latest.percent == 0:
-        return Forecast("empty", 0, latest.state, 0.0, 0.0, 0.0)
-    if len(numeric) < MIN_POINTS or numeric[-1].at - numeric[0].at < MIN_SPAN:
-        return Forecast("insufficient", latest.percent, latest.state)
-    return _linear(numeric, latest)
+    fit = RunningFit()
+    for point in cartridge:
+        fit = fit.add(point)
+    return fit.forecast(latest)
+
+
+@dataclass(frozen=True, slots=True)
+class RunningFit:
+    """The least-squares fit of one cartridge as running sums: one observation at a time.
+
+    This is what intake keeps per supply slot (``supply_latest``), so a forecast never reads
+    history: time ``t`` is in days since ``origin`` (the cartridge's first numeric point), the
+    level ``y`` is the running minimum (noise upwards cannot refill a cartridge).
+    """
+
+    origin: datetime | None = None
+    last_at: datetime | None = None
+    smoothed: int | None = None
+    n: int = 0
+    sum_t: float = 0.0
+    sum_y: float = 0.0
+    sum_tt: float = 0.0
+    sum_ty: float = 0.0
+    sum_yy: float = 0.0
+    pages_n: int = 0
+    sum_p: float = 0.0
+    sum_pp: float = 0.0
+    sum_py: float = 0.0
+    sum_yp: float = 0.0
+
+    def add(self, point: LevelPoint) -> RunningFit:
+        """The fit with one more observation (a point without a percent changes nothing)."""
+        if point.percent is None:
+            return self
+        origin = self.origin or point.at
+        t = (point.at - origin).total_seconds() / 86400
+        y = point.percent if self.smoothed is None else min(self.smoothed, point.percent)
+        paged = point.pages is not None
+        p = float(point.pages or 0)
+        return RunningFit(
+            origin=origin,
+            last_at=point.at,
+            smoothed=y,
+            n=self.n + 1,
+            sum_t=self.sum_t + t,
+            sum_y=self.sum_y + y,
+            sum_tt=self.sum_tt + t * t,
+            sum_ty=self.sum_ty + t * y,
+            sum_yy=self.sum_yy + y * y,
+            pages_n=self.pages_n + paged,
+            sum_p=self.sum_p + p * paged,
+            sum_pp=self.sum_pp + p * p * paged,
+            sum_py=self.sum_py + p * y * paged,
+            sum_yp=self.sum_yp + y * paged,
+        )
+
+    def forecast(self, latest: LevelPoint) -> Forecast:
+        """The forecast the module docstring describes, from the sums and the latest point."""
+        if latest.percent is None:
+            return Forecast("coarse", None, latest.state, days_to_empty=_coarse_days(latest.state))
+        if latest.percent == 0:
+            return Forecast("empty", 0, latest.state, 0.0, 0.0, 0.0)
+        span = (self.last_at - self.origin) if self.origin and self.last_at else timedelta(0)
+        if self.n < MIN_POINTS or span < MIN_SPAN or self.smoothed is None:
+            return Forecast("insufficient", latest.percent, latest.state)
+        slope, stderr = _fit_sums(
+            self.n, self.sum_t, self.sum_y, self.sum_tt, self.sum_ty, self.sum_yy
+        )
+        level = self.smoothed
+        pages_to_empty = self._pages_to_empty(level)
+        if slope >= 0:
+            return Forecast("no_consumption", level, latest.state, pages_to_empty=pages_to_empty)
+        rate = -slope
+        fast = rate + _CONFIDENCE_SIGMAS * stderr
+        slow = max(rate - _CONFIDENCE_SIGMAS * stderr, 0)
+        return Forecast(
+            basis="level_vs_time",
+            level=level,
+            state=latest.state,
+            days_to_empty=level / rate,
+            days_low=level / fast,
+            days_high=level / slow if slow > 0 else None,
+            rate_per_day=rate,
+            pages_to_empty=pages_to_empty,
+        )
+
+    def _pages_to_empty(self, level: int) -> int | None:
+        if self.pages_n < MIN_POINTS:
+            return None
+        slope, _ = _fit_sums(self.pages_n, self.sum_p, self.sum_yp, self.sum_pp, self.sum_py, 0.0)
+        if slope >= 0:
+            return None
+        return round(level / -slope)
 
 
 def _coarse_days(state: str) -> float | None:
     return 0.0 if state == "empty" else None
 
 
-def _linear(numeric: list[LevelPoint], latest: LevelPoint) -> Forecast:
-    smoothed = _running_minimum([p.percent or 0 for p in numeric])
-    origin = numeric[0].at
-    days = [(p.at - origin).total_seconds() / 86400 for p in numeric]
-    slope, stderr = _fit(days, smoothed)
-    level = smoothed[-1]
-    pages_to_empty = _pages_to_empty(numeric, smoothed)
-    if slope >= 0:
-        return Forecast("no_consumption", level, latest.state, pages_to_empty=pages_to_empty)
-    rate = -slope
-    fast, slow = rate + _CONFIDENCE_SIGMAS * stderr, max(rate - _CONFIDENCE_SIGMAS * stderr, 0)
-    return Forecast(
-        basis="level_vs_time",
-        level=level,
-        state=latest.state,
-        days_to_empty=level / rate,
-        days_low=level / fast,
-        days_high=level / slow if slow > 0 else None,
-        rate_per_day=rate,
-        pages_to_empty=pages_to_empty,
-    )
-
-
-def _running_minimum(values: list[int]) -> list[int]:
-    result, lowest = [], math.inf
-    for value in values:
-        lowest = min(lowest, value)
-        result.append(int(lowest))
-    return result
-
-
-def _fit(xs: list[float], ys: list[int]) -> tuple[float, float]:
-    """Least-squares slope and its standard error."""
-    n = len(xs)
-    mean_x, mean_y = sum(xs) / n, sum(ys) / n
-    sxx = sum((x - mean_x) ** 2 for x in xs)
-    if sxx == 0:
+def _fit_sums(
+    n: int, sum_x: float, sum_y: float, sum_xx: float, sum_xy: float, sum_yy: float
+) -> tuple[float, float]:
+    """Least-squares slope and its standard error, from running sums."""
+    sxx = sum_xx - sum_x * sum_x / n
+    if sxx <= 1e-12:
         return 0.0, 0.0
-    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / sxx
-    intercept = mean_y - slope * mean_x
-    residual = sum((y - intercept - slope * x) ** 2 for x, y in zip(xs, ys, strict=True))
+    sxy = sum_xy - sum_x * sum_y / n
+    slope = sxy / sxx
+    residual = max(sum_yy - sum_y * sum_y / n - slope * sxy, 0.0)
     stderr = math.sqrt(residual / (n - 2) / sxx) if n > 2 else 0.0
     return slope, stderr
-
-
-def _pages_to_empty(numeric: list[LevelPoint], smoothed: list[int]) -> int | None:
-    pairs = [
-        (p.pages, level) for p, level in zip(numeric, smoothed, strict=True) if p.pages is not None
-    ]
-    if len(pairs) < MIN_POINTS:
-        return None
-    slope, _ = _fit([float(pages) for pages, _ in pairs], [level for _, level in pairs])
-    if slope >= 0:
-        return None
-    return round(smoothed[-1] / -slope)

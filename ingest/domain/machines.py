@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Final
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ingest.domain.billing import PERIOD_MONTHS
@@ -19,7 +19,9 @@ from ingest.domain.meters import (
     has_real_serial,
     latest_counters,
 )
+from ingest.domain.pages import Page, paginate
 from ingest.domain.plausibility import DEFAULT_BOUNDS, ContractBounds, require_plausible
+from ingest.domain.supplies import current_slots
 from ingest.models import (
     Contract,
     Customer,
@@ -28,7 +30,7 @@ from ingest.models import (
     InvoiceLine,
     Machine,
     Site,
-    SupplyLevel,
+    SupplyState,
 )
 from ingest.stored_texts import (
     COLOUR_FROM_PAGES,
@@ -180,10 +182,10 @@ def create_machine(
         raise DomainError("bad_machine", "a machine needs an ID SCM and a serial number")
     if session.scalar(select(Machine).where(Machine.scm_id == scm_id)) is not None:
         raise DomainError("machine_exists", f"ID SCM {scm_id} is already used", 409)
-    if any(
-        fold_serial(m.serial) == fold_serial(serial)
-        for m in session.scalars(select(Machine).where(Machine.customer_id == customer.id))
-    ):
+    same_serial = select(Machine.id).where(
+        Machine.customer_id == customer.id, Machine.serial_key == fold_serial(serial)
+    )
+    if session.scalar(same_serial) is not None:
         raise DomainError("machine_exists", f"{customer.name} already has serial {serial}", 409)
     device = device or _device_with_serial(session, customer.id, serial)
     colour = spec.colour
@@ -411,31 +413,50 @@ class MachineCard:
 
     machine: Machine
     counters: MachineCounters | None
-    supplies: list[SupplyLevel]
+    supplies: list[SupplyState]
     active_contract: Contract | None
 
 
 def machine_cards(session: Session, customer_id: int | None, today: date) -> list[MachineCard]:
     """The customer's machines with latest counters, toner (monitored only) and contract."""
-    query = select(Machine).options(selectinload(Machine.contracts)).order_by(Machine.scm_id)
-    if customer_id is not None:
-        query = query.where(Machine.customer_id == customer_id)
-    return [machine_card(session, machine, today) for machine in session.scalars(query)]
+    return _cards(session, list(session.scalars(_machines_query(customer_id))), today)
+
+
+def machine_page(
+    session: Session, customer_id: int | None, today: date, number: int
+) -> Page[MachineCard]:
+    """One page of the "Parco Macchine": fifty cards, from latest-state tables only."""
+    page = paginate(session, _machines_query(customer_id), number)
+    return Page(_cards(session, page.items, today), page.number, page.total, page.size)
 
 
 def machine_card(session: Session, machine: Machine, today: date) -> MachineCard:
     """One machine's card."""
-    supplies: list[SupplyLevel] = []
-    if machine.device_id is not None:
-        latest = session.scalar(
-            select(DeviceReading)
-            .where(DeviceReading.device_id == machine.device_id)
-            .order_by(DeviceReading.observed_at.desc(), DeviceReading.id.desc())
-            .limit(1)
+    return _cards(session, [machine], today)[0]
+
+
+def _machines_query(customer_id: int | None) -> Select[tuple[Machine]]:
+    query = select(Machine).options(selectinload(Machine.contracts)).order_by(Machine.scm_id)
+    if customer_id is not None:
+        query = query.where(Machine.customer_id == customer_id)
+    return query
+
+
+def _cards(session: Session, machines: list[Machine], today: date) -> list[MachineCard]:
+    slots = current_slots(session, [m.device_id for m in machines if m.device_id is not None])
+    return [
+        MachineCard(
+            machine,
+            latest_counters(session, machine),
+            slots.get(machine.device_id, []) if machine.device_id is not None else [],
+            next(
+                (
+                    c
+                    for c in machine.contracts
+                    if c.start <= today and (c.end is None or c.end >= today)
+                ),
+                None,
+            ),
         )
-        supplies = list(latest.supplies) if latest else []
-    active = next(
-        (c for c in machine.contracts if c.start <= today and (c.end is None or c.end >= today)),
-        None,
-    )
-    return MachineCard(machine, latest_counters(session, machine), supplies, active)
+        for machine in machines
+    ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from ingest.domain.billing import MeterPoint
@@ -21,6 +21,7 @@ from ingest.domain.meter_rules import (
     check_read,
     split_counters,
 )
+from ingest.domain.pages import Page, paginate
 from ingest.models import (
     Device,
     DeviceReading,
@@ -31,6 +32,7 @@ from ingest.models import (
     UploadBatch,
     User,
 )
+from ingest.models.fleet import fold_serial
 from ingest.models.invoices import invoice_line_reads
 
 RESOLUTIONS = ("accept", "offset", "reject")
@@ -52,31 +54,47 @@ MSG_COLOUR_MISSING = (
 )
 
 
-def fold_serial(serial: str | None) -> str:
-    """Serials compare without spaces and case."""
-    return "".join((serial or "").split()).upper()
-
-
 def has_real_serial(device: Device) -> bool:
     """Only a device identified by a real serial may be linked to a machine automatically."""
     return bool(device.serial) and device.identity.startswith("sn:")
 
 
-def machine_for_device(session: Session, device: Device) -> Machine | None:
-    """The machine this device is, linking them on the first serial match."""
-    machine = session.scalar(select(Machine).where(Machine.device_id == device.id))
-    if machine is not None or not has_real_serial(device):
-        return machine
-    wanted = fold_serial(device.serial)
-    for candidate in session.scalars(
-        select(Machine).where(
-            Machine.customer_id == device.customer_id, Machine.device_id.is_(None)
+def machines_for_devices(session: Session, device_ids: list[int]) -> dict[int, Machine]:
+    """The machine each device is, linking unlinked ones on their first serial match.
+
+    Two queries whatever the number of devices: the machines already linked, then the
+    customers' unlinked machines through the indexed folded serial (``Machine.serial_key``).
+    """
+    linked = {
+        m.device_id: m
+        for m in session.scalars(select(Machine).where(Machine.device_id.in_(device_ids)))
+        if m.device_id is not None
+    }
+    unlinked = [
+        d
+        for d in session.scalars(
+            select(Device).where(Device.id.in_([i for i in device_ids if i not in linked]))
         )
+        if has_real_serial(d)
+    ]
+    wanted = {(d.customer_id, fold_serial(d.serial)): d for d in unlinked}
+    if not wanted:
+        return linked
+    for machine in session.scalars(
+        select(Machine)
+        .where(
+            Machine.customer_id.in_({customer for customer, _ in wanted}),
+            Machine.serial_key.in_({serial for _, serial in wanted}),
+            Machine.device_id.is_(None),
+        )
+        .order_by(Machine.id)
     ):
-        if fold_serial(candidate.serial) == wanted:
-            candidate.device_id = device.id
-            return candidate
-    return None
+        device = wanted.pop((machine.customer_id, machine.serial_key), None)
+        if device is not None:
+            machine.device_id = device.id
+            linked[device.id] = machine
+    session.flush()
+    return linked
 
 
 def record_agent_read(
@@ -362,12 +380,17 @@ def flagged_reads(session: Session, machine: Machine | None = None) -> list[Mete
 
 def unmatched_devices(session: Session) -> list[Device]:
     """Devices reported by agents that no machine claims yet: the staff assignment queue."""
+    return list(session.scalars(_unmatched()))
+
+
+def unmatched_page(session: Session, number: int) -> Page[Device]:
+    """One page of the assignment queue, with the queue's length."""
+    return paginate(session, _unmatched(), number)
+
+
+def _unmatched() -> Select[tuple[Device]]:
     claimed = select(Machine.device_id).where(Machine.device_id.is_not(None))
-    return list(
-        session.scalars(
-            select(Device).where(Device.id.not_in(claimed)).order_by(Device.first_seen_at)
-        )
-    )
+    return select(Device).where(Device.id.not_in(claimed)).order_by(Device.first_seen_at, Device.id)
 
 
 def assign_device(session: Session, device: Device, machine: Machine) -> int:

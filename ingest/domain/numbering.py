@@ -8,6 +8,7 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ingest.domain.bulk import insert_rows
 from ingest.models import DocumentCounter
 
 FORMATS: Final = {
@@ -20,15 +21,24 @@ FORMATS: Final = {
 
 
 def next_number(session: Session, kind: str, year: int) -> str:
-    """The next number of ``kind`` for ``year``, formatted."""
-    counter = session.scalar(
+    """The next number of ``kind`` for ``year``, formatted.
+
+    The year's counter is created with ``insert ... on conflict do nothing`` before it is
+    locked, so two transactions numbering the year's first document both succeed, one after
+    the other, instead of one failing on the duplicate key.
+    """
+    insert_rows(
+        session,
+        DocumentCounter.__table__,
+        [{"kind": kind, "year": year, "last_number": 0}],
+        conflict=("kind", "year"),
+    )
+    counter = session.scalars(
         select(DocumentCounter)
         .where(DocumentCounter.kind == kind, DocumentCounter.year == year)
         .with_for_update()
-    )
-    if counter is None:
-        counter = DocumentCounter(kind=kind, year=year, last_number=0)
-        session.add(counter)
+        .execution_options(populate_existing=True)
+    ).one()
     counter.last_number += 1
     session.flush()
     return FORMATS[kind].format(year=year, n=counter.last_number)

@@ -10,17 +10,26 @@ is upgraded in place to its serial identity when a later reading names the seria
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from ingest.domain.bulk import insert_rows, least
 from ingest.models import Device
 from shared.identity import address_key, mac_key, manufacturer_key, serial_key
 from shared.reading import Device as DeviceInfo
 
-__all__ = ["IdentityKeys", "identity_keys", "manufacturer_key", "resolve_device"]
+__all__ = [
+    "IdentityKeys",
+    "Sighting",
+    "identity_keys",
+    "manufacturer_key",
+    "resolve_device",
+    "resolve_devices",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,57 +53,183 @@ def identity_keys(info: DeviceInfo, address: str) -> IdentityKeys:
     )
 
 
+#: ``last_seen_at`` of a device known only from readings that do not count: never seen.
+NEVER: Final = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Sighting:
+    """One reading's word about its device.  ``seen_at`` is None for a reading that must not
+    count (dated in the future or too old): it still names the device, but moves no date."""
+
+    info: DeviceInfo
+    address: str
+    seen_at: datetime | None
+    reading_id: int | None = None
+
+
+@dataclass(slots=True)
+class _Known:
+    identity: str
+    mac: str | None
+    id: int | None = None
+    renamed_from: str | None = None
+
+
+@dataclass(slots=True)
+class _Index:
+    """The customer's devices a batch can touch, by identity and by MAC, kept as it resolves."""
+
+    by_identity: dict[str, _Known] = field(default_factory=dict)
+    by_mac: dict[str, list[_Known]] = field(default_factory=dict)
+
+    def add(self, known: _Known) -> None:
+        self.by_identity[known.identity] = known
+        if known.mac:
+            self.by_mac.setdefault(known.mac, []).append(known)
+
+
 def resolve_device(
     session: Session, customer_id: int, info: DeviceInfo, address: str, seen_at: datetime
 ) -> Device:
     """The customer's device this reading is about, created or upgraded as the rule says."""
-    keys = identity_keys(info, address)
-    device = _find(session, customer_id, keys)
-    if device is None:
-        device = Device(
-            customer_id=customer_id,
-            identity=keys.primary,
-            first_seen_at=seen_at,
-            last_seen_at=seen_at,
-        )
-        session.add(device)
-    elif keys.serial and device.identity != keys.serial:
-        device.identity = keys.serial  # known by MAC or address until now: upgrade in place
-    _refresh(device, info, address, seen_at)
-    session.flush()
+    [device_id] = resolve_devices(session, customer_id, [Sighting(info, address, seen_at)], seen_at)
+    device = session.get(Device, device_id, populate_existing=True)
+    assert device is not None
     return device
 
 
-def _find(session: Session, customer_id: int, keys: IdentityKeys) -> Device | None:
-    """Look up by serial, then by MAC (only a device not already pinned to another serial)."""
+def resolve_devices(
+    session: Session, customer_id: int, sightings: list[Sighting], now: datetime
+) -> list[int]:
+    """The device id of every sighting, in order: one query to find the customer's devices,
+    renames for devices upgraded to their serial, one ``insert ... on conflict`` for the rest.
 
-    def by_identity(identity: str) -> Device | None:
-        return session.scalar(
-            select(Device).where(Device.customer_id == customer_id, Device.identity == identity)
+    The upsert takes its rows in identity order, so concurrent batches lock shared devices in
+    the same order and never deadlock; a device two batches create at once is one row.
+    """
+    keys = [identity_keys(s.info, s.address) for s in sightings]
+    index = _load(session, customer_id, keys)
+    targets = [_target(index, k, s.info) for k, s in zip(keys, sightings, strict=True)]
+    for known in index.by_identity.values():
+        if known.renamed_from is not None and known.id is not None:
+            session.execute(
+                update(Device).where(Device.id == known.id).values(identity=known.identity)
+            )
+    ids = _upsert(session, customer_id, _merged(sightings, targets, now))
+    return [ids[target] for target in targets]
+
+
+def _load(session: Session, customer_id: int, keys: list[IdentityKeys]) -> _Index:
+    identities = {k for key in keys for k in (key.serial, key.mac, key.address) if k}
+    macs = {key.mac.removeprefix("mac:") for key in keys if key.mac}
+    index = _Index()
+    rows = session.execute(
+        select(Device.id, Device.identity, Device.mac).where(
+            Device.customer_id == customer_id,
+            or_(Device.identity.in_(identities), Device.mac.in_(macs)),
         )
+    )
+    for device_id, identity, mac in rows:
+        index.add(_Known(identity, mac, device_id))
+    return index
 
-    if keys.serial and (device := by_identity(keys.serial)):
-        return device
+
+def _target(index: _Index, keys: IdentityKeys, info: DeviceInfo) -> str:
+    """The identity this reading's device is stored under, after the rule in the docstring."""
+    found = _find(index, keys)
+    if found is None:
+        found = _Known(keys.primary, info.mac)
+        index.add(found)
+    elif keys.serial and found.identity != keys.serial:
+        # Known by MAC or address until now: upgrade in place.
+        del index.by_identity[found.identity]
+        found.renamed_from = found.renamed_from or found.identity
+        found.identity = keys.serial
+        index.by_identity[found.identity] = found
+    return found.identity
+
+
+def _find(index: _Index, keys: IdentityKeys) -> _Known | None:
+    """By serial, then by MAC (only a device not already pinned to another serial)."""
+    if keys.serial and (known := index.by_identity.get(keys.serial)):
+        return known
     if keys.mac:
-        if device := by_identity(keys.mac):
-            return device
-        mac = keys.mac.removeprefix("mac:")
-        candidates = session.scalars(
-            select(Device).where(Device.customer_id == customer_id, Device.mac == mac)
-        ).all()
+        if known := index.by_identity.get(keys.mac):
+            return known
+        candidates = index.by_mac.get(keys.mac.removeprefix("mac:"), [])
         if not keys.serial and len(candidates) == 1:
             return candidates[0]
     if not keys.serial and not keys.mac:
-        return by_identity(keys.address)
+        return index.by_identity.get(keys.address)
     return None
 
 
-def _refresh(device: Device, info: DeviceInfo, address: str, seen_at: datetime) -> None:
-    """Keep the descriptive fields current; a field the device stopped reporting is kept."""
-    device.manufacturer = info.manufacturer or device.manufacturer
-    device.model = info.model or device.model
-    device.serial = info.serial or device.serial
-    device.mac = info.mac or device.mac
-    if device.last_seen_at is None or seen_at >= device.last_seen_at:
-        device.last_address = address
-        device.last_seen_at = seen_at
+def _merged(sightings: list[Sighting], targets: list[str], now: datetime) -> list[dict[str, Any]]:
+    """One row per device: the newest word on each field, the span of dates that count."""
+    rows: dict[str, dict[str, Any]] = {}
+    order = sorted(range(len(sightings)), key=lambda i: sightings[i].seen_at or NEVER)
+    for i in order:
+        sighting = sightings[i]
+        row = rows.setdefault(targets[i], _empty_row(targets[i], sighting.address, now))
+        for name in ("manufacturer", "model", "serial", "mac"):
+            row[name] = getattr(sighting.info, name) or row[name]
+        if sighting.seen_at is not None:
+            if row["last_seen_at"] == NEVER:
+                row["first_seen_at"] = sighting.seen_at  # sorted: the first that counts
+            row["last_seen_at"] = sighting.seen_at
+            row["last_address"] = sighting.address
+            row["latest_reading_id"] = sighting.reading_id
+    return [rows[identity] for identity in sorted(rows)]
+
+
+def _empty_row(identity: str, address: str, now: datetime) -> dict[str, Any]:
+    return {
+        "identity": identity,
+        "manufacturer": None,
+        "model": None,
+        "serial": None,
+        "mac": None,
+        "last_address": address,
+        "first_seen_at": now,
+        "last_seen_at": NEVER,
+        "latest_reading_id": None,
+    }
+
+
+def _upsert(session: Session, customer_id: int, rows: list[dict[str, Any]]) -> dict[str, int]:
+    table = Device.__table__
+    old = table.c
+
+    def merge(new: Any) -> dict[str, Any]:
+        newer = new.last_seen_at >= old.last_seen_at
+        return {
+            **{
+                name: func.coalesce(new[name], old[name])
+                for name in ("manufacturer", "model", "serial", "mac")
+            },
+            "last_address": case((newer, new.last_address), else_=old.last_address),
+            "last_seen_at": case((newer, new.last_seen_at), else_=old.last_seen_at),
+            "latest_reading_id": case((newer, new.latest_reading_id), else_=old.latest_reading_id),
+            "first_seen_at": case(
+                (new.last_seen_at > NEVER, least(session, new.first_seen_at, old.first_seen_at)),
+                else_=old.first_seen_at,
+            ),
+        }
+
+    returned = insert_rows(
+        session,
+        table,
+        [{**row, "customer_id": customer_id} for row in rows],
+        conflict=("customer_id", "identity"),
+        update=merge,
+        returning=("id", "identity"),
+    )
+    if not returned:  # SQLite: read the ids back (the rows are ours under its write lock)
+        returned = session.execute(
+            select(Device.id, Device.identity).where(
+                Device.customer_id == customer_id,
+                Device.identity.in_([row["identity"] for row in rows]),
+            )
+        ).all()
+    return {identity: device_id for device_id, identity in returned}

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ingest.domain.meters import flagged_reads, unmatched_devices
+from ingest.domain.meters import flagged_reads, unmatched_page
 from ingest.models import Customer, Invoice, Machine, MeterReadRequest, Reorder, User
 
 
@@ -22,7 +22,7 @@ def dashboard_counts(session: Session) -> dict[str, int]:
         return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
     return {
-        "queue": len(unmatched_devices(session)),
+        "queue": unmatched_page(session, 1).total,
         "flags": len(flagged_reads(session)),
         "open_invoices": count(Invoice, Invoice.status == "open"),
         "open_requests": count(MeterReadRequest, MeterReadRequest.closed_at.is_(None)),

@@ -1,9 +1,9 @@
-"""Supply history, cartridge changes and automatic reorders, over the database.
+"""Cartridge changes and automatic reorders over the latest supply state; the catalogue.
 
-Called at intake for every stored reading: a level that jumped up is a cartridge change (and
-closes the slot's open reorder); then each consumable slot of a machine under contract is
-forecast and, where ``reorder_rules`` says so, reordered.  The arithmetic lives in
-``forecast`` and ``reorder_rules``; this module only loads histories and writes rows.
+Intake folds every observation into ``supply_latest`` (``supply_state``), recording cartridge
+changes; the upload's follow-up job then closes the reorders those changes answer and, for each
+consumable slot of a machine under contract, forecasts from the slot's running sums and reorders
+where ``reorder_rules`` says so.  Nothing here reads a device's history.
 """
 
 from __future__ import annotations
@@ -16,119 +16,96 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ingest.domain.catalogue import fits
-from ingest.domain.forecast import WINDOW, Forecast, LevelPoint, forecast, is_change
+from ingest.domain.forecast import Forecast
 from ingest.domain.orders import add_auto_order_line
 from ingest.domain.reorder_rules import REORDERED_KINDS, reorder_reason
+from ingest.domain.supply_state import slot_forecast, slot_key
 from ingest.models import (
     CartridgeChange,
     Consumable,
     Device,
-    DeviceReading,
     Machine,
     Reorder,
     SupplyLevel,
+    SupplyState,
 )
 
+__all__ = [
+    "SlotForecast",
+    "close_answered_reorders",
+    "consumables_for",
+    "current_slots",
+    "evaluate_slot",
+    "find_consumable",
+    "machine_forecasts",
+    "reorder_machine",
+    "slot_forecasts",
+    "slot_key",
+    "slot_of",
+]
 
-def slot_key(kind: str, colour: str | None, description: str | None) -> str:
-    """A supply slot's identity on one device: kind and colour (else its description)."""
-    detail = colour or " ".join((description or "").lower().split())
-    return f"{kind}:{detail}"[:120]
 
-
-def slot_of(level: SupplyLevel) -> str:
+def slot_of(level: SupplyLevel | SupplyState) -> str:
     """The slot a stored level belongs to."""
     return slot_key(level.kind, level.colour, level.description)
 
 
-def slot_history(
-    session: Session, device_id: int, slot: str, since: datetime, until: datetime
-) -> list[LevelPoint]:
-    """Observations of one slot, oldest first, with the page counter at each."""
-    rows = session.execute(
-        select(SupplyLevel, DeviceReading.total)
-        .join(DeviceReading, DeviceReading.id == SupplyLevel.reading_id)
+def current_slots(session: Session, device_ids: list[int]) -> dict[int, list[SupplyState]]:
+    """The slots each device reported in its newest reading, in the device's order."""
+    rows = session.scalars(
+        select(SupplyState)
+        .join(Device, Device.id == SupplyState.device_id)
         .where(
-            SupplyLevel.device_id == device_id,
-            SupplyLevel.observed_at >= since,
-            SupplyLevel.observed_at <= until,
+            SupplyState.device_id.in_(device_ids),
+            SupplyState.reading_id == Device.latest_reading_id,
         )
-        .order_by(SupplyLevel.observed_at, SupplyLevel.id)
+        .order_by(SupplyState.device_id, SupplyState.position)
     )
-    return [
-        LevelPoint(level.observed_at, level.percent, level.state, total)
-        for level, total in rows
-        if slot_of(level) == slot
-    ]
+    slots: dict[int, list[SupplyState]] = {device_id: [] for device_id in device_ids}
+    for state in rows:
+        slots[state.device_id].append(state)
+    return slots
 
 
-def on_reading(
-    session: Session, device: Device, reading: DeviceReading, machine: Machine | None
-) -> list[Reorder]:
-    """Record cartridge changes this reading shows, then reorder what must be; new reorders."""
+def close_answered_reorders(session: Session, batch_id: int, machines: dict[int, Machine]) -> None:
+    """Close the open reorder of every slot whose cartridge change this upload showed."""
+    for change in session.scalars(
+        select(CartridgeChange)
+        .where(CartridgeChange.batch_id == batch_id)
+        .order_by(CartridgeChange.changed_at, CartridgeChange.id)
+    ):
+        machine = machines.get(change.device_id)
+        if machine is None:
+            continue
+        for reorder in session.scalars(
+            select(Reorder).where(Reorder.open_slot == _open_key(machine, change.slot))
+        ):
+            reorder.status, reorder.open_slot = "closed", None
+            reorder.closed_at, reorder.closed_by_change_id = change.changed_at, change.id
+
+
+def reorder_machine(session: Session, machine: Machine, slots: list[SupplyState]) -> list[Reorder]:
+    """Reorder what the machine's consumable slots need now; the reorders opened."""
     created = []
-    latest = reading.observed_at >= device.last_seen_at  # a late spooled reading only records
-    for level in reading.supplies:
-        slot = slot_of(level)
-        _record_change(session, device, level, slot, machine)
-        if latest and machine is not None and level.kind in REORDERED_KINDS:
-            reorder = evaluate_slot(session, machine, device, slot, level, reading.observed_at)
+    for state in slots:
+        if state.kind in REORDERED_KINDS:
+            reorder = evaluate_slot(session, machine, state)
             if reorder is not None:
                 created.append(reorder)
     return created
 
 
-def _record_change(
-    session: Session, device: Device, level: SupplyLevel, slot: str, machine: Machine | None
-) -> None:
-    before = _previous_level(session, device.id, slot, level)
-    if before is None:
-        return
-    previous = LevelPoint(before.observed_at, before.percent, before.state)
-    current = LevelPoint(level.observed_at, level.percent, level.state)
-    if not is_change(previous, current):
-        return
-    change = CartridgeChange(
-        device_id=device.id,
-        slot=slot,
-        changed_at=level.observed_at,
-        replaced_at_percent=before.percent,
-        new_percent=level.percent,
-    )
-    session.add(change)
-    session.flush()
-    if machine is not None:
-        for reorder in session.scalars(
-            select(Reorder).where(Reorder.open_slot == _open_key(machine, slot))
-        ):
-            reorder.status, reorder.open_slot = "closed", None
-            reorder.closed_at, reorder.closed_by_change_id = level.observed_at, change.id
+def evaluate_slot(session: Session, machine: Machine, state: SupplyState) -> Reorder | None:
+    """Forecast one slot and open a reorder (with its order line) when the rule says so.
 
-
-def _previous_level(
-    session: Session, device_id: int, slot: str, level: SupplyLevel
-) -> SupplyLevel | None:
-    candidates = session.scalars(
-        select(SupplyLevel)
-        .where(
-            SupplyLevel.device_id == device_id,
-            SupplyLevel.observed_at < level.observed_at,
-            SupplyLevel.kind == level.kind,
-        )
-        .order_by(SupplyLevel.observed_at.desc(), SupplyLevel.id.desc())
-        .limit(20)
-    )
-    return next((c for c in candidates if slot_of(c) == slot), None)
-
-
-def evaluate_slot(
-    session: Session, machine: Machine, device: Device, slot: str, level: SupplyLevel, now: datetime
-) -> Reorder | None:
-    """Forecast one slot and open a reorder (with its order line) when the rule says so."""
-    prediction = forecast(slot_history(session, device.id, slot, now - WINDOW, now), now)
+    The slot's latest observation is "now" for the rule: the answer depends on the data alone,
+    so a job that runs late or twice decides the same.
+    """
+    slot, now = slot_of(state), state.observed_at
+    prediction = slot_forecast(state)
     customer = machine.customer
     reason = reorder_reason(
-        level.kind,
+        state.kind,
         prediction,
         has_open_reorder=_has_open(session, machine, slot),
         lead_days=customer.reorder_lead_days,
@@ -136,13 +113,13 @@ def evaluate_slot(
     )
     if reason is None:
         return None
-    consumable = find_consumable(session, machine, level.kind, level.colour)
+    consumable = find_consumable(session, machine, state.kind, state.colour)
     reorder = Reorder(
         machine_id=machine.id,
         slot=slot,
         open_slot=_open_key(machine, slot),
-        kind=level.kind,
-        colour=level.colour,
+        kind=state.kind,
+        colour=state.colour,
         consumable_id=consumable.id if consumable else None,
         reason=reason,
         level_percent=prediction.level,
@@ -155,8 +132,8 @@ def evaluate_slot(
             session.add(reorder)
             session.flush()
     except IntegrityError:
-        return None  # a concurrent upload opened it first: still one reorder per slot
-    add_auto_order_line(session, machine, reorder, consumable, level.description, now)
+        return None  # a concurrent job opened it first: still one reorder per slot
+    add_auto_order_line(session, machine, reorder, consumable, state.description, now)
     return reorder
 
 
@@ -211,29 +188,40 @@ class SlotForecast:
 
 
 def machine_forecasts(session: Session, machine: Machine, now: datetime) -> list[SlotForecast]:
-    """Every supply slot of a monitored machine with its forecast."""
-    if machine.device_id is None:
-        return []
-    latest = session.scalar(
-        select(DeviceReading)
-        .where(DeviceReading.device_id == machine.device_id)
-        .order_by(DeviceReading.observed_at.desc(), DeviceReading.id.desc())
-        .limit(1)
-    )
-    if latest is None:
-        return []
-    result = []
-    for level in latest.supplies:
-        slot = slot_of(level)
-        history = slot_history(session, machine.device_id, slot, now - WINDOW, now)
-        result.append(
-            SlotForecast(
-                slot,
-                level.kind,
-                level.colour,
-                level.description,
-                forecast(history, now),
-                _has_open(session, machine, slot),
+    """Every supply slot of a monitored machine with its forecast, from its latest state.
+
+    ``now`` is kept for callers: the running fit already ends at the slot's latest reading.
+    """
+    return list(slot_forecasts(session, [machine]).values())
+
+
+def slot_forecasts(
+    session: Session, machines: list[Machine]
+) -> dict[tuple[int, str], SlotForecast]:
+    """The forecast of every current slot of these machines, by (machine id, slot): two
+    queries for a whole page of machines."""
+    by_device = {m.device_id: m for m in machines if m.device_id is not None}
+    if not by_device:
+        return {}
+    open_slots = set(
+        session.scalars(
+            select(Reorder.open_slot).where(
+                Reorder.machine_id.in_([m.id for m in by_device.values()]),
+                Reorder.open_slot.is_not(None),
             )
         )
+    )
+    result = {}
+    for device_id, states in current_slots(session, list(by_device)).items():
+        machine = by_device[device_id]
+        for state in states:
+            slot = slot_of(state)
+            result[(machine.id, slot)] = SlotForecast(
+                slot,
+                state.kind,
+                state.colour,
+                state.description,
+                slot_forecast(state),
+                _open_key(machine, slot) in open_slots,
+            )
     return result

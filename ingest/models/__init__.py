@@ -12,9 +12,10 @@ from ingest.models.alerts import (
     WebhookEndpoint,
 )
 from ingest.models.base import Base
-from ingest.models.devices import Device, DeviceReading, SupplyLevel
+from ingest.models.devices import Device, DeviceDaily, DeviceReading, SupplyLevel, SupplyState
 from ingest.models.fleet import Contract, Machine, Site
 from ingest.models.invoices import CreditNote, DocumentCounter, Invoice, InvoiceLine, Payment
+from ingest.models.jobs import Job
 from ingest.models.meters import MeterRead, MeterReadRequest
 from ingest.models.orders import DeliveryNote, DeliveryNoteLine, Order, OrderLine
 from ingest.models.posts import Post
@@ -36,11 +37,13 @@ __all__ = [
     "DeliveryNote",
     "DeliveryNoteLine",
     "Device",
+    "DeviceDaily",
     "DeviceReading",
     "DocumentCounter",
     "EnrollmentToken",
     "Invoice",
     "InvoiceLine",
+    "Job",
     "Machine",
     "MeterRead",
     "MeterReadRequest",
@@ -53,6 +56,7 @@ __all__ = [
     "Reorder",
     "Site",
     "SupplyLevel",
+    "SupplyState",
     "Ticket",
     "TicketAttachment",
     "TicketEvent",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, ForeignKey, Numeric, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import BigInteger, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ingest.models.accounts import Customer
 from ingest.models.base import Base
@@ -33,7 +33,10 @@ class Machine(Base):
     """A machine under contract, known by the dealer's "ID SCM" and the maker's serial."""
 
     __tablename__ = "machines"
-    __table_args__ = (UniqueConstraint("customer_id", "serial"),)
+    __table_args__ = (
+        UniqueConstraint("customer_id", "serial"),
+        Index("ix_machines_customer_serial_key", "customer_id", "serial_key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     scm_id: Mapped[str] = mapped_column(String(32), unique=True)
@@ -42,6 +45,8 @@ class Machine(Base):
     manufacturer: Mapped[str | None] = mapped_column(String(200))
     model: Mapped[str | None] = mapped_column(String(200))
     serial: Mapped[str] = mapped_column(String(200))
+    #: ``fold_serial(serial)``, kept by the model: intake links devices through this index.
+    serial_key: Mapped[str] = mapped_column(String(200), default="")
     #: "Ubicazione": where in the building, e.g. "Ufficio Acquisti, primo piano".
     location: Mapped[str | None] = mapped_column(String(300))
     accessories: Mapped[str | None] = mapped_column(Text)
@@ -63,6 +68,17 @@ class Machine(Base):
     contracts: Mapped[list[Contract]] = relationship(
         back_populates="machine", order_by="Contract.start"
     )
+
+    @validates("serial")
+    def _keep_serial_key(self, _key: str, serial: str) -> str:
+        """Whoever sets the serial sets its folded key too: the two can never disagree."""
+        self.serial_key = fold_serial(serial)
+        return serial
+
+
+def fold_serial(serial: str | None) -> str:
+    """Serials compare without spaces and case."""
+    return "".join((serial or "").split()).upper()
 
 
 class Contract(Base):

@@ -42,6 +42,8 @@ class CartridgeChange(Base):
     changed_at: Mapped[datetime]
     replaced_at_percent: Mapped[int | None]
     new_percent: Mapped[int | None]
+    #: The upload that showed it: that batch's follow-up job closes the slot's reorder.
+    batch_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
 
     device: Mapped[Device] = relationship()
 

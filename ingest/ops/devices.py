@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms.fields.choices import SelectChoice
@@ -14,7 +14,8 @@ from ingest.db import db_session
 from ingest.domain.errors import DomainError
 from ingest.domain.machines import colour_evidence, unlinked_machines
 from ingest.domain.machines import register_machine as register
-from ingest.domain.meters import assign_device, unmatched_devices
+from ingest.domain.meters import assign_device, unmatched_page
+from ingest.domain.pages import page_number
 from ingest.domain.plausibility import ContractBounds
 from ingest.error_texts import error_text
 from ingest.forms import AssignForm, MachineForm, form_errors
@@ -30,12 +31,18 @@ MSG_TICK_CONFIRM = N_('If the values are right, tick "Confirm values outside the
 def queue() -> str:
     """Queued devices, each with a form to register it and one to link it to a machine."""
     session = db_session()
-    devices = unmatched_devices(session)
+    page = unmatched_page(session, page_number(request.args.get("page")))
+    devices = page.items
     forms = {d.id: _machine_form_for(d) for d in devices}
     assign = {d.id: _assign_form_for(d) for d in devices}
     evidence = {d.id: colour_evidence(session, d.id) for d in devices}
     return render_template(
-        "ops/queue.html", devices=devices, forms=forms, assign=assign, evidence=evidence
+        "ops/queue.html",
+        devices=devices,
+        page=page,
+        forms=forms,
+        assign=assign,
+        evidence=evidence,
     )
 
 

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -27,6 +27,16 @@ from ingest.domain.payments import payment_amount, register_payment
 from ingest.domain.plausibility import ContractBounds
 from ingest.domain.statistics import fleet_pages
 from ingest.models import Invoice, Machine
+
+#: Readings of December 2026 and later are pushed: the ingest lives after them.
+LATER = datetime(2027, 3, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock():
+    """The ingest's clock, after every reading these tests push."""
+    return lambda: LATER
+
 
 NOV = month_period("2026-11")
 

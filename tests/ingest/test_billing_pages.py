@@ -16,6 +16,14 @@ from ingest.db import database
 from ingest.domain.invoicing import commit_run, month_period
 from ingest.models import Contract, Invoice, Machine, MeterRead
 
+LATER = datetime(2027, 1, 2, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock():
+    """Readings of December 2026 and January 2027 are pushed: the ingest lives after them."""
+    return lambda: LATER
+
 
 @pytest.fixture
 def fleet(app, client, agent):

@@ -27,6 +27,16 @@ from ingest.domain.machines import change_contract
 from ingest.models import Contract, CreditNote, Customer, Invoice, Machine
 from ingest.models.invoices import IssuedDocumentError
 
+#: Readings of December 2026 and later are pushed: the ingest lives after them.
+LATER = datetime(2027, 3, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock():
+    """The ingest's clock, after every reading these tests push."""
+    return lambda: LATER
+
+
 NOW = datetime(2026, 12, 5, 10, tzinfo=UTC)
 DEALER = {
     "SCM_DEALER_NAME": "SCM srl",

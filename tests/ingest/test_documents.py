@@ -4,9 +4,10 @@ the customer's language (Italian by default, Spanish when staff set it)."""
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import pytest
 from pypdf import PdfReader
 from support.fleet import add_machine, push, utc
 
@@ -14,6 +15,14 @@ from ingest.documents import invoice_pdf, pdf_text
 from ingest.domain.invoicing import commit_run, month_period
 from ingest.i18n import wording
 from ingest.models import Customer
+
+LATER = datetime(2027, 1, 2, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock():
+    """Readings of December 2026 and January 2027 are pushed: the ingest lives after them."""
+    return lambda: LATER
 
 
 def pdf_text_of(data: bytes) -> str:

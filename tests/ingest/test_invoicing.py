@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import func, select
 from support.fleet import add_machine, push, utc
 
@@ -23,6 +24,14 @@ from ingest.domain.payments import parse_amount, register_payment
 from ingest.models import Invoice, InvoiceLine, Machine, MeterRead
 
 NOV = month_period("2026-11")
+
+LATER = datetime(2027, 1, 2, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock():
+    """Readings of December 2026 and January 2027 are pushed: the ingest lives after them."""
+    return lambda: LATER
 
 
 def november(client, agent, serial="SN-0001", start=10_000, end=13_000, colour=(2000, 2500)):

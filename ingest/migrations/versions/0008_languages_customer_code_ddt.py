@@ -1,7 +1,7 @@
 """languages of users and customers, customer codes, what a DDT carries
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0005b
 Create Date: 2026-11-28
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0005b"
 branch_labels = None
 depends_on = None
 

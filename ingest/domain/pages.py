@@ -1,0 +1,45 @@
+"""One page of a long list: lists with thousands of rows are shown fifty at a time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final, Generic, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+PAGE_SIZE: Final = 50
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """``items`` of page ``number`` (from 1) out of ``total`` rows."""
+
+    items: list[T]
+    number: int
+    total: int
+    size: int = PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        """How many pages there are (at least one, even when empty)."""
+        return max(1, -(-self.total // self.size))
+
+
+def page_number(raw: Any) -> int:
+    """A page number from a query string: anything unusable is page 1."""
+    try:
+        number = int(raw)
+    except (TypeError, ValueError):
+        return 1
+    return min(max(number, 1), 10**6)
+
+
+def paginate(session: Session, query: Select[Any], number: int, size: int = PAGE_SIZE) -> Page[Any]:
+    """Page ``number`` of ``query`` (which must be ordered), with the total row count; a number
+    past the end gives the last page."""
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    number = min(number, max(1, -(-total // size)))
+    items = list(session.scalars(query.offset((number - 1) * size).limit(size)))
+    return Page(items, number, total, size)

@@ -1,0 +1,164 @@
+"""The latest state of every supply slot, folded in at intake one observation at a time.
+
+Each slot keeps its newest level plus the current cartridge's ``RunningFit``; a level that
+jumped up is a cartridge change (recorded, and the sums start again).  An observation older
+than the slot's latest (a late, spooled reading) stays in the history but changes nothing here,
+as it did before: a late reading never reopens or closes anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ingest.domain.bulk import insert_rows
+from ingest.domain.forecast import Forecast, LevelPoint, RunningFit, is_change
+from ingest.models import SupplyState
+from shared.reading import Supply
+
+_FIT_COLUMNS = {
+    "since_at": "origin",
+    "fit_last_at": "last_at",
+    "smoothed": "smoothed",
+    **{
+        name: name
+        for name in (
+            "n", "sum_t", "sum_y", "sum_tt", "sum_ty", "sum_yy",
+            "pages_n", "sum_p", "sum_pp", "sum_py", "sum_yp",
+        )
+    },
+}  # fmt: skip
+
+
+def slot_key(kind: str, colour: str | None, description: str | None) -> str:
+    """A supply slot's identity on one device: kind and colour (else its description)."""
+    detail = colour or " ".join((description or "").lower().split())
+    return f"{kind}:{detail}"[:120]
+
+
+@dataclass(frozen=True, slots=True)
+class SlotObservation:
+    """One supply of one stored reading."""
+
+    device_id: int
+    reading_id: int
+    observed_at: datetime
+    position: int
+    supply: Supply
+    pages: int | None
+
+    @property
+    def slot(self) -> str:
+        """The slot this supply fills."""
+        return slot_key(self.supply.kind, self.supply.colour, self.supply.description)
+
+
+def supply_columns(obs: SlotObservation) -> dict[str, Any]:
+    """The columns a supply level and a slot's latest state share."""
+    supply = obs.supply
+    return {
+        "device_id": obs.device_id,
+        "observed_at": obs.observed_at,
+        "kind": supply.kind,
+        "colour": supply.colour,
+        "description": supply.description,
+        "level": supply.level,
+        "max_capacity": supply.max,
+        "percent": supply.percent,
+        "state": supply.state,
+    }
+
+
+def fit_of(state: SupplyState | dict[str, Any]) -> RunningFit:
+    """The running fit stored in a latest-state row."""
+    get = state.get if isinstance(state, dict) else lambda name: getattr(state, name)
+    return RunningFit(**{field: get(column) for column, field in _FIT_COLUMNS.items()})
+
+
+def slot_forecast(state: SupplyState) -> Forecast:
+    """The slot's forecast from its latest state alone: no history is read."""
+    return fit_of(state).forecast(LevelPoint(state.observed_at, state.percent, state.state))
+
+
+def fold_observations(
+    session: Session, observations: list[SlotObservation], batch_id: int | None
+) -> list[dict[str, Any]]:
+    """Fold supply observations into ``supply_latest``; the cartridge changes seen, as rows.
+
+    One query loads the slots of the batch's devices, one statement writes the slots that
+    moved; the caller stores the changes (``insert_rows``).  The caller holds the devices' row
+    locks (the device upsert), so two batches never fold the same slot at once.
+    """
+    if not observations:
+        return []
+    table = SupplyState.__table__
+    device_ids = sorted({o.device_id for o in observations})
+    needed = ["device_id", "slot", "observed_at", "percent", "state", *_FIT_COLUMNS]
+    states = {
+        (row["device_id"], row["slot"]): dict(row)
+        for row in session.execute(
+            select(*(table.c[name] for name in needed)).where(table.c.device_id.in_(device_ids))
+        ).mappings()
+    }
+    moved: dict[tuple[int, str], dict[str, Any]] = {}
+    changes: list[dict[str, Any]] = []
+    for obs in sorted(observations, key=lambda o: (o.observed_at, o.reading_id, o.position)):
+        key = (obs.device_id, obs.slot)
+        before = states.get(key)
+        if before is not None and obs.observed_at <= before["observed_at"]:
+            continue
+        after = _next_state(before, obs, changes, batch_id)
+        states[key] = moved[key] = after
+    _write_states(session, [moved[key] for key in sorted(moved)])
+    return changes
+
+
+def _next_state(
+    before: dict[str, Any] | None,
+    obs: SlotObservation,
+    changes: list[dict[str, Any]],
+    batch_id: int | None,
+) -> dict[str, Any]:
+    supply = obs.supply
+    point = LevelPoint(obs.observed_at, supply.percent, supply.state, obs.pages)
+    fit = RunningFit()
+    if before is not None:
+        previous = LevelPoint(before["observed_at"], before["percent"], before["state"])
+        if is_change(previous, point):
+            changes.append(
+                {
+                    "device_id": obs.device_id,
+                    "slot": obs.slot,
+                    "changed_at": obs.observed_at,
+                    "replaced_at_percent": before["percent"],
+                    "new_percent": supply.percent,
+                    "batch_id": batch_id,
+                }
+            )
+        else:
+            fit = fit_of(before)
+    fit = fit.add(point)
+    return {
+        "slot": obs.slot,
+        "position": obs.position,
+        **supply_columns(obs),
+        "reading_id": obs.reading_id,
+        **{column: getattr(fit, field) for column, field in _FIT_COLUMNS.items()},
+    }
+
+
+def _write_states(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        insert_rows(
+            session,
+            SupplyState.__table__,
+            rows,
+            conflict=("device_id", "slot"),
+            update=lambda new: {
+                name: new[name] for name in rows[0] if name not in ("device_id", "slot")
+            },
+        )

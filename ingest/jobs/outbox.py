@@ -1,0 +1,110 @@
+"""The job outbox: rows in the ``jobs`` table, written with what caused them, run once.
+
+``run_job`` locks the row (``FOR UPDATE SKIP LOCKED`` on PostgreSQL) for the job's own
+transaction, so two workers that got the same message never both run it, and marks it done in
+that same transaction: a job's effects and its "done" commit together.  A failure rolls back,
+counts the attempt and sets the next try with exponential backoff; the sweeper re-sends it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from ingest.models import Job
+
+#: After this many failures a job stays in the table with its error, for staff to look at.
+MAX_ATTEMPTS: Final = 12
+#: A pending job not run this long after it was sent is sent again (its message was lost).
+LEASE: Final = timedelta(seconds=60)
+log = logging.getLogger(__name__)
+
+JobFunction = Callable[[Session, dict[str, Any], datetime], None]
+
+
+def enqueue(
+    session: Session,
+    name: str,
+    args: dict[str, Any],
+    *,
+    now: datetime,
+    unique_key: str | None = None,
+) -> int:
+    """Add a job to the session's transaction; its id (flushed, not committed)."""
+    job = Job(
+        name=name,
+        args=args,
+        unique_key=unique_key,
+        created_at=now,
+        run_after=now,
+        attempts=0,
+    )
+    session.add(job)
+    session.flush()
+    return job.id
+
+
+def run_job(
+    sessions: Callable[[], Session],
+    job_id: int,
+    functions: dict[str, JobFunction],
+    now: datetime,
+) -> bool:
+    """Run one job if it is still pending and nobody else runs it; True when it ran."""
+    with sessions() as session:
+        job = session.get(Job, job_id, with_for_update={"skip_locked": True})
+        if job is None or job.done_at is not None:
+            return False
+        name, args = job.name, dict(job.args)
+        try:
+            functions[name](session, args, now)
+            job.done_at = now
+            session.commit()
+        except Exception as err:
+            session.rollback()
+            _failed(session, job_id, err, now)
+            raise
+    return True
+
+
+def _failed(session: Session, job_id: int, err: Exception, now: datetime) -> None:
+    attempts = session.scalar(select(Job.attempts).where(Job.id == job_id)) or 0
+    session.execute(
+        update(Job)
+        .where(Job.id == job_id)
+        .values(
+            attempts=attempts + 1,
+            last_error=f"{type(err).__name__}: {err}"[:2000],
+            run_after=now + min(timedelta(seconds=2**attempts), timedelta(hours=1)),
+        )
+    )
+    session.commit()
+
+
+def due_jobs(session: Session, now: datetime, limit: int = 500) -> list[int]:
+    """Pending jobs whose time has come, leased for ``LEASE`` so they are sent once a lease."""
+    ids = list(
+        session.scalars(
+            select(Job.id)
+            .where(Job.done_at.is_(None), Job.run_after <= now, Job.attempts < MAX_ATTEMPTS)
+            .order_by(Job.run_after)
+            .limit(limit)
+        )
+    )
+    if ids:
+        session.execute(update(Job).where(Job.id.in_(ids)).values(run_after=now + LEASE))
+    session.commit()
+    return ids
+
+
+def queue_depth(session: Session, now: datetime) -> tuple[int, float]:
+    """Pending jobs and the age in seconds of the oldest (for metrics and ``/ops/queue``)."""
+    count, oldest = session.execute(
+        select(func.count(), func.min(Job.created_at)).where(Job.done_at.is_(None))
+    ).one()
+    return count, 0.0 if oldest is None else max((now - oldest).total_seconds(), 0.0)

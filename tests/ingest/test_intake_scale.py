@@ -1,0 +1,184 @@
+"""Set-based intake under concurrency, the time rule, and the follow-up jobs' durability."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+from support.fleet import add_consumable, add_machine
+from support.ingest import TestAgent, enroll_agent, issue_token, reading
+
+from ingest.db import database
+from ingest.domain.intake import store_batch
+from ingest.jobs.queue import JobQueue, job_queue, utc_now
+from ingest.models import (
+    Agent,
+    Device,
+    DeviceReading,
+    Job,
+    MeterRead,
+    Order,
+    Reorder,
+    SupplyState,
+    UploadBatch,
+)
+from shared.batch import decode_batch
+
+AGENTS = 8
+#: A Redis database of the tests' own (CI starts Redis like PostgreSQL).
+REDIS_URL = "redis://127.0.0.1:6379/13"
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def count(session, model, *where) -> int:
+    return session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def agents_of_one_customer(app, client) -> list[TestAgent]:
+    return [enroll_agent(client, issue_token(app)) for _ in range(AGENTS)]
+
+
+def post_all(app, jobs: list[tuple[TestAgent, str, bytes]]) -> list[int]:
+    """Post every (agent, batch id, body) from AGENTS threads at once; the status codes."""
+
+    def post(job: tuple[TestAgent, str, bytes]) -> int:
+        agent, batch_id, body = job
+        return agent.post(app.test_client(), batch_id, body).status_code
+
+    with ThreadPoolExecutor(AGENTS) as pool:
+        return list(pool.map(post, jobs))
+
+
+def test_eight_agents_sharing_devices_store_every_reading_once(app, client, session):
+    agents = agents_of_one_customer(app, client)
+    serials = [f"SH-{i:02d}" for i in range(AGENTS - 1 + 15)]  # neighbours share 14 of 15
+    start = now() - timedelta(hours=2)
+    jobs = []
+    for round_ in range(4):
+        for n, agent in enumerate(agents):
+            rows = [
+                reading(s, total=1000 + round_ * 10 + n, observed_at=start + timedelta(
+                    minutes=round_ * 10 + n), black=90 - round_)
+                for s in serials[n : n + 15]
+            ]  # fmt: skip
+            jobs.append((agent, *agent.batch(*rows)))
+    statuses = post_all(app, jobs)
+    assert statuses == [200] * len(jobs)
+    assert count(session, DeviceReading) == 4 * AGENTS * 15
+    assert count(session, UploadBatch) == len(jobs)
+    assert count(session, Device) == len(serials)
+    assert count(session, SupplyState) == len(serials)
+    assert {a.last_seq for a in session.scalars(select(Agent))} == {4}
+    for batch in session.scalars(select(UploadBatch)):
+        assert count(session, DeviceReading, DeviceReading.batch_id == batch.id) == 15
+    # Re-sending every batch stores nothing twice.
+    assert post_all(app, jobs) == [200] * len(jobs)
+    assert count(session, DeviceReading) == 4 * AGENTS * 15
+
+
+def test_cold_start_every_device_new_and_the_years_first_order_number(app, client, session):
+    agents = agents_of_one_customer(app, client)
+    serials = [f"CS-{i:02d}" for i in range(24)]
+    for i, serial in enumerate(serials[:8]):
+        add_machine(app, scm_id=f"SCM-C{i}", serial=serial)
+    add_consumable(app, "TN-COLD")
+    at = now() - timedelta(minutes=30)
+    jobs = []
+    for n, agent in enumerate(agents):  # every batch names every device: all new at once
+        rows = [reading(s, total=500 + n, observed_at=at + timedelta(seconds=n), black=5)
+                for s in serials]  # fmt: skip
+        jobs.append((agent, *agent.batch(*rows)))
+    assert post_all(app, jobs) == [200] * AGENTS
+    assert count(session, Device) == len(serials)
+    assert count(session, DeviceReading) == AGENTS * len(serials)
+    assert count(session, MeterRead) == AGENTS * 8
+    assert count(session, Reorder) == 8  # one per machine's toner slot, never two
+    assert count(session, Order) >= 1
+    assert count(session, Job, Job.done_at.is_(None)) == 0
+
+
+def test_a_reading_dated_in_the_future_is_refused_and_moves_nothing(app, client, agent, session):
+    add_machine(app)
+    good, late = now() - timedelta(minutes=1), now() + timedelta(minutes=30)
+    batch_id, body = agent.batch(
+        reading(total=1000, observed_at=good), reading(total=1100, observed_at=late)
+    )
+    answer = agent.post(client, batch_id, body).get_json()
+    assert answer["accepted"] == 1
+    assert answer["flagged"] == [{"index": 1, "reason": "in_future"}]
+    device = session.scalar(select(Device))
+    assert device.last_seen_at == good
+    flagged = session.scalar(select(DeviceReading).where(DeviceReading.flag.is_not(None)))
+    assert flagged.flag == "in_future"  # kept for audit
+    assert [r.total for r in session.scalars(select(MeterRead))] == [1000]  # never billed
+
+
+def test_a_reading_older_than_any_spool_is_flagged(app, client, agent, session):
+    batch_id, body = agent.batch(reading(observed_at=now() - timedelta(days=400)))
+    answer = agent.post(client, batch_id, body).get_json()
+    assert (answer["accepted"], answer["flagged"]) == (0, [{"index": 0, "reason": "too_old"}])
+    assert session.scalar(select(Device)).last_seen_at.year == 2000  # never seen validly
+    assert count(session, SupplyState) == 0
+
+
+def test_clock_and_derived_are_stored(app, client, agent, session):
+    from dataclasses import replace
+
+    row = replace(reading(), clock="server", derived=("mono", "colour"))
+    batch_id, body = agent.batch(row)
+    assert agent.post(client, batch_id, body).status_code == 200
+    stored = session.scalar(select(DeviceReading))
+    assert (stored.clock, stored.derived) == ("server", "mono,colour")
+    assert stored.payload["derived"] == ["mono", "colour"]
+
+
+def test_a_follow_up_never_run_is_run_by_the_sweeper(app, client, agent, session):
+    """The batch and its job commit together: a web process that dies after the commit (here:
+    no dispatch at all) leaves a pending job that the worker's sweep runs."""
+    add_machine(app)
+    _, body = agent.batch(reading(total=4321, observed_at=now() - timedelta(minutes=5)))
+    with database(app).session() as db:
+        owner = db.scalar(select(Agent))
+        store_batch(db, owner, decode_batch(body), digest="sha-256=:x:", signature="s",
+                    received_at=now())  # fmt: skip
+    assert count(session, Job, Job.done_at.is_(None)) == 1
+    assert count(session, MeterRead) == 0
+    # Two sweeps inside one minute (so inside every schedule's period): the second finds nothing.
+    later = (now() + timedelta(minutes=1)).replace(second=10)
+    assert job_queue(app).sweep(later) >= 1  # the follow-up, with the scheduled jobs
+    session.expire_all()
+    assert [r.total for r in session.scalars(select(MeterRead))] == [4321]
+    assert count(session, Job, Job.done_at.is_(None)) == 0
+    assert job_queue(app).sweep(later + timedelta(seconds=1)) == 0  # each period's run once
+
+
+def test_jobs_reach_a_dramatiq_worker_over_redis(app, agent, session):
+    """Production's path: the job id travels through Redis to ``scm-ingest worker``'s code."""
+    add_machine(app)
+    _, body = agent.batch(reading(total=777, observed_at=now() - timedelta(minutes=5)))
+    with database(app).session() as db:
+        owner = db.scalar(select(Agent))
+        result = store_batch(db, owner, decode_batch(body), digest="sha-256=:r:", signature="s",
+                             received_at=now())  # fmt: skip
+    queue = JobQueue(database(app), REDIS_URL)
+    queue.broker.flush_all()
+    queue.dispatch(result.jobs)
+    stop = threading.Event()
+    worker = threading.Thread(target=queue.run_worker, args=(2, stop, utc_now))
+    worker.start()
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not count(session, MeterRead):
+            time.sleep(0.1)
+            session.expire_all()
+    finally:
+        stop.set()
+        worker.join(timeout=30)
+    assert [r.total for r in session.scalars(select(MeterRead))] == [777]
+    assert count(session, Job, Job.id.in_(result.jobs), Job.done_at.is_(None)) == 0
