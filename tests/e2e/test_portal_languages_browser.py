@@ -50,7 +50,7 @@ def portal(ingest_server) -> dict[str, str]:
     ingest_server.cli(
         "machine", "add", "--customer", CUSTOMER, "--scm-id", "SCM-7", "--serial", "X-7",
         "--manufacturer", "Kyocera", "--model", "TASKalfa 2553ci", "--location", "Segreteria",
-        "--site-address", "Via Po 2, Torino",
+        "--site-address", "Via Po 2, Torino", "--colour",
     )  # fmt: skip
     ingest_server.cli(
         "contract", "add", "--machine", "SCM-7", "--mono-rate", "0.009", "--colour-rate",
@@ -100,7 +100,9 @@ def test_the_manuals_walk_in_italian_then_english(browser_for, portal):
     page.get_by_label("Nome del referente").fill("Marta")
     page.get_by_label("Priorità").select_option(label="Alta")
     page.get_by_role("button", name="Crea Ticket").click()
-    expect(page.get_by_role("status")).to_contain_text("Ticket creato")
+    expect(page.get_by_role("status").first).to_contain_text(
+        re.compile(r"Ticket TK-\d+-\d+ creato")
+    )
     expect(page.locator("main")).to_contain_text("In richiesta")
     expect(page.locator("main")).to_contain_text("Alta")
 
@@ -141,6 +143,7 @@ def test_the_same_walk_in_spanish(browser_for, portal, tmp_path):
     row = page.locator("tr[data-scm-id='SCM-7']")
     expect(row.get_by_label("Fecha de la lectura")).to_have_value(f"{date.today():%-d/%-m/%Y}")
     row.get_by_label("Contador de copias BN").fill("12500")
+    row.get_by_label("Contador de copias color").fill("3400")
     row.get_by_role("button", name="Crear toma de copias").click()
     expect(page.get_by_role("status")).to_contain_text("Lectura de SCM-7 registrada")
 
@@ -150,7 +153,9 @@ def test_the_same_walk_in_spanish(browser_for, portal, tmp_path):
     page.get_by_label("Descripción").fill("La bandeja 2 se atasca")
     page.get_by_label("Persona de contacto").fill("Marta")
     page.get_by_role("button", name="Crear incidencia").click()
-    expect(page.get_by_role("status")).to_contain_text("Incidencia creada de manera satisfactoria")
+    expect(page.get_by_role("status").first).to_contain_text(
+        re.compile(r"Incidencia TK-\d+-\d+ creada de manera satisfactoria")
+    )
 
     nav(page, "Pedidos")
     page.get_by_role("link", name="Nuevo pedido").click()
