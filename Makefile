@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: demo test lint venv clean
+.PHONY: demo test lint venv clean i18n i18n-extract i18n-update i18n-compile
 
 venv: $(VENV)/.installed
 
@@ -25,6 +25,25 @@ test: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+## Translations (pybabel): extract the msgids, merge them into every catalog, compile the .mo.
+## After `make i18n`, translate the new or fuzzy entries in ingest/translations/*/LC_MESSAGES/
+## messages.po and run `make i18n-compile` (the tests fail on untranslated or stale catalogs).
+I18N_DIR := ingest/translations
+I18N_POT := $(I18N_DIR)/messages.pot
+PYBABEL  := $(VENV)/bin/pybabel
+
+i18n: i18n-extract i18n-update i18n-compile
+
+i18n-extract: venv
+	$(PYBABEL) extract -F babel.cfg -k _l -k N_ --no-location --sort-output \
+		--project scm-fleet --copyright-holder "SCM srl" -o $(I18N_POT) ingest
+
+i18n-update: venv
+	$(PYBABEL) update -i $(I18N_POT) -d $(I18N_DIR) --ignore-obsolete
+
+i18n-compile: venv
+	$(PYBABEL) compile --statistics -d $(I18N_DIR)
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .ruff_cache

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask, current_app, make_response, render_template, request
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -19,6 +20,7 @@ from ingest import (
     auth,
     db,
     home,
+    languages,
     limits,
     machine_page,
     observability,
@@ -30,6 +32,7 @@ from ingest import (
 )
 from ingest.config import Settings, load_settings
 from ingest.domain.errors import DomainError
+from ingest.error_texts import error_text
 from ingest.jobs import queue
 
 csrf = CSRFProtect()
@@ -65,6 +68,7 @@ def create_app(
     observability.init_app(app)
     csrf.init_app(app)
     auth.init_app(app)
+    languages.init_app(app)
     limits.init_app(app)
     app.register_blueprint(api.blueprint)
     csrf.exempt(api.blueprint)
@@ -88,35 +92,29 @@ def create_app(
     app.register_error_handler(404, _not_found)
     app.register_error_handler(405, _not_found)
     app.after_request(_security_headers)
-    # Until the translation catalogs are wired in, templates' _() shows the source text.
-    app.jinja_env.globals.setdefault("_", _source_text)
 
     return app
 
 
-def _source_text(text: str, **values: object) -> str:
-    return text % values if values else text
-
-
 def _domain_error_page(err: DomainError) -> tuple[str, int]:
     """A refused operation on a page: its message, with its status (404, 409...)."""
-    return render_template("error.html", message=err.message), err.status
+    return render_template("error.html", message=error_text(err)), err.status
 
 
 def _too_many_attempts(_err: Exception) -> tuple[str, int]:
     return render_template(
-        "error.html", message="Too many attempts: please wait a few minutes and try again."
+        "error.html", message=_("Too many attempts: please wait a few minutes and try again.")
     ), 429
 
 
 def _too_large(_err: Exception) -> tuple[str, int]:
-    return render_template("error.html", message="The upload is too large."), 413
+    return render_template("error.html", message=_("The upload is too large.")), 413
 
 
 def _no_such_row(_err: Exception) -> tuple[str, int]:
     """An id no database column can hold (``/invoices/99999999999999999999``): not found."""
     db.rollback_request_session()
-    return render_template("error.html", message="Not found."), 404
+    return render_template("error.html", message=_("Not found.")), 404
 
 
 def _unavailable(_err: Exception) -> Response:
@@ -125,7 +123,7 @@ def _unavailable(_err: Exception) -> Response:
     if request.path.startswith(API_PREFIX):
         response, status = api.unavailable("the database is unavailable: retry later")
     else:
-        message = "Service unavailable: please retry shortly."
+        message = _("Service unavailable: please retry shortly.")
         response, status = make_response(render_template("error.html", message=message)), 503
     response.status_code = status
     response.headers["Retry-After"] = str(api.RETRY_AFTER_S)

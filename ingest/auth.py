@@ -23,6 +23,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import (
     LoginManager,
     UserMixin,
@@ -33,7 +35,7 @@ from flask_login import (
 )
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import EmailField, PasswordField
+from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from ingest.db import db_session
@@ -44,6 +46,7 @@ from ingest.domain.accounts import (
     set_password,
     user_for_reset_token,
 )
+from ingest.i18n import customer_language
 from ingest.limits import (
     RESET_LIMIT,
     SIGN_IN_LIMIT,
@@ -70,28 +73,33 @@ class PortalUser(UserMixin):
         self.customer_id = user.customer_id
         self.customer_name = user.customer.name if user.customer else None
         self.is_staff = user.is_staff
+        self.language = user.language
+        self.customer_language = customer_language(user.customer)
+        self.customer_code = user.customer.code if user.customer else None
 
 
 class LoginForm(FlaskForm):
-    """E-mail and password."""
+    """Customer code ("codice utente", "número de cliente") or e-mail, and password."""
 
-    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+    email = StringField(_l("Customer code or e-mail"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
 
 
 class ForgotForm(FlaskForm):
     """The address to send a reset link to."""
 
-    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
 
 
 class ResetForm(FlaskForm):
     """A new password, twice."""
 
-    password = PasswordField("New password", validators=[DataRequired(), Length(min=10, max=1024)])
+    password = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(min=10, max=1024)]
+    )
     confirm = PasswordField(
-        "Repeat the new password",
-        validators=[DataRequired(), EqualTo("password", "Passwords differ")],
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("password", _l("Passwords differ"))],
     )
 
 
@@ -159,8 +167,8 @@ def login() -> str | Response:
         user = authenticate(db_session(), form.email.data or "", form.password.data or "")
         if user is not None:
             login_user(PortalUser(user))
-            return redirect(_safe_next(request.args.get("next")))
-        flash("Wrong e-mail or password.", "error")
+            return redirect(safe_next(request.args.get("next")))
+        flash(_("Wrong customer code, e-mail or password."), "error")
     return render_template("login.html", form=form)
 
 
@@ -185,14 +193,10 @@ def forgot_password() -> str | Response:
         user = active_user_by_email(db_session(), form.email.data or "")
         if user is not None:
             link = password_link(user)
-            try_send(
-                mailer_from_env(),
-                user.email,
-                "Portale SCM: nuova password",
-                reset_mail_text(user, link),
-            )
+            try_send(mailer_from_env(), user.email, *reset_mail_text(user, link))
         flash(
-            "If the address belongs to a user, a link to choose a new password is on its way.", "ok"
+            _("If the address belongs to a user, a link to choose a new password is on its way."),
+            "ok",
         )
         return redirect(url_for("auth.login"))
     return render_template("password_forgot.html", form=form)
@@ -207,12 +211,12 @@ def reset_password(token: str) -> str | Response:
     if form.validate_on_submit():
         set_password(session, user, form.password.data or "")
         session.commit()
-        flash("Password changed: sign in with the new one.", "ok")
+        flash(_("Password changed: sign in with the new one."), "ok")
         return redirect(url_for("auth.login"))
     return render_template("password_reset.html", form=form, email=user.email)
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """Only local paths: an open redirect after login is a phishing tool."""
     if target:
         parts = urlsplit(target)

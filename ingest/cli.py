@@ -22,8 +22,10 @@ from ingest.domain.accounts import (
     invite_mail_text,
     invite_user,
     password_reset_token,
+    set_customer_code,
 )
 from ingest.domain.enrollment import create_token
+from ingest.i18n import LANGUAGES
 from ingest.jobs.queue import JobQueue, utc_now
 from ingest.mail import mailer_from_env, try_send
 from ingest.migrate import upgrade
@@ -93,15 +95,26 @@ def customer() -> None:
 @click.option("--postcode")
 @click.option("--city")
 @click.option("--province", help="two letters, e.g. MI")
-@click.option("--country", help="two letters (default IT)")
-def customer_create(name: str, **contact: str | None) -> None:
+@click.option("--country", help="two letters (default IT); its language is the documents' default")
+@click.option("--code", help='the customer code, a sign-in name ("codice utente"); default: 00042')
+@click.option(
+    "--language",
+    type=click.Choice(sorted(LANGUAGES)),
+    help="language of its documents, e-mails and pages (default: the country's for documents)",
+)
+def customer_create(
+    name: str, code: str | None, language: str | None, **contact: str | None
+) -> None:
     """Create customer NAME, or update its contact details if it exists."""
     with cli_session() as session:
         row = get_or_create_customer(session, name)
         for field, value in contact.items():
             if value:
                 setattr(row, field, value.strip())
-        click.echo(f"customer {row.id}: {row.name}")
+        if code:
+            set_customer_code(session, row, code)
+        row.language = language or row.language
+        click.echo(f"customer {row.id}: {row.name} (code {row.code})")
 
 
 @main.group()
@@ -156,8 +169,8 @@ def user_invite(email: str, customer_name: str) -> None:
         row = invite_user(session, customer, email)
         token = password_reset_token(row, settings.secret_key, invite=True)
         link = f"{settings.public_url}/password/reset/{token}"
-        text = invite_mail_text(row, customer, link)
-    if try_send(mailer_from_env(), row.email, "Portale SCM: il Suo accesso", text):
+        subject, text = invite_mail_text(row, customer, link)
+    if try_send(mailer_from_env(), row.email, subject, text):
         click.echo(f"user {row.email} invited by e-mail")
     else:
         click.echo(f"user {row.email} created; no mail sent, give them this link: {link}")

@@ -1,22 +1,26 @@
 """PDF documents (fpdf2): invoices, delivery notes ("DDT"), orders and shipping labels.
 
-The core PDF fonts only know Latin-1, so text passes through ``pdf_text`` (which also spells
-the euro sign as "EUR"); numbers are formatted the Italian way (1.234,56).
+Each document speaks its reader's language (a ``Wording``: words, numbers, money and dates by
+Babel; the customer's language when none is given).  The core PDF fonts only know Latin-1, so
+text passes through ``pdf_text`` (which also spells the euro sign as "EUR").  The dealer's
+identity comes from the configuration (``ingest.dealer``).
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Iterable
-from datetime import date
 from decimal import Decimal
 
 import segno
 from fpdf import FPDF
 
-from ingest.domain.orders import NOTE_STATES, label_location, totals_of
+from ingest.dealer import Dealer, dealer
+from ingest.domain.orders import label_location, totals_of
+from ingest.i18n import N_, Wording, recipient_language, wording
 from ingest.models import (
     CreditNote,
+    Customer,
     DeliveryNote,
     DeliveryNoteLine,
     Invoice,
@@ -24,8 +28,7 @@ from ingest.models import (
     Machine,
     Order,
 )
-
-DEALER = ("SCM srl", "Servizio Costo Copia Full Service", "P.IVA IT00000000000")
+from ingest.stored_texts import worded
 
 
 def pdf_text(text: str) -> str:
@@ -33,39 +36,31 @@ def pdf_text(text: str) -> str:
     return text.replace("€", "EUR").encode("latin-1", "replace").decode("latin-1")
 
 
-def euro(amount: Decimal) -> str:
-    """``1234.5`` as ``EUR 1.234,50``."""
-    whole, cents = f"{amount:,.2f}".split(".")
-    return f"EUR {whole.replace(',', '.')},{cents}"
-
-
-def pages(count: int) -> str:
-    """A page count with Italian thousands separators."""
-    return f"{count:,}".replace(",", ".")
-
-
-def it_date(day: date) -> str:
-    """dd/mm/yyyy."""
-    return f"{day:%d/%m/%Y}"
+def customer_wording(customer: Customer) -> Wording:
+    """The words of a customer's documents when the caller names no reader."""
+    return wording(recipient_language(None, customer))
 
 
 class Document(FPDF):
     """A4 portrait with the dealer's header and page numbers."""
 
-    def __init__(self, title: str) -> None:
+    def __init__(self, title: str, words: Wording, sender: Dealer | None = None) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         self.title_text = title
+        self.words = words
+        self.sender = sender or dealer()
         self.set_auto_page_break(auto=True, margin=18)
         self.set_title(pdf_text(title))
-        self.set_author(DEALER[0])
+        self.set_author(pdf_text(self.sender.name))
+        self.set_lang(words.language)
         self.add_page()
 
     def header(self) -> None:
         """Dealer block and document title on every page."""
         self.set_font("Helvetica", "B", 14)
-        self.cell(0, 7, DEALER[0], new_x="LMARGIN", new_y="NEXT")
+        self.cell(0, 7, pdf_text(self.sender.name), new_x="LMARGIN", new_y="NEXT")
         self.set_font("Helvetica", "", 9)
-        for line in DEALER[1:]:
+        for line in self.sender.lines:
             self.cell(0, 4.5, pdf_text(line), new_x="LMARGIN", new_y="NEXT")
         self.ln(3)
         self.set_font("Helvetica", "B", 12)
@@ -76,7 +71,8 @@ class Document(FPDF):
         """Page x/y."""
         self.set_y(-12)
         self.set_font("Helvetica", "", 8)
-        self.cell(0, 5, f"Pagina {self.page_no()}/{{nb}}", align="C")
+        text = self.words.gettext("Page %(page)s/%(pages)s", page=self.page_no(), pages="{nb}")
+        self.cell(0, 5, pdf_text(text), align="C")
 
     def lines_of_text(self, lines: Iterable[str], size: float = 10) -> None:
         """Plain lines, one under the other."""
@@ -113,48 +109,107 @@ class Document(FPDF):
         self, net: Decimal, vat_rate: Decimal, vat: Decimal, total: tuple[str, Decimal]
     ) -> None:
         """Net, VAT and the document's total, right-aligned under its table."""
+        w = self.words
         self.set_font("Helvetica", "B", 10)
         for label, amount in (
-            ("Imponibile", net),
-            (f"IVA {vat_rate * 100:.0f}%", vat),
+            (w.gettext("Taxable amount"), net),
+            (w.gettext("VAT %(rate)s", rate=w.percent(vat_rate)), vat),
             total,
         ):
             self.cell(160, 6, pdf_text(label), align="R")
-            self.cell(30, 6, euro(amount), align="R", new_x="LMARGIN", new_y="NEXT")
+            self.cell(30, 6, pdf_text(w.money(amount)), align="R", new_x="LMARGIN", new_y="NEXT")
+
+    def two_columns(self, left: tuple[str, list[str]], right: tuple[str, list[str]]) -> None:
+        """Two headed blocks side by side (sender and recipient of a DDT)."""
+        top, half = self.get_y(), (self.w - self.l_margin - self.r_margin) / 2
+        bottom = top
+        for index, (heading, lines) in enumerate((left, right)):
+            self.set_xy(self.l_margin + index * half, top)
+            self.set_font("Helvetica", "B", 9)
+            self.cell(half - 4, 5, pdf_text(heading), border="B", new_x="LEFT", new_y="NEXT")
+            self.set_font("Helvetica", "", 9)
+            for line in lines:
+                self.multi_cell(half - 4, 4.5, pdf_text(line), new_x="LEFT", new_y="NEXT")
+            bottom = max(bottom, self.get_y())
+        self.set_xy(self.l_margin, bottom + 3)
+
+    def signatures(self, captions: list[str]) -> None:
+        """Lines to sign on, side by side, with what each signature is for."""
+        width = (self.w - self.l_margin - self.r_margin) / len(captions)
+        if self.will_page_break(16):
+            self.add_page()
+        top = self.get_y() + 10
+        self.set_font("Helvetica", "", 8.5)
+        for index, caption in enumerate(captions):
+            x = self.l_margin + index * width
+            self.line(x + 2, top, x + width - 4, top)
+            self.set_xy(x, top + 1)
+            self.cell(width - 2, 4.5, pdf_text(caption), align="C")
+        self.set_xy(self.l_margin, top + 8)
 
     def render(self) -> bytes:
         """The finished PDF."""
         return bytes(self.output())
 
 
-def invoice_pdf(invoice: Invoice) -> bytes:
+def invoice_pdf(invoice: Invoice, words: Wording | None = None) -> bytes:
     """The invoice as the customer downloads it from the portal."""
-    doc = Document(f"Fattura n. {invoice.number} del {it_date(invoice.issued_on)}")
+    w = words or customer_wording(invoice.customer)
+    doc = Document(
+        w.gettext(
+            "Invoice no. %(number)s of %(day)s",
+            number=invoice.number,
+            day=w.day(invoice.issued_on),
+        ),
+        w,
+    )
     customer = invoice.customer
     doc.lines_of_text(
         [
-            f"Cliente: {customer.name}",
-            *([f"Indirizzo: {customer.billing_address}"] if customer.billing_address else []),
-            *([f"P.IVA: {customer.vat_number}"] if customer.vat_number else []),
-            f"Periodo: {it_date(invoice.period_start)} - {it_date(invoice.period_end)}",
-            *([PDF_TO_DATE] if invoice.to_date else []),
-            f"Scadenza: {it_date(invoice.due_on)}",
+            w.gettext("Customer: %(name)s", name=customer.name),
+            *([w.gettext("Customer code: %(code)s", code=customer.code)] if customer.code else []),
+            *(
+                [w.gettext("Address: %(address)s", address=customer.billing_address)]
+                if customer.billing_address
+                else []
+            ),
+            *(
+                [w.gettext("VAT number: %(vat)s", vat=customer.vat_number)]
+                if customer.vat_number
+                else []
+            ),
+            w.gettext(
+                "Period: %(start)s - %(end)s",
+                start=w.day(invoice.period_start),
+                end=w.day(invoice.period_end),
+            ),
+            *([w.gettext(PDF_TO_DATE)] if invoice.to_date else []),
+            w.gettext("Due date: %(day)s", day=w.day(invoice.due_on)),
         ]
     )
     doc.ln(3)
     doc.table(
-        ["Descrizione", "Copie B/N", "Copie colore", "Incluse", "Importo"],
-        [_invoice_row(line) for line in invoice.lines],
+        [
+            w.gettext("Description"),
+            w.gettext("B/W pages"),
+            w.gettext("Colour pages"),
+            w.gettext("Included"),
+            w.gettext("Amount"),
+        ],
+        [_invoice_row(line, w) for line in invoice.lines],
         [88, 22, 24, 26, 30],
     )
     doc.ln(2)
-    doc.totals(invoice.net, invoice.vat_rate, invoice.vat, ("Totale fattura", invoice.gross))
+    doc.totals(
+        invoice.net, invoice.vat_rate, invoice.vat, (w.gettext("Invoice total"), invoice.gross)
+    )
     doc.ln(2)
-    doc.lines_of_text([f"Stato: {'Pagata' if invoice.status == 'paid' else 'Aperta'}"], 9)
+    status = w.label("invoice_status", invoice.status)
+    doc.lines_of_text([w.gettext("Status: %(status)s", status=status)], 9)
     doc.lines_of_text(
         [
-            PDF_CORRECTED_BY.format(
-                number=note.number, day=it_date(note.issued_on), gross=euro(note.gross)
+            w.gettext(PDF_CORRECTED_BY).format(
+                number=note.number, day=w.day(note.issued_on), gross=w.money(note.gross)
             )
             for note in invoice.credit_notes
         ],
@@ -163,49 +218,69 @@ def invoice_pdf(invoice: Invoice) -> bytes:
     return doc.render()
 
 
-#: Wording of the documents (Italian, as the invoices are), one place each.
-PDF_TO_DATE = "Fatturazione a data: il periodo non era concluso all'emissione; il resto segue."
-PDF_CORRECTED_BY = "Rettificata dalla nota di credito {number} del {day} ({gross})."
-PDF_CREDIT_TITLE = "Nota di credito n. {number} del {day}"
-PDF_CREDIT_REF = "Rettifica della fattura n. {number} del {day}"
+#: Wording of the credit-note parts of the documents, one place each.
+PDF_TO_DATE = N_("Billed to date: the period had not ended when this was issued; the rest follows.")
+PDF_CORRECTED_BY = N_("Corrected by credit note {number} of {day} ({gross}).")
+PDF_CREDIT_TITLE = N_("Credit note no. {number} of {day}")
+PDF_CREDIT_REF = N_("Correction of invoice no. {number} of {day}")
 
 
-def credit_note_pdf(note: CreditNote) -> bytes:
+def credit_note_pdf(note: CreditNote, words: Wording | None = None) -> bytes:
     """A credit note as the customer downloads it, beside the invoice it corrects."""
-    doc = Document(PDF_CREDIT_TITLE.format(number=note.number, day=it_date(note.issued_on)))
+    w = words or customer_wording(note.customer)
+    title = w.gettext(PDF_CREDIT_TITLE).format(number=note.number, day=w.day(note.issued_on))
+    doc = Document(title, w)
     customer = note.customer
     doc.lines_of_text(
         [
-            f"Cliente: {customer.name}",
-            *([f"P.IVA: {customer.vat_number}"] if customer.vat_number else []),
-            PDF_CREDIT_REF.format(number=note.invoice.number, day=it_date(note.invoice.issued_on)),
+            w.gettext("Customer: %(name)s", name=customer.name),
+            *(
+                [w.gettext("VAT number: %(vat)s", vat=customer.vat_number)]
+                if customer.vat_number
+                else []
+            ),
+            w.gettext(PDF_CREDIT_REF).format(
+                number=note.invoice.number, day=w.day(note.invoice.issued_on)
+            ),
         ]
     )
     doc.ln(3)
-    doc.table(["Descrizione", "Importo"], [[note.reason, euro(note.net)]], [160, 30])
+    doc.table(
+        [w.gettext("Description"), w.gettext("Amount")],
+        [[note.reason, w.money(note.net)]],
+        [160, 30],
+    )
     doc.ln(2)
-    doc.totals(note.net, note.vat_rate, note.vat, ("Totale nota di credito", note.gross))
+    doc.totals(note.net, note.vat_rate, note.vat, (w.gettext("Credit note total"), note.gross))
     return doc.render()
 
 
-def _invoice_row(line: InvoiceLine) -> list[str]:
+def _invoice_row(line: InvoiceLine, w: Wording) -> list[str]:
     reads = ", ".join(
-        f"#{r.id} {it_date(r.taken_at.date())}"
-        f"{' (agente)' if r.source == 'agent' else ' (manuale)'}"
+        f"#{r.id} {w.day(r.taken_at)} ({w.label('read_source', r.source)})"
         for r in sorted(line.reads, key=lambda r: r.taken_at)
     )
-    detail = (
-        f"{line.description}\nContatori B/N {pages(line.start_mono)} -> "
-        f"{pages(line.end_mono)}, colore {pages(line.start_colour)} -> "
-        f"{pages(line.end_colour)}\nLetture: {reads}"
-        f"{chr(10) + line.notes if line.notes else ''}"
+    detail = "\n".join(
+        [
+            line.description,
+            w.gettext(
+                "Counters B/W %(mono_from)s -> %(mono_to)s, colour %(colour_from)s -> "
+                "%(colour_to)s",
+                mono_from=w.number(line.start_mono),
+                mono_to=w.number(line.end_mono),
+                colour_from=w.number(line.start_colour),
+                colour_to=w.number(line.end_colour),
+            ),
+            w.gettext("Readings: %(reads)s", reads=reads),
+            *([worded(line.notes, w)] if line.notes else []),
+        ]
     )
     return [
         detail,
-        pages(line.pages_mono),
-        pages(line.pages_colour),
-        f"{pages(line.included_mono)}/{pages(line.included_colour)}",
-        euro(line.amount),
+        w.number(line.pages_mono),
+        w.number(line.pages_colour),
+        f"{w.number(line.included_mono)}/{w.number(line.included_colour)}",
+        w.money(line.amount),
     ]
 
 
@@ -226,11 +301,15 @@ def _site_address(machine: Machine) -> str:
     return machine.site.address if machine.site else ""
 
 
-def labels_pdf(note: DeliveryNote) -> bytes:
-    """One label (A6 landscape) per consumable shipped: where it goes and for which machine."""
+def labels_pdf(note: DeliveryNote, words: Wording | None = None) -> bytes:
+    """One label (A6 landscape) per consumable shipped, in the customer's language, with the
+    manual's four fields: the machine's ID SCM, model and serial, the toner's ID and
+    description, the "ubicazione"; the QR code names the delivery note, line and parcel."""
+    w = words or customer_wording(note.customer)
     pdf = FPDF(orientation="L", unit="mm", format=(105, 148))  # A6
     pdf.set_auto_page_break(auto=False)
-    pdf.set_title(pdf_text(f"Etichette {note.number}"))
+    pdf.set_title(pdf_text(w.gettext("Labels %(number)s", number=note.number)))
+    pdf.set_lang(w.language)
     customer = note.customer
     for line in note.lines:
         machine = line.order_line.machine
@@ -244,14 +323,28 @@ def labels_pdf(note: DeliveryNote) -> bytes:
             pdf.cell(100, 8, pdf_text(f"ID SCM {machine.scm_id}"), new_x="LMARGIN", new_y="NEXT")
             pdf.set_x(8)
             pdf.set_font("Helvetica", "", 10)
+            model = " ".join(p for p in (machine.manufacturer, machine.model) if p)
             rows = [
-                f"Macchina: {machine.manufacturer or ''} {machine.model or ''} "
-                f"- matricola {machine.serial}",
-                f"Consumabile: {consumable.article_code if consumable else '-'} {line.description}",
-                f"Ubicazione: {label_location(line)}",
-                f"Cliente: {customer.name}",
-                f"Indirizzo: {note.order.ship_to or _site_address(machine)}",
-                f"{note.number} - riga {line.id} - collo {piece}/{line.quantity}",
+                w.gettext(
+                    "Machine: %(model)s - serial %(serial)s", model=model, serial=machine.serial
+                ),
+                w.gettext(
+                    "Consumable: %(article)s %(description)s",
+                    article=consumable.article_code if consumable else "-",
+                    description=line.description,
+                ),
+                w.gettext("Location: %(location)s", location=label_location(line)),
+                w.gettext("Customer: %(name)s", name=customer.name),
+                w.gettext(
+                    "Address: %(address)s", address=note.order.ship_to or _site_address(machine)
+                ),
+                w.gettext(
+                    "%(note)s - line %(line)s - parcel %(piece)s/%(pieces)s",
+                    note=note.number,
+                    line=line.id,
+                    piece=piece,
+                    pieces=line.quantity,
+                ),
             ]
             for row in rows:
                 pdf.set_x(8)
@@ -262,64 +355,139 @@ def labels_pdf(note: DeliveryNote) -> bytes:
     return bytes(pdf.output())
 
 
-def delivery_note_pdf(note: DeliveryNote) -> bytes:
-    """The delivery note ("DDT") with its lines and the status legend."""
-    doc = Document(f"Documento di trasporto {note.number} del {it_date(note.created_at.date())}")
-    order = note.order
+def delivery_note_pdf(note: DeliveryNote, words: Wording | None = None) -> bytes:
+    """The delivery note ("documento di trasporto") with what an Italian DDT carries: number
+    and date, sender and recipient, destination, reason for transport, goods and quantities,
+    parcels and their appearance, who carries them, freight terms, the start of transport and
+    the signatures."""
+    w = words or customer_wording(note.customer)
+    doc = Document(
+        w.gettext(
+            "Delivery note %(number)s of %(day)s",
+            number=note.number,
+            day=w.day(note.created_at),
+        ),
+        w,
+    )
+    order, customer = note.order, note.customer
+    doc.two_columns(
+        (w.gettext("Sender"), [doc.sender.name, *doc.sender.lines]),
+        (
+            w.gettext("Recipient"),
+            [
+                customer.name,
+                *([customer.billing_address] if customer.billing_address else []),
+                *(
+                    [w.gettext("VAT number: %(vat)s", vat=customer.vat_number)]
+                    if customer.vat_number
+                    else []
+                ),
+                *(
+                    [w.gettext("Customer code: %(code)s", code=customer.code)]
+                    if customer.code
+                    else []
+                ),
+            ],
+        ),
+    )
     doc.lines_of_text(
         [
-            f"Cliente: {note.customer.name}",
-            f"Destinazione: {order.ship_to or '-'}",
-            f"Ordine: {order.number} - rif. cliente {order.customer_reference or '-'}",
-            f"Stato: {NOTE_STATES[note.status]}",
+            w.gettext("Destination: %(address)s", address=order.ship_to or "-"),
+            w.gettext(
+                "Order: %(number)s - your reference %(reference)s",
+                number=order.number,
+                reference=order.customer_reference or "-",
+            ),
+            w.gettext(
+                "Reason for transport: %(reason)s",
+                reason=w.label("transport_reason", note.transport_reason),
+            ),
         ]
     )
     doc.ln(3)
     doc.table(
-        ["Descrizione", "Macchina / ubicazione", "Q.ta", "Prezzo"],
+        [w.gettext("Description"), w.gettext("Machine / location"), w.gettext("Qty")],
         [
             [
                 line.description,
                 f"{line.order_line.machine.scm_id} - {label_location(line)}",
-                str(line.quantity),
-                euro(line.unit_price),
+                w.number(line.quantity),
             ]
             for line in note.lines
         ],
-        [80, 70, 14, 26],
+        [96, 76, 18],
     )
     doc.ln(3)
+    carrier = w.label("carried_by", note.carried_by)
+    if note.carrier_name:
+        carrier = f"{carrier}: {note.carrier_name}"
     doc.lines_of_text(
-        ["Legenda stato: " + "; ".join(f"{k} = {v}" for k, v in NOTE_STATES.items())], 8
+        [
+            w.gettext("Parcels: %(count)s", count=w.number(note.packages)),
+            w.gettext(
+                "Appearance of the goods: %(appearance)s",
+                appearance=w.label("goods_appearance", note.goods_appearance),
+            ),
+            w.gettext("Transport by: %(carrier)s", carrier=carrier),
+            w.gettext("Freight: %(terms)s", terms=w.label("freight", note.freight)),
+            w.gettext(
+                "Transport started on: %(moment)s",
+                moment=w.moment(note.shipped_at) if note.shipped_at else "",
+            ),
+            w.gettext("Status: %(status)s", status=w.label("note_status", note.status)),
+        ]
+    )
+    doc.ln(10)
+    doc.signatures(
+        [
+            w.gettext("Driver's signature"),
+            w.gettext("Carrier's signature"),
+            w.gettext("Recipient's signature"),
+        ]
     )
     return doc.render()
 
 
-def order_pdf(order: Order) -> bytes:
+def order_pdf(order: Order, words: Wording | None = None) -> bytes:
     """The order with shipping data and totals (gross, discount, net, VAT)."""
+    w = words or customer_wording(order.customer)
     totals = totals_of(order)
-    doc = Document(f"Ordine {order.number} del {it_date(order.created_at.date())}")
+    doc = Document(
+        w.gettext("Order %(number)s of %(day)s", number=order.number, day=w.day(order.created_at)),
+        w,
+    )
     doc.lines_of_text(
         [
-            f"Cliente: {order.customer.name}",
-            f"Contatto: {order.contact or '-'}  Tel: {order.phone or '-'}",
-            f"Orari: {order.hours or '-'}",
-            f"Spedire a: {order.ship_to or '-'}",
-            f"Pagamento: {order.payment_method or '-'}",
-            f"Vs. riferimento: {order.customer_reference or '-'}",
-            *([f"Note: {order.notes}"] if order.notes else []),
+            w.gettext("Customer: %(name)s", name=order.customer.name),
+            w.gettext(
+                "Contact: %(contact)s  Phone: %(phone)s",
+                contact=order.contact or "-",
+                phone=order.phone or "-",
+            ),
+            w.gettext("Office hours: %(hours)s", hours=order.hours or "-"),
+            w.gettext("Ship to: %(address)s", address=order.ship_to or "-"),
+            w.gettext("Payment: %(method)s", method=w.label("payment", order.payment_method)),
+            w.gettext("Your reference: %(reference)s", reference=order.customer_reference or "-"),
+            w.gettext("Status: %(status)s", status=w.label("order_status", order.status)),
+            *([w.gettext("Notes: %(notes)s", notes=order.notes)] if order.notes else []),
         ]
     )
     doc.ln(3)
     doc.table(
-        ["Articolo", "Macchina", "Q.ta", "Prezzo", "Importo"],
+        [
+            w.gettext("Article"),
+            w.gettext("Machine"),
+            w.gettext("Qty"),
+            w.gettext("Price"),
+            w.gettext("Amount"),
+        ],
         [
             [
                 (line.consumable.article_code + " " if line.consumable else "") + line.description,
                 line.machine.scm_id,
-                str(line.quantity),
-                euro(line.unit_price),
-                euro(line.unit_price * line.quantity),
+                w.number(line.quantity),
+                w.money(line.unit_price),
+                w.money(line.unit_price * line.quantity),
             ]
             for line in order.lines
         ],
@@ -328,12 +496,12 @@ def order_pdf(order: Order) -> bytes:
     doc.ln(2)
     doc.set_font("Helvetica", "B", 10)
     for label, amount in (
-        ("Lordo", totals.gross),
-        ("Sconto", totals.discount),
-        ("Netto", totals.net),
-        ("IVA", totals.vat),
-        ("Totale", totals.total),
+        (w.gettext("Gross"), totals.gross),
+        (w.gettext("Discount"), totals.discount),
+        (w.gettext("Net"), totals.net),
+        (w.gettext("VAT"), totals.vat),
+        (w.gettext("Total"), totals.total),
     ):
-        doc.cell(154, 6, label, align="R")
-        doc.cell(36, 6, euro(amount), align="R", new_x="LMARGIN", new_y="NEXT")
+        doc.cell(154, 6, pdf_text(label), align="R")
+        doc.cell(36, 6, pdf_text(w.money(amount)), align="R", new_x="LMARGIN", new_y="NEXT")
     return doc.render()

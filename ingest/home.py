@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -17,11 +18,12 @@ from ingest.domain.statistics import fleet_pages, last_months, ticket_counts
 from ingest.domain.tickets import STATUSES
 from ingest.downloads import download
 from ingest.forms import ContactForm, StatisticsForm
+from ingest.i18n import DEFAULT_LANGUAGE, N_, wording
 from ingest.mail import mailer_from_env, try_send
 from ingest.models import Customer, Invoice, Machine, Order, Post, Ticket
 
 blueprint = Blueprint("home", __name__)
-POST_KINDS = {"news": "News", "offer": "Offers", "document": "Infobox"}
+POST_KINDS = {"news": N_("News"), "offer": N_("Offers"), "document": N_("Infobox")}
 
 
 @blueprint.get("/")
@@ -72,7 +74,7 @@ def statistics() -> str:
         if scope is not None
         else select(Machine)
     ).all()
-    form.machine.choices = [SelectChoice("0", "All machines")] + [
+    form.machine.choices = [SelectChoice("0", _("All machines"))] + [
         SelectChoice(str(m.id), f"{m.scm_id} {m.model or ''}") for m in machines
     ]
     valid = form.validate()  # anything else (months=-5, machine=abc) falls back to defaults
@@ -95,7 +97,7 @@ def posts(section: str) -> str:
     """News for everyone, offers and documents for this customer."""
     kind = {"news": "news", "offers": "offer", "infobox": "document"}[section]
     return render_template(
-        "posts.html", title=POST_KINDS[kind], posts=_posts(kind, customer_scope())
+        "posts.html", title=_(POST_KINDS[kind]), posts=_posts(kind, customer_scope())
     )
 
 
@@ -122,17 +124,29 @@ def contact() -> WerkzeugResponse:
     customer = db.get(Customer, scope) if scope is not None else None
     form = ContactForm()
     if customer is None or not customer.sales_rep_email:
-        flash("No salesperson is set for your account yet: please call SCM.", "error")
+        flash(_("No salesperson is set for your account yet: please call SCM."), "error")
     elif form.validate_on_submit() and try_send(
-        mailer_from_env(),
-        customer.sales_rep_email,
-        f"[Portale SCM] {customer.name}: {form.subject.data}",
-        f"Da {current_user.email} ({customer.name}):\n\n{form.message.data}\n",
+        mailer_from_env(), customer.sales_rep_email, *_contact_mail(customer, form)
     ):
-        flash("Message sent to your salesperson.", "ok")
+        flash(_("Message sent to your salesperson."), "ok")
     else:
-        flash("The message could not be sent: please check it and try again later.", "error")
+        flash(_("The message could not be sent: please check it and try again later."), "error")
     return redirect(url_for("home.index"))
+
+
+def _contact_mail(customer: Customer, form: ContactForm) -> tuple[str, str]:
+    """Subject and body of a message to the salesperson, in the dealer's language."""
+    words = wording(DEFAULT_LANGUAGE)
+    subject = words.gettext(
+        "[SCM portal] %(customer)s: %(subject)s", customer=customer.name, subject=form.subject.data
+    )
+    body = words.gettext(
+        "From %(email)s (%(customer)s):\n\n%(message)s\n",
+        email=current_user.email,
+        customer=customer.name,
+        message=form.message.data,
+    )
+    return subject, body
 
 
 def _posts(kind: str, scope: int | None, limit: int = 50) -> list[Post]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -21,16 +22,19 @@ from ingest.domain.pages import page_number
 from ingest.domain.read_requests import open_request
 from ingest.domain.supplies import slot_forecasts, slot_of
 from ingest.downloads import download
-from ingest.forms import LocationForm, MeterReadForm
+from ingest.error_texts import error_text
+from ingest.forms import LocationForm, MeterReadForm, form_errors
+from ingest.i18n import N_, customer_language
+from ingest.languages import document_wording, speak
 from ingest.links import request_links
 from ingest.models import CreditNote, Invoice, User
 
 blueprint = Blueprint("portal", __name__)
 #: What the meter-read page answers (one sentence each, ready for gettext).
-MSG_READ_OK = "Reading for {scm_id} recorded. Thank you."
-MSG_READ_UNUSUAL = "Reading for {scm_id} recorded; it looks unusual and will be checked by SCM."
-MSG_READ_REFUSED = "{scm_id}: reading not recorded. {reason}"
-MSG_READ_CHECK = "{scm_id}: please check the values ({errors})."
+MSG_READ_OK = N_("Reading for {scm_id} recorded. Thank you.")
+MSG_READ_UNUSUAL = N_("Reading for {scm_id} recorded; it looks unusual and will be checked by SCM.")
+MSG_READ_REFUSED = N_("{scm_id}: reading not recorded. {reason}")
+MSG_READ_CHECK = N_("{scm_id}: please check the values ({errors}).")
 
 
 @blueprint.get("/devices")
@@ -72,7 +76,7 @@ def machine_location(machine_id: int) -> str | WerkzeugResponse:
     if form.validate_on_submit():
         set_location(session, machine, form.location.data or "")
         session.commit()
-        flash(f"Location of {machine.scm_id} updated.", "ok")
+        flash(_("Location of %(scm_id)s updated.", scm_id=machine.scm_id), "ok")
         return redirect(url_for("portal.machines"))
     return render_template("machine_location.html", machine=machine, form=form)
 
@@ -98,7 +102,7 @@ def add_meter_read(machine_id: int) -> str | WerkzeugResponse:
     machine = find_machine(session, machine_id, customer_scope())
     form = MeterReadForm(prefix=f"m{machine_id}")
     if not form.validate_on_submit():
-        flash(MSG_READ_CHECK.format(scm_id=machine.scm_id, errors=_errors(form)), "error")
+        flash(_(MSG_READ_CHECK).format(scm_id=machine.scm_id, errors=form_errors(form)), "error")
         return redirect(url_for("portal.meter_reads"))
     user = session.get(User, int(current_user.id))
     now = datetime.now(UTC)
@@ -113,7 +117,7 @@ def add_meter_read(machine_id: int) -> str | WerkzeugResponse:
             now=now,
         )
     except DomainError as err:
-        flash(MSG_READ_REFUSED.format(scm_id=machine.scm_id, reason=err.message), "error")
+        flash(_(MSG_READ_REFUSED).format(scm_id=machine.scm_id, reason=error_text(err)), "error")
         return redirect(url_for("portal.meter_reads"))
     session.commit()
     flash(_read_message(machine.scm_id, read.status), "ok" if read.status == "ok" else "warn")
@@ -126,6 +130,7 @@ def read_request_form(token: str) -> str | tuple[str, int]:
     session = db_session()
     request = open_request(session, request_links(), token)
     machine = request.machine
+    speak(customer_language(machine.customer))
     now = datetime.now(UTC)
     form = MeterReadForm(taken_on=now.date())
     if form.validate_on_submit():
@@ -141,7 +146,7 @@ def read_request_form(token: str) -> str | tuple[str, int]:
                 name=(form.name.data or "").strip() or "link",
             )
         except DomainError as err:
-            form.taken_on.errors = [*form.taken_on.errors, err.message]
+            form.taken_on.errors = [*form.taken_on.errors, error_text(err)]
         else:
             session.commit()
             return render_template("read_thanks.html", machine=machine, read=read)
@@ -175,7 +180,7 @@ def invoice_download(invoice_id: int) -> Response:
     """The invoice PDF."""
     found = _invoice(invoice_id)
     name = f"fattura-{found.number.replace('/', '-')}.pdf"
-    return download(invoice_pdf(found), name, "application/pdf")
+    return download(invoice_pdf(found, document_wording(found.customer)), name, "application/pdf")
 
 
 @blueprint.get("/credit-notes/<int:note_id>.pdf")
@@ -184,7 +189,9 @@ def credit_note_download(note_id: int) -> Response:
     """A credit note's PDF (shown beside the invoice it corrects)."""
     found = owned(CreditNote, note_id)
     return download(
-        credit_note_pdf(found), f"nota-di-credito-{found.number}.pdf", "application/pdf"
+        credit_note_pdf(found, document_wording(found.customer)),
+        f"nota-di-credito-{found.number}.pdf",
+        "application/pdf",
     )
 
 
@@ -194,10 +201,4 @@ def _invoice(invoice_id: int) -> Invoice:
 
 def _read_message(scm_id: str, status: str) -> str:
     template = MSG_READ_OK if status == "ok" else MSG_READ_UNUSUAL
-    return template.format(scm_id=scm_id)
-
-
-def _errors(form: MeterReadForm) -> str:
-    return "; ".join(
-        f"{getattr(form, name).label.text}: {' '.join(errs)}" for name, errs in form.errors.items()
-    )
+    return _(template).format(scm_id=scm_id)

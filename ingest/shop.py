@@ -17,6 +17,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -37,6 +38,7 @@ from ingest.domain.orders import (
 from ingest.domain.supplies import consumables_for, machine_forecasts
 from ingest.downloads import download
 from ingest.forms import AddToCartForm, ShippingForm
+from ingest.languages import document_wording
 from ingest.models import Consumable, Customer, DeliveryNote, Machine, Order, User
 
 blueprint = Blueprint("shop", __name__)
@@ -94,7 +96,7 @@ def order(order_id: int) -> str:
 def order_download(order_id: int) -> Response:
     """The order as PDF."""
     found = _order(order_id)
-    return _pdf(order_pdf(found), f"ordine-{found.number}.pdf")
+    return _pdf(order_pdf(found, document_wording(found.customer)), f"ordine-{found.number}.pdf")
 
 
 @blueprint.get("/orders/new")
@@ -134,7 +136,7 @@ def add_to_cart(machine_id: int, consumable_id: int) -> WerkzeugResponse:
             {"machine": machine.id, "consumable": article.id, "quantity": form.quantity.data or 1}
         )
         session[CART_KEY] = cart[-50:]
-        flash(f"{article.article_code} added to the cart.", "ok")
+        flash(_("%(article)s added to the cart.", article=article.article_code), "ok")
     return redirect(url_for("shop.new_order", machine=machine.id))
 
 
@@ -146,7 +148,7 @@ def checkout() -> str | WerkzeugResponse:
     scope = customer_scope()
     lines = _cart_lines()
     if not lines:
-        flash("The cart is empty.", "error")
+        flash(_("The cart is empty."), "error")
         return redirect(url_for("shop.new_order"))
     customer = db.get(Customer, scope) if scope is not None else lines[0][0].customer
     site = lines[0][0].site
@@ -170,7 +172,7 @@ def checkout() -> str | WerkzeugResponse:
         placed = place_customer_order(db, customer, user, cart, shipping, datetime.now(UTC))
         db.commit()
         session.pop(CART_KEY, None)
-        flash(f"Order {placed.number} placed. Thank you.", "ok")
+        flash(_("Order %(number)s placed. Thank you.", number=placed.number), "ok")
         return redirect(url_for("shop.order", order_id=placed.id))
     return render_template("order_checkout.html", form=form, cart=lines, unit_price=unit_price)
 
@@ -216,7 +218,7 @@ def delivery(note_id: int) -> str:
 def delivery_download(note_id: int) -> Response:
     """The delivery note as PDF."""
     note = _note(note_id)
-    return _pdf(delivery_note_pdf(note), f"ddt-{note.number}.pdf")
+    return _pdf(delivery_note_pdf(note, document_wording(note.customer)), f"ddt-{note.number}.pdf")
 
 
 def _order(order_id: int) -> Order:

@@ -14,6 +14,7 @@ from flask import (
     render_template,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms.fields.choices import SelectChoice
@@ -34,6 +35,7 @@ from ingest.domain.tickets import (
 )
 from ingest.downloads import download
 from ingest.forms import TicketForm, TicketStatusForm
+from ingest.i18n import DEFAULT_LANGUAGE, N_, wording
 from ingest.mail import mailer_from_env, try_send
 from ingest.models import Ticket, TicketAttachment, User
 
@@ -41,10 +43,10 @@ blueprint = Blueprint("tickets", __name__, url_prefix="/tickets")
 #: Where new tickets are announced (the dealer's dispatch desk).
 ENV_TICKETS_TO = "SCM_TICKETS_TO"
 #: What the page says after a ticket is opened: only what happened, one sentence each.
-MSG_CREATED = "Ticket {number} created."
-MSG_DESK_NOTIFIED = "The SCM assistance desk has been notified by e-mail."
-MSG_READ_STORED = "The counters were recorded as meter read #{read_id}."
-MSG_READ_NOT_STORED = "The counters were not recorded as a meter read: {reason}"
+MSG_CREATED = N_("Ticket {number} created.")
+MSG_DESK_NOTIFIED = N_("The SCM assistance desk has been notified by e-mail.")
+MSG_READ_STORED = N_("The counters were recorded as meter read #{read_id}.")
+MSG_READ_NOT_STORED = N_("The counters were not recorded as a meter read: {reason}")
 
 
 @blueprint.get("/")
@@ -96,13 +98,13 @@ def new() -> str | WerkzeugResponse:
         opened = open_ticket_with_read(db, scope, user, request_data, uploads, datetime.now(UTC))
         db.commit()
         ticket = opened.ticket
-        flash(MSG_CREATED.format(number=ticket.number), "ok")
+        flash(_(MSG_CREATED).format(number=ticket.number), "ok")
         if _notify(ticket):
-            flash(MSG_DESK_NOTIFIED, "ok")
+            flash(_(MSG_DESK_NOTIFIED), "ok")
         if opened.read is not None:
-            flash(MSG_READ_STORED.format(read_id=opened.read.id), "ok")
+            flash(_(MSG_READ_STORED).format(read_id=opened.read.id), "ok")
         elif opened.read_problem:
-            flash(MSG_READ_NOT_STORED.format(reason=opened.read_problem), "warn")
+            flash(_(MSG_READ_NOT_STORED).format(reason=opened.read_problem), "warn")
         return redirect(url_for("tickets.show", ticket_id=ticket.id))
     return render_template("ticket_new.html", form=form, teams=TEAMS)
 
@@ -120,7 +122,7 @@ def show(ticket_id: int) -> str | WerkzeugResponse:
             db, ticket, form.status.data or "", staff, form.note.data or "", datetime.now(UTC)
         )
         db.commit()
-        flash(f"{ticket.number}: {STATUSES[ticket.status][0]}.", "ok")
+        flash(f"{ticket.number}: {_(STATUSES[ticket.status][0])}.", "ok")
         return redirect(url_for("tickets.show", ticket_id=ticket.id))
     return render_template("ticket.html", ticket=ticket, statuses=STATUSES, teams=TEAMS, form=form)
 
@@ -146,6 +148,4 @@ def _notify(ticket: Ticket) -> bool:
     to = os.environ.get(ENV_TICKETS_TO)
     if not to:
         return False
-    return try_send(
-        mailer_from_env(), to, f"[{ticket.number}] {ticket.subject}", ticket_mail_text(ticket)
-    )
+    return try_send(mailer_from_env(), to, *ticket_mail_text(ticket, wording(DEFAULT_LANGUAGE)))

@@ -11,10 +11,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ingest.dealer import dealer
 from ingest.domain.errors import DomainError
+from ingest.i18n import recipient_language, wording
 from ingest.models import Customer, User
 
 MIN_PASSWORD_LENGTH = 10
+MAX_CODE_LENGTH = 20
+#: Users tried when one signs in with the customer code (a customer has a handful of users).
+MAX_USERS_PER_CODE = 20
 #: Compared against when the e-mail is unknown, so both paths cost one hash (no user probing).
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
@@ -29,7 +34,32 @@ def get_or_create_customer(session: Session, name: str) -> Customer:
         customer = Customer(name=clean, created_at=datetime.now(UTC))
         session.add(customer)
         session.flush()
+        customer.code = default_customer_code(customer.id)
+        session.flush()
     return customer
+
+
+def default_customer_code(ident: int) -> str:
+    """The code SCM gives a new customer: its number, five digits ("00042")."""
+    return f"{ident:05d}"
+
+
+def set_customer_code(session: Session, customer: Customer, code: str) -> None:
+    """Give ``customer`` another code (e.g. the one the ERP knows); codes are unique."""
+    customer.code = checked_customer_code(session, customer, code)
+    session.flush()
+
+
+def checked_customer_code(session: Session, customer: Customer, code: str) -> str:
+    """``code`` trimmed, if ``customer`` may have it: 1-20 characters, no @ (the sign-in form
+    tells codes from e-mails by it), no other customer's (compared case-insensitively)."""
+    clean = code.strip()
+    if not clean or len(clean) > MAX_CODE_LENGTH or "@" in clean:
+        raise DomainError("bad_customer_code", "a customer code is 1-20 characters, no @")
+    taken = session.scalar(select(Customer).where(func.lower(Customer.code) == clean.lower()))
+    if taken is not None and taken.id != customer.id:
+        raise DomainError("customer_code_taken", f"code {clean} belongs to {taken.name}", 409)
+    return clean
 
 
 def find_customer(session: Session, name: str) -> Customer:
@@ -66,15 +96,38 @@ def create_user(
     return user
 
 
-def authenticate(session: Session, email: str, password: str) -> User | None:
-    """The active user with these credentials, else None (same cost either way)."""
-    user = session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
-    if user is None:
+def authenticate(session: Session, login: str, password: str) -> User | None:
+    """The active user with these credentials, else None (same cost either way).
+
+    ``login`` is an e-mail address or, as the Italian manual says ("codice utente"), the
+    customer code SCM gave out: then the password tells which of the customer's users signs in.
+    """
+    if "@" in login:
+        user = session.scalar(select(User).where(func.lower(User.email) == normalise_email(login)))
+        candidates = [user] if user is not None else []
+    else:
+        candidates = _users_of_code(session, login)
+    for user in candidates:
+        if check_password_hash(user.password_hash, password) and user.active:
+            return user
+    if not candidates:
         check_password_hash(_DUMMY_HASH, password)
-        return None
-    if not check_password_hash(user.password_hash, password) or not user.active:
-        return None
-    return user
+    return None
+
+
+def _users_of_code(session: Session, code: str) -> list[User]:
+    clean = code.strip().lower()
+    if not clean:
+        return []
+    return list(
+        session.scalars(
+            select(User)
+            .join(Customer, User.customer_id == Customer.id)
+            .where(func.lower(Customer.code) == clean, User.active.is_(True))
+            .order_by(User.id)
+            .limit(MAX_USERS_PER_CODE)
+        )
+    )
 
 
 def normalise_email(email: str) -> str:
@@ -136,16 +189,21 @@ def active_user_by_email(session: Session, email: str) -> User | None:
     return user if user is not None and user.active else None
 
 
-def reset_mail_text(user: User, link: str) -> str:
-    """The password-reset e-mail ("Password dimenticata")."""
-    return (
-        "Gentile utente,\n\n"
-        "è stato chiesto di reimpostare la password del Portale SCM per "
-        f"{user.email}. Per scegliere una nuova password apra questo link entro un'ora:\n\n"
-        f"{link}\n\n"
-        "Se non ha chiesto Lei il cambio, ignori questo messaggio: la password resta invariata.\n\n"
-        "SCM srl"
+def reset_mail_text(user: User, link: str) -> tuple[str, str]:
+    """The password-reset e-mail ("Password dimenticata"), subject and body, in the user's
+    language."""
+    words = wording(recipient_language(user, user.customer))
+    body = words.gettext(
+        "Dear user,\n\n"
+        "someone asked to reset the password of the SCM portal for %(email)s. To choose a new "
+        "password, open this link within one hour:\n\n%(link)s\n\n"
+        "If you did not ask for it, ignore this message: your password stays as it is.\n\n"
+        "%(dealer)s",
+        email=user.email,
+        link=link,
+        dealer=dealer().name,
     )
+    return words.gettext("SCM portal: new password"), body
 
 
 def _hash_digest(user: User) -> str:
@@ -157,17 +215,24 @@ def invite_user(session: Session, customer: Customer, email: str) -> User:
     return create_user(session, email, secrets.token_urlsafe(32), customer=customer)
 
 
-def invite_mail_text(user: User, customer: Customer, link: str) -> str:
-    """The invitation e-mail: the portal, the account, and the link to choose a password."""
-    return (
-        "Gentile utente,\n\n"
-        f"SCM srl ha creato per Lei un accesso al Portale SCM per {customer.name}.\n"
-        f"Utente: {user.email}\n\n"
-        "Per scegliere la password apra questo link entro 7 giorni:\n\n"
-        f"{link}\n\n"
-        "Dal portale potrà vedere il parco macchine, inserire le letture dei contatori, "
-        "consultare fatture, ordini e bolle, e chiedere assistenza.\n\nSCM srl"
+def invite_mail_text(user: User, customer: Customer, link: str) -> tuple[str, str]:
+    """The invitation e-mail, subject and body, in the customer's language: the portal, the
+    account (e-mail or customer code), and the link to choose a password."""
+    words = wording(recipient_language(user, customer))
+    body = words.gettext(
+        "Dear user,\n\n"
+        "%(dealer)s has opened an account on the SCM portal for you, for %(customer)s.\n"
+        "Sign in with your e-mail address %(email)s or the customer code %(code)s.\n\n"
+        "To choose your password, open this link within 7 days:\n\n%(link)s\n\n"
+        "In the portal you can see your fleet, enter meter readings, look at invoices, orders "
+        "and delivery notes, and ask for assistance.\n\n%(dealer)s",
+        dealer=dealer().name,
+        customer=customer.name,
+        email=user.email,
+        code=customer.code or "—",
+        link=link,
     )
+    return words.gettext("SCM portal: your account"), body
 
 
 def active_staff(session: Session) -> list[User]:

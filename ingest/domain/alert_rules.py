@@ -13,6 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
 
+from ingest.stored_texts import (
+    ALERT_AGENT_SILENT,
+    ALERT_DEVICE_SILENT,
+    ALERT_READ_FLAGGED,
+    ALERT_SUPPLY_EMPTY,
+)
+
 #: The alert kinds, in the order the dashboard lists them; webhooks use the same names.
 KINDS: Final = ("agent_silent", "device_silent", "device_error", "supply_low", "counter_anomaly")
 
@@ -160,7 +167,7 @@ def agent_silent(fact: AgentFact, now: datetime) -> Finding | None:
         key=f"agent_silent:agent:{fact.agent_id}",
         customer_id=fact.customer_id,
         severity="critical",
-        message=f"Agent {fact.name} silent since {last:%Y-%m-%d %H:%M} UTC",
+        message=ALERT_AGENT_SILENT % {"name": fact.name, "since": f"{last:%Y-%m-%d %H:%M}"},
         details={"agent": fact.name, "since": last.isoformat()},
         agent_id=fact.agent_id,
     )
@@ -183,7 +190,8 @@ def device_silent(fact: DeviceFact, agent_alive: bool, now: datetime) -> Finding
         key=f"device_silent:device:{fact.device_id}",
         customer_id=fact.customer_id,
         severity="warning",
-        message=f"{fact.name} not read since {fact.last_read_at:%Y-%m-%d %H:%M} UTC",
+        message=ALERT_DEVICE_SILENT
+        % {"name": fact.name, "since": f"{fact.last_read_at:%Y-%m-%d %H:%M}"},
         details={"device": fact.name, "since": fact.last_read_at.isoformat()},
         machine_id=fact.machine_id,
         device_id=fact.device_id,
@@ -225,7 +233,7 @@ def supply_low(fact: SupplyFact) -> Finding | None:
         key=f"supply_low:machine:{fact.machine_id}:{fact.slot}",
         customer_id=fact.customer_id,
         severity="critical" if days < 1 else "warning",
-        message=f"{fact.description}: empty in {days:.0f} days, no reorder open",
+        message=ALERT_SUPPLY_EMPTY % {"name": fact.description, "days": f"{days:.0f}"},
         details={"supply": fact.description, "days": round(days, 1), "slot": fact.slot},
         machine_id=fact.machine_id,
         device_id=fact.device_id,
@@ -239,7 +247,7 @@ def counter_anomaly(fact: FlaggedReadFact) -> Finding:
         key=f"counter_anomaly:read:{fact.read_id}",
         customer_id=fact.customer_id,
         severity="warning",
-        message=f"{fact.machine_name}: meter read flagged ({fact.flag})",
+        message=ALERT_READ_FLAGGED % {"name": fact.machine_name, "flag": fact.flag},
         details={"machine": fact.machine_name, "flag": fact.flag, "read_id": fact.read_id},
         machine_id=fact.machine_id,
     )

@@ -31,6 +31,7 @@ from ingest.domain.alert_rules import (
 from ingest.domain.numbering import next_number
 from ingest.domain.outbox import emit, queue_mail, staff_reading
 from ingest.domain.supplies import slot_forecasts
+from ingest.i18n import N_, recipient_language, wording
 from ingest.models import (
     Agent,
     Alert,
@@ -47,6 +48,7 @@ from ingest.models import (
     User,
 )
 from ingest.models.agents import AgentStatus
+from ingest.stored_texts import TICKET_ALERT_CLEARED, TICKET_OPENED, worded
 
 DIGEST_EVERY = timedelta(days=1)
 
@@ -124,7 +126,7 @@ def _clear(session: Session, alert: Alert, now: datetime) -> None:
                     ticket_id=ticket.id,
                     at=now,
                     status=ticket.status,
-                    note=f"Alert cleared: {alert.message}"[:1000],
+                    note=(TICKET_ALERT_CLEARED % {"message": alert.message})[:1000],
                 )
             )
     emit(session, "alert.cleared", alert_payload(alert), now, alert_mail)
@@ -149,19 +151,28 @@ def _open_ticket(session: Session, alert: Alert, now: datetime) -> None:
     )
     session.add(ticket)
     session.flush()
-    session.add(TicketEvent(ticket_id=ticket.id, at=now, status="requested", note="opened"))
+    session.add(TicketEvent(ticket_id=ticket.id, at=now, status="requested", note=TICKET_OPENED))
     alert.ticket_id = ticket.id
 
 
-def alert_mail(event: str, payload: dict[str, Any], _reader: User) -> tuple[str, str]:
-    """Subject and text of the immediate alert e-mail to one staff member."""
-    state = "cleared" if event == "alert.cleared" else "opened"
-    subject = f"[SCM {payload['severity']}] {payload['kind']} {state}: {payload['message']}"
-    text = (
-        f"Alert #{payload['id']} ({payload['kind']}) {state}.\n\n"
-        f"Customer: {payload['customer']}\n"
-        f"{payload['message']}\n"
-        f"Opened: {payload['opened_at']}\n"
+def alert_mail(event: str, payload: dict[str, Any], reader: User) -> tuple[str, str]:
+    """Subject and text of the immediate alert e-mail to one staff member, in their language."""
+    words = wording(recipient_language(reader, None))
+    state = N_("cleared") if event == "alert.cleared" else TICKET_OPENED
+    values = {
+        "id": payload["id"],
+        "kind": words.label("alert", payload["kind"]),
+        "severity": words.label("severity", payload["severity"]),
+        "state": words.gettext(state),
+        "message": worded(payload["message"], words),
+        "customer": payload["customer"] or "—",
+        "opened": words.moment(datetime.fromisoformat(payload["opened_at"])),
+    }
+    subject = words.gettext("[SCM %(severity)s] %(kind)s %(state)s: %(message)s", **values)
+    text = words.gettext(
+        "Alert #%(id)s (%(kind)s) %(state)s.\n\nCustomer: %(customer)s\n%(message)s\n"
+        "Opened: %(opened)s\n",
+        **values,
     )
     return subject, text
 
@@ -190,9 +201,21 @@ def send_digests(session: Session, now: datetime) -> int:
         if not alerts:
             continue
         message = emit(session, "alert.digest", {"alerts": [a.id for a in alerts]}, now)
-        lines = [f"- [{a.severity}] {a.kind}: {a.message}" for a in alerts]
-        text = f"{len(alerts)} alert(s) since {since:%Y-%m-%d %H:%M} UTC:\n\n" + "\n".join(lines)
-        queue_mail(session, message, user.email, f"SCM: {len(alerts)} alert(s)", text, now)
+        words = wording(recipient_language(user, None))
+        lines = [
+            f"- [{words.label('severity', a.severity)}] {words.label('alert', a.kind)}: "
+            f"{worded(a.message, words)}"
+            for a in alerts
+        ]
+        count, since_text = len(alerts), words.moment(since)
+        text = words.ngettext(
+            "%(num)d alert since %(since)s:",
+            "%(num)d alerts since %(since)s:",
+            count,
+            since=since_text,
+        )
+        subject = words.ngettext("SCM: %(num)d alert", "SCM: %(num)d alerts", count)
+        queue_mail(session, message, user.email, subject, text + "\n\n" + "\n".join(lines), now)
         queued += 1
     session.commit()
     return queued

@@ -26,8 +26,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Final
 
+from ingest.stored_texts import (
+    INTERPOLATED_BOTH,
+    INTERPOLATED_END,
+    INTERPOLATED_START,
+    PARTIAL_PERIOD,
+    TRUE_UP,
+)
+
 CENT: Final = Decimal("0.01")
-NOTE_PARTIAL: Final = "partial period: {days} of {of} days"
 PERIOD_MONTHS: Final = {"monthly": 1, "quarterly": 3}
 
 
@@ -244,7 +251,7 @@ def bill_period(
     interpolation = _interpolation_note(start, end)
     notes = [interpolation] if interpolation else []
     if span != period:
-        notes.append(NOTE_PARTIAL.format(days=span.days, of=period.days))
+        notes.append(PARTIAL_PERIOD % {"days": span.days, "period": period.days})
     return LineAmounts(
         span=span,
         start=start,
@@ -265,8 +272,11 @@ def bill_period(
 
 
 def _interpolation_note(start: Boundary, end: Boundary) -> str:
-    ends = [name for name, b in (("start", start), ("end", end)) if b.interpolated]
-    return f"interpolated at {' and '.join(ends)}" if ends else ""
+    return {
+        (True, False): INTERPOLATED_START,
+        (False, True): INTERPOLATED_END,
+        (True, True): INTERPOLATED_BOTH,
+    }.get((start.interpolated, end.interpolated), "")
 
 
 def contract_year_ending_in(terms: ContractTerms, period: Period) -> Period | None:
@@ -315,7 +325,8 @@ def true_up(terms: ContractTerms, window: Period, points: list[MeterPoint]) -> L
         notes=tuple(
             n
             for n in (
-                f"true-up {window.start:%d/%m/%Y}-{window.end - timedelta(days=1):%d/%m/%Y}",
+                TRUE_UP
+                % {"window": f"{window.start:%d/%m/%Y}-{window.end - timedelta(days=1):%d/%m/%Y}"},
                 _interpolation_note(start, end),
             )
             if n

@@ -1,4 +1,5 @@
-"""A customer's settings that staff change: contacts, reorder rule, alert thresholds.
+"""A customer's settings that staff change: contacts, reorder rule, alert thresholds, the
+customer code (a sign-in name) and the language of its documents, e-mails and pages.
 
 One function applies a whole settings request, so the web form and any command share the
 checks (a lead time of 400 days or an alert kind that does not exist is refused here, not in a
@@ -11,8 +12,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from ingest.domain.accounts import checked_customer_code
 from ingest.domain.alert_rules import DEFAULT_DEVICE_SILENT_HOURS, KINDS
 from ingest.domain.errors import DomainError
+from ingest.i18n import LANGUAGES
 from ingest.models import AlertSettings, Customer
 
 
@@ -41,6 +44,10 @@ class CustomerSettings:
     agent_silent_minutes: int | None = None
     device_silent_hours: int = DEFAULT_DEVICE_SILENT_HOURS
     auto_ticket_kinds: tuple[str, ...] = ()
+    #: None keeps the customer's code.
+    code: str | None = None
+    #: None: not set (the browser decides pages; Italian for documents and e-mails).
+    language: str | None = None
 
 
 def settings_of(session: Session, customer: Customer) -> CustomerSettings:
@@ -61,12 +68,16 @@ def settings_of(session: Session, customer: Customer) -> CustomerSettings:
         agent_silent_minutes=alerts.agent_silent_minutes if alerts else None,
         device_silent_hours=alerts.device_silent_hours if alerts else DEFAULT_DEVICE_SILENT_HOURS,
         auto_ticket_kinds=tuple(alerts.auto_ticket_kinds) if alerts else (),
+        code=customer.code,
+        language=customer.language,
     )
 
 
 def update_settings(session: Session, customer: Customer, wanted: CustomerSettings) -> None:
     """Apply ``wanted`` after checking every value; nothing changes when one is refused."""
     _check(wanted)
+    code = checked_customer_code(session, customer, wanted.code) if wanted.code else customer.code
+    customer.code, customer.language = code, wanted.language
     c = wanted.contacts
     customer.referent_name, customer.referent_email, customer.referent_phone = (
         _clean(c.referent_name),
@@ -98,6 +109,8 @@ def _check(wanted: CustomerSettings) -> None:
         raise DomainError("bad_settings", "an agent is silent after 15 minutes to 7 days")
     if not 1 <= wanted.device_silent_hours <= 720:
         raise DomainError("bad_settings", "a printer is silent after 1 to 720 hours")
+    if wanted.language is not None and wanted.language not in LANGUAGES:
+        raise DomainError("bad_language", f"unknown language {wanted.language!r}")
     unknown = set(wanted.auto_ticket_kinds) - set(KINDS)
     if unknown:
         raise DomainError("bad_settings", f"unknown alert kinds: {', '.join(sorted(unknown))}")

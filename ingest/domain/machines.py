@@ -32,15 +32,18 @@ from ingest.models import (
     Site,
     SupplyState,
 )
+from ingest.stored_texts import (
+    COLOUR_FROM_PAGES,
+    COLOUR_FROM_SUPPLIES,
+    COLOUR_NO_READINGS,
+    COLOUR_NONE,
+)
 
 #: Supplies only a colour machine has.
 COLOUR_SUPPLIES: Final = frozenset({"cyan", "magenta", "yellow"})
 #: How many recent readings of a device are looked at to tell colour from mono.
 EVIDENCE_READINGS: Final = 10
-MSG_COLOUR_PAGES = "its readings report {pages} colour pages"
-MSG_COLOUR_SUPPLIES = "it reports {supplies} supplies"
-MSG_MONO = "its readings report no colour pages and only black supplies"
-MSG_NO_READINGS = "no readings yet: say whether it prints colour"
+
 MSG_COLOUR_UNKNOWN = "Whether {scm_id} prints colour is unknown ({reason}); tell it explicitly."
 MSG_NOT_BILLED_YET = "contract {code} has been invoiced up to {day}: correct it with a credit note"
 MSG_NO_CONTRACT_ON = "no contract of {scm_id} is in force on {day}"
@@ -66,7 +69,7 @@ def colour_evidence(session: Session, device_id: int | None) -> ColourEvidence:
     the readings know better, and staff see why.
     """
     if device_id is None:
-        return ColourEvidence(None, MSG_NO_READINGS)
+        return ColourEvidence(None, COLOUR_NO_READINGS)
     readings = session.scalars(
         select(DeviceReading)
         .where(DeviceReading.device_id == device_id)
@@ -74,10 +77,10 @@ def colour_evidence(session: Session, device_id: int | None) -> ColourEvidence:
         .limit(EVIDENCE_READINGS)
     ).all()
     if not readings:
-        return ColourEvidence(None, MSG_NO_READINGS)
+        return ColourEvidence(None, COLOUR_NO_READINGS)
     colour_pages = max((r.colour or 0 for r in readings), default=0)
     if colour_pages > 0:
-        return ColourEvidence(True, MSG_COLOUR_PAGES.format(pages=colour_pages))
+        return ColourEvidence(True, COLOUR_FROM_PAGES % {"pages": colour_pages})
     supplies = sorted(
         {
             (level.colour or "").lower()
@@ -87,8 +90,8 @@ def colour_evidence(session: Session, device_id: int | None) -> ColourEvidence:
         }
     )
     if supplies:
-        return ColourEvidence(True, MSG_COLOUR_SUPPLIES.format(supplies="/".join(supplies)))
-    return ColourEvidence(False, MSG_MONO)
+        return ColourEvidence(True, COLOUR_FROM_SUPPLIES % {"supplies": "/".join(supplies)})
+    return ColourEvidence(False, COLOUR_NONE)
 
 
 def get_or_create_site(session: Session, customer: Customer, name: str, address: str) -> Site:

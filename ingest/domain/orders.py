@@ -19,6 +19,7 @@ from ingest.domain.billing import money
 from ingest.domain.catalogue import fits
 from ingest.domain.errors import DomainError
 from ingest.domain.numbering import next_number
+from ingest.i18n import LABELS
 from ingest.models import (
     Consumable,
     Customer,
@@ -33,12 +34,12 @@ from ingest.models import (
 
 VAT_RATE = Decimal("0.22")
 PAYMENT_METHODS = ("bank_transfer", "direct_debit", "on_invoice")
-NOTE_STATES = {
-    "preparing": "Being prepared",
-    "shipped": "Shipped",
-    "delivered": "Delivered",
-}
+#: Delivery-note status -> its words (msgids, translated where they are shown).
+NOTE_STATES = LABELS["note_status"]
 MAX_QUANTITY = 99
+MAX_PACKAGES = 999
+CARRIED_BY = ("sender", "carrier", "recipient")
+FREIGHT_TERMS = ("paid", "forward")
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,12 +228,16 @@ def ship_order(session: Session, order: Order, now: datetime) -> DeliveryNote:
     existing = session.scalar(select(DeliveryNote).where(DeliveryNote.order_id == order.id))
     if existing is not None:
         return existing
+    free = all(line.unit_price == 0 for line in order.lines)
     note = DeliveryNote(
         number=next_number(session, "ddt", now.year),
         order_id=order.id,
         customer_id=order.customer_id,
         status="preparing",
         created_at=now,
+        transport_reason="contract_supply" if free else "sale",
+        packages=sum(line.quantity for line in order.lines),
+        goods_appearance="boxes",
     )
     session.add(note)
     session.flush()
@@ -251,10 +256,34 @@ def ship_order(session: Session, order: Order, now: datetime) -> DeliveryNote:
     return note
 
 
-def dispatch(session: Session, note: DeliveryNote, now: datetime) -> DeliveryNote:
-    """The parcel leaves: labels are final, each line keeps the location it was labelled for."""
+@dataclass(frozen=True, slots=True)
+class Transport:
+    """How a DDT's goods travel: who carries them ("a cura del"), the carrier, the parcels and
+    the freight terms ("porto"); None keeps what the note already says."""
+
+    carried_by: str = "sender"
+    carrier_name: str | None = None
+    packages: int | None = None
+    freight: str = "paid"
+
+
+def dispatch(
+    session: Session, note: DeliveryNote, now: datetime, transport: Transport | None = None
+) -> DeliveryNote:
+    """The parcel leaves: labels are final, each line keeps the location it was labelled for,
+    and the note records who carries it; its transport starts now ("inizio trasporto")."""
     if note.status != "preparing":
         raise DomainError("already_shipped", f"{note.number} was already shipped", 409)
+    transport = transport or Transport()
+    if transport.carried_by not in CARRIED_BY or transport.freight not in FREIGHT_TERMS:
+        raise DomainError("bad_transport", "unknown carrier kind or freight terms")
+    if transport.carried_by == "carrier" and not (transport.carrier_name or "").strip():
+        raise DomainError("carrier_needed", "name the carrier who takes the goods")
+    if transport.packages is not None and not 1 <= transport.packages <= MAX_PACKAGES:
+        raise DomainError("bad_packages", f"parcels must be between 1 and {MAX_PACKAGES}")
+    note.carried_by, note.freight = transport.carried_by, transport.freight
+    note.carrier_name = (transport.carrier_name or "").strip() or None
+    note.packages = transport.packages or note.packages
     for line in note.lines:
         line.shipped_location = line.order_line.machine.location
     note.status, note.shipped_at = "shipped", now

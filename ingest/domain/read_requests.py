@@ -19,8 +19,10 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ingest.dealer import dealer
 from ingest.domain.errors import DomainError
 from ingest.domain.meters import latest_counters
+from ingest.i18n import Wording, recipient_language, wording
 from ingest.mail import Mailer
 from ingest.models import Contract, Customer, Machine, MeterReadRequest
 
@@ -109,10 +111,11 @@ def send_requests(
         customer = session.get(Customer, customer_id)
         if customer is None or not customer.referent_email:
             continue
+        words = wording(recipient_language(None, customer))
         mailer.send(
             customer.referent_email,
-            _subject(group[0].period_end, reminder),
-            _body(customer, group, links),
+            _subject(words, group[0].period_end, reminder),
+            _body(words, customer, group, links),
         )
         for request in group:
             request.sent_to = customer.referent_email
@@ -153,28 +156,36 @@ def open_request(session: Session, links: RequestLinks, token: str) -> MeterRead
     return request
 
 
-def _subject(period_end: date, reminder: bool) -> str:
-    prefix = "Promemoria: " if reminder else ""
-    return f"{prefix}Richiesta lettura contatori al {period_end:%d/%m/%Y}"
+def _subject(words: Wording, period_end: date, reminder: bool) -> str:
+    if reminder:
+        return words.gettext("Reminder: meter reading for %(day)s", day=words.day(period_end))
+    return words.gettext("Meter reading requested for %(day)s", day=words.day(period_end))
 
 
-def _body(customer: Customer, requests: list[MeterReadRequest], links: RequestLinks) -> str:
+def _body(
+    words: Wording, customer: Customer, requests: list[MeterReadRequest], links: RequestLinks
+) -> str:
     lines = [
-        f"Gentile {customer.referent_name or 'Referente MFP'},",
+        words.gettext(
+            "Dear %(name)s,", name=customer.referent_name or words.gettext("MFP contact")
+        ),
         "",
-        f"per la fatturazione del periodo che si chiude il {requests[0].period_end:%d/%m/%Y} "
-        "Le chiediamo la lettura dei contatori delle seguenti macchine, non monitorate "
-        "o senza letture recenti:",
+        words.gettext(
+            "to invoice the period closing on %(day)s we ask you for the counters of these "
+            "machines, which are not monitored or have no recent readings:",
+            day=words.day(requests[0].period_end),
+        ),
         "",
     ]
     for request in sorted(requests, key=lambda r: r.machine.scm_id):
         m = request.machine
         lines += [
-            f"- {m.scm_id} {m.manufacturer or ''} {m.model or ''} s/n {m.serial}"
-            f"{', ' + m.location if m.location else ''}",
+            f"- {m.scm_id} {m.manufacturer or ''} {m.model or ''} "
+            + words.gettext("s/n %(serial)s", serial=m.serial)
+            + f"{', ' + m.location if m.location else ''}",
             f"  {links.url(request)}",
         ]
-    lines += ["", "Grazie per la collaborazione.", "SCM srl - Servizio Costo Copia"]
+    lines += ["", words.gettext("Thank you for your help."), dealer().name]
     return "\n".join(lines)
 
 

@@ -11,6 +11,12 @@ from __future__ import annotations
 from typing import Final
 
 from ingest.domain.forecast import Forecast
+from ingest.stored_texts import (
+    REORDER_AT_LEVEL,
+    REORDER_DEVICE_EMPTY,
+    REORDER_DEVICE_LOW,
+    REORDER_FORECAST,
+)
 
 DEFAULT_LEAD_DAYS: Final = 7
 DEFAULT_THRESHOLD_PERCENT: Final = 10
@@ -31,10 +37,10 @@ def reorder_reason(
         return None
     level = prediction.level
     if level is not None and level <= threshold_percent:
-        return f"level {level}% at or below {threshold_percent}%"
+        return REORDER_AT_LEVEL % {"level": level, "threshold": threshold_percent}
     if level is None and prediction.state in ("low", "empty"):
-        return f"device reports {prediction.state}"
+        return REORDER_DEVICE_LOW if prediction.state == "low" else REORDER_DEVICE_EMPTY
     earliest = prediction.earliest_days
     if earliest is not None and earliest <= lead_days:
-        return f"forecast empty in {earliest:.1f} days (lead time {lead_days} days)"
+        return REORDER_FORECAST % {"days": f"{earliest:.1f}", "lead": lead_days}
     return None

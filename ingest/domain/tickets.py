@@ -17,19 +17,22 @@ from sqlalchemy.orm import Session
 from ingest.domain.errors import DomainError
 from ingest.domain.meters import record_manual_read
 from ingest.domain.numbering import next_number
+from ingest.i18n import N_, Wording
 from ingest.models import Machine, MeterRead, Ticket, TicketAttachment, TicketEvent, User
+from ingest.stored_texts import TICKET_ASSIGNED, TICKET_OPENED, TICKET_UNASSIGNED
 
+#: Status -> (words, colour); the words are msgids, translated where they are shown.
 STATUSES = {
-    "requested": ("Requested", "yellow"),
-    "in_progress": ("In progress", "blue"),
-    "on_hold": ("On hold", "grey"),
-    "done": ("Done", "green"),
+    "requested": (N_("Requested"), "yellow"),
+    "in_progress": (N_("In progress"), "blue"),
+    "on_hold": (N_("On hold"), "grey"),
+    "done": (N_("Done"), "green"),
 }
 TEAMS = {
-    "printing": "Printing: MFP and printer faults",
-    "remote": "Remote technical: scanning, PC setup",
-    "software": "Software (customers with system support)",
-    "furniture": "Office furniture",
+    "printing": N_("Printing: MFP and printer faults"),
+    "remote": N_("Remote technical: scanning, PC setup"),
+    "software": N_("Software (customers with system support)"),
+    "furniture": N_("Office furniture"),
 }
 PRIORITIES = ("low", "normal", "high", "urgent")
 MAX_ATTACHMENTS = 3
@@ -134,7 +137,7 @@ def open_ticket_with_read(
             ticket_id=ticket.id,
             at=now,
             status="requested",
-            note="opened",
+            note=TICKET_OPENED,
             by_id=user.id if user else None,
         )
     )
@@ -262,7 +265,7 @@ def assign(
         raise DomainError("bad_assignee", "tickets are assigned to active staff only")
     ticket.assignee_id = assignee.id if assignee else None
     ticket.updated_at = now
-    note = f"assigned to {assignee.email}" if assignee else "unassigned"
+    note = TICKET_ASSIGNED % {"email": assignee.email} if assignee else TICKET_UNASSIGNED
     session.add(
         TicketEvent(ticket_id=ticket.id, at=now, status=ticket.status, note=note, by_id=by.id)
     )
@@ -275,14 +278,22 @@ def age_days(ticket: Ticket, now: datetime) -> int:
     return max(0, (now - ticket.created_at).days)
 
 
-def ticket_mail_text(ticket: Ticket) -> str:
-    """The notice the dealer's team receives for a new ticket."""
+def ticket_mail_text(ticket: Ticket, words: Wording) -> tuple[str, str]:
+    """The notice the dealer's team receives for a new ticket (in the desk's language)."""
     m = ticket.machine
-    return (
-        f"Nuovo ticket {ticket.number} ({ticket.priority}, team {ticket.team})\n"
-        f"Cliente: {ticket.customer.name}\n"
-        f"Macchina: {m.scm_id} {m.manufacturer or ''} {m.model or ''} s/n {m.serial}, "
-        f"{m.location or ''}\n"
-        f"Contatto: {ticket.contact_name} {ticket.phone or ''} {ticket.office_hours or ''}\n\n"
-        f"{ticket.subject}\n\n{ticket.description}\n"
+    body = words.gettext(
+        "New ticket %(number)s (priority %(priority)s, team %(team)s)\n"
+        "Customer: %(customer)s\n"
+        "Machine: %(machine)s, %(location)s\n"
+        "Contact: %(contact)s\n\n%(subject)s\n\n%(description)s\n",
+        number=ticket.number,
+        priority=words.label("priority", ticket.priority),
+        team=words.gettext(TEAMS.get(ticket.team, ticket.team)),
+        customer=ticket.customer.name,
+        machine=f"{m.scm_id} {m.manufacturer or ''} {m.model or ''} s/n {m.serial}",
+        location=m.location or "",
+        contact=f"{ticket.contact_name} {ticket.phone or ''} {ticket.office_hours or ''}",
+        subject=ticket.subject,
+        description=ticket.description,
     )
+    return f"[{ticket.number}] {ticket.subject}", body

@@ -17,6 +17,11 @@ class Customer(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    #: The customer code SCM gives out ("codice utente", "número de cliente"): a sign-in name.
+    code: Mapped[str | None] = mapped_column(String(20), unique=True)
+    #: The language of its documents and e-mails (and of its users' pages unless they choose);
+    #: None: not set, the browser's language decides pages, Italian the rest.
+    language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime]
     #: The "Referente MFP": the customer's contact for the fleet, who gets meter-read requests.
     referent_name: Mapped[str | None] = mapped_column(String(200))
@@ -57,6 +62,8 @@ class User(Base):
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
     is_staff: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
+    #: The language this person chose with the switch in the navigation bar (None: not chosen).
+    language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime]
 
     customer: Mapped[Customer | None] = relationship()

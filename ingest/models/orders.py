@@ -79,6 +79,14 @@ class DeliveryNote(Base):
     created_at: Mapped[datetime]
     shipped_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
+    #: What an Italian DDT states (DPR 472/1996): why the goods travel ("causale del
+    #: trasporto"), how many parcels and what they look like, who carries them, the freight terms.
+    transport_reason: Mapped[str] = mapped_column(String(32), default="sale", server_default="sale")
+    packages: Mapped[int | None]
+    goods_appearance: Mapped[str | None] = mapped_column(String(100))
+    carried_by: Mapped[str] = mapped_column(String(16), default="sender", server_default="sender")
+    carrier_name: Mapped[str | None] = mapped_column(String(200))
+    freight: Mapped[str] = mapped_column(String(16), default="paid", server_default="paid")
 
     order: Mapped[Order] = relationship()
     customer: Mapped[Customer] = relationship()

@@ -15,6 +15,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -48,16 +49,18 @@ from ingest.domain.invoicing import (
 )
 from ingest.domain.payments import payment_amount, register_payment
 from ingest.downloads import download
-from ingest.forms import BankImportForm, BillingForm, CreditNoteForm, PaymentForm
+from ingest.error_texts import error_text
+from ingest.forms import BankImportForm, BillingForm, CreditNoteForm, PaymentForm, form_errors
+from ingest.i18n import N_
 from ingest.models import CreditNote, Invoice, User
 from ingest.ops.blueprint import blueprint
 
 #: What the billing pages say (one sentence each, ready for gettext).
-MSG_ISSUED = "{count} invoice(s) issued: {numbers}."
-MSG_NONE_ISSUED = "No invoice issued: nothing left to bill for this month."
-MSG_IMPORT = "{matched} row(s) matched, {skipped} skipped, {unreadable} unreadable."
-MSG_CREDITED = "Credit note {number} issued for invoice {invoice}."
-MSG_NO_XML = "No electronic invoice: {reason}."
+MSG_ISSUED = N_("{count} invoice(s) issued: {numbers}.")
+MSG_NONE_ISSUED = N_("No invoice issued: nothing left to bill for this month.")
+MSG_IMPORT = N_("{matched} row(s) matched, {skipped} skipped, {unreadable} unreadable.")
+MSG_CREDITED = N_("Credit note {number} issued for invoice {invoice}.")
+MSG_NO_XML = N_("No electronic invoice: {reason}.")
 MSG_ON_INVOICE = "{number}: {reason}"
 
 
@@ -73,7 +76,7 @@ def billing() -> str:
         try:
             until = billing_until(month, today, to_date=bool(form.to_date.data))
         except DomainError as err:
-            flash(err.message, "warn")
+            flash(error_text(err), "warn")
         else:
             preview = preview_run(session, month, until=until)
             changes = changes_since_last_run(session, preview)
@@ -98,13 +101,13 @@ def billing_commit() -> WerkzeugResponse:
             release=request.form.getlist("release"),
         )
     except DomainError as err:
-        flash(err.message, "error")
+        flash(error_text(err), "error")
         return redirect(url_for("ops.billing"))
     if invoices:
         numbers = ", ".join(i.number for i in invoices)
         flash(MSG_ISSUED.format(count=len(invoices), numbers=numbers), "ok")
     else:
-        flash(MSG_NONE_ISSUED, "warn")
+        flash(_(MSG_NONE_ISSUED), "warn")
     return redirect(url_for("ops.invoices"))
 
 
@@ -134,7 +137,7 @@ def add_payment(invoice_id: int) -> WerkzeugResponse:
     invoice = session.get(Invoice, invoice_id) or abort(404)
     form = PaymentForm(prefix=f"p{invoice_id}")
     if not form.validate_on_submit() or form.paid_on.data is None:
-        flash(_form_errors(form), "error")
+        flash(form_errors(form), "error")
         return redirect(url_for("ops.invoices"))
     try:
         amount = payment_amount(form.amount.data or "")
@@ -142,7 +145,7 @@ def add_payment(invoice_id: int) -> WerkzeugResponse:
             session, invoice, amount, form.paid_on.data, reference=form.reference.data
         )
     except DomainError as err:
-        flash(MSG_ON_INVOICE.format(number=invoice.number, reason=err.message), "error")
+        flash(MSG_ON_INVOICE.format(number=invoice.number, reason=error_text(err)), "error")
         return redirect(url_for("ops.invoices"))
     session.commit()
     flash(outcome.message, "ok" if invoice.balance == 0 else "warn")
@@ -157,7 +160,7 @@ def add_credit_note(invoice_id: int) -> WerkzeugResponse:
     invoice = session.get(Invoice, invoice_id) or abort(404)
     form = CreditNoteForm(prefix=f"c{invoice_id}")
     if not form.validate_on_submit():
-        flash(_form_errors(form), "error")
+        flash(form_errors(form), "error")
         return redirect(url_for("ops.invoices"))
     now = datetime.now(UTC)
     try:
@@ -172,7 +175,7 @@ def add_credit_note(invoice_id: int) -> WerkzeugResponse:
             by=session.get(User, int(current_user.id)),
         )
     except DomainError as err:
-        flash(MSG_ON_INVOICE.format(number=invoice.number, reason=err.message), "error")
+        flash(MSG_ON_INVOICE.format(number=invoice.number, reason=error_text(err)), "error")
         return redirect(url_for("ops.invoices"))
     session.commit()
     flash(MSG_CREDITED.format(number=note.number, invoice=invoice.number), "ok")
@@ -211,14 +214,14 @@ def bank_import() -> str | WerkzeugResponse:
     """Match a bank statement's rows to open invoices; the page lists what each row did."""
     form = BankImportForm()
     if not form.validate_on_submit():
-        flash(_form_errors(form), "error")
+        flash(form_errors(form), "error")
         return redirect(url_for("ops.invoices"))
     text = decode_statement(form.statement.data.read(2_000_000))
     session = db_session()
     report = import_bank_csv(session, text)
     session.commit()
     flash(
-        MSG_IMPORT.format(
+        _(MSG_IMPORT).format(
             matched=report.count(ROW_MATCHED),
             skipped=report.count(ROW_SKIPPED),
             unreadable=report.count(ROW_UNREADABLE),
@@ -240,12 +243,6 @@ def export_meter_reads() -> Response:
 def export_invoice_lines() -> Response:
     """All invoice lines with their reads, for the ERP."""
     return download(invoice_lines_csv(db_session()), "invoice-lines.csv", "text/csv")
-
-
-def _form_errors(form: PaymentForm | CreditNoteForm | BankImportForm) -> str:
-    return "; ".join(
-        f"{getattr(form, name).label.text}: {' '.join(errs)}" for name, errs in form.errors.items()
-    )
 
 
 def _today() -> date:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ingest.auth import staff_required
@@ -23,7 +24,7 @@ def catalogue() -> str | WerkzeugResponse:
     if form.validate_on_submit():
         row = upsert_consumable(session, form.to_request())
         session.commit()
-        flash(f"Article {row.article_code} saved.", "ok")
+        flash(_("Article %(code)s saved.", code=row.article_code), "ok")
         return redirect(url_for("ops.catalogue"))
     editing = request.args.get("edit", type=int)
     if editing and request.method == "GET":

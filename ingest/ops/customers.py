@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ingest.auth import staff_required
@@ -38,16 +39,18 @@ def invite(customer_id: int) -> WerkzeugResponse:
         user = invite_user(db, customer, form.email.data or "")
         db.commit()
         link = password_link(user, invite=True)
-        sent = try_send(
-            mailer_from_env(),
-            user.email,
-            "Portale SCM: il Suo accesso",
-            invite_mail_text(user, customer, link),
-        )
-        flash(
-            f"{user.email} invited" + ("." if sent else f": mail not sent, give them {link}"),
-            "ok" if sent else "warn",
-        )
+        sent = try_send(mailer_from_env(), user.email, *invite_mail_text(user, customer, link))
+        if sent:
+            flash(_("%(email)s invited.", email=user.email), "ok")
+        else:
+            flash(
+                _(
+                    "%(email)s invited: mail not sent, give them %(link)s",
+                    email=user.email,
+                    link=link,
+                ),
+                "warn",
+            )
     return redirect(url_for("ops.customers"))
 
 
@@ -61,6 +64,6 @@ def customer_settings(customer_id: int) -> str | WerkzeugResponse:
     if form.validate_on_submit():
         update_settings(session, customer, form.to_request())
         session.commit()
-        flash(f"Settings of {customer.name} saved.", "ok")
+        flash(_("Settings of %(customer)s saved.", customer=customer.name), "ok")
         return redirect(url_for("ops.customers"))
     return render_template("ops/customer_settings.html", customer=customer, form=form)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms.fields.choices import SelectChoice
 
@@ -16,11 +17,13 @@ from ingest.domain.machines import register_machine as register
 from ingest.domain.meters import assign_device, unmatched_page
 from ingest.domain.pages import page_number
 from ingest.domain.plausibility import ContractBounds
-from ingest.forms import AssignForm, MachineForm
+from ingest.error_texts import error_text
+from ingest.forms import AssignForm, MachineForm, form_errors
+from ingest.i18n import N_
 from ingest.models import Device, Machine
 from ingest.ops.blueprint import blueprint
 
-MSG_TICK_CONFIRM = 'If the values are right, tick "Confirm values outside the usual bounds".'
+MSG_TICK_CONFIRM = N_('If the values are right, tick "Confirm values outside the usual bounds".')
 
 
 @blueprint.get("/queue")
@@ -58,7 +61,9 @@ def _machine_form_for(device: Device) -> MachineForm:
 def _assign_form_for(device: Device) -> AssignForm:
     form = AssignForm(prefix=f"a{device.id}")
     form.machine_id.choices = [
-        SelectChoice(str(m.id), f"{m.scm_id} {m.model or ''} s/n {m.serial}")
+        SelectChoice(
+            str(m.id), f"{m.scm_id} {m.model or ''} " + _("s/n %(serial)s", serial=m.serial)
+        )
         for m in unlinked_machines(db_session(), device.customer_id)
     ]
     return form
@@ -72,7 +77,7 @@ def register_machine(device_id: int) -> WerkzeugResponse:
     device = session.get(Device, device_id) or abort(404)
     form = MachineForm(prefix=f"d{device_id}")
     if not form.validate_on_submit():
-        flash(f"Check the machine form: {form.errors}", "error")
+        flash(_("Check the machine form: %(errors)s", errors=form_errors(form)), "error")
         return redirect(url_for("ops.queue"))
     spec, terms = form.to_request()
     try:
@@ -87,12 +92,19 @@ def register_machine(device_id: int) -> WerkzeugResponse:
         )
     except DomainError as err:
         session.rollback()
-        flash(err.message, "error")
+        flash(error_text(err), "error")
         if err.code == "needs_confirmation":
-            flash(MSG_TICK_CONFIRM, "warn")
+            flash(_(MSG_TICK_CONFIRM), "warn")
         return redirect(url_for("ops.queue"))
     session.commit()
-    flash(f"Machine {machine.scm_id} registered for {device.customer.name}.", "ok")
+    flash(
+        _(
+            "Machine %(scm_id)s registered for %(customer)s.",
+            scm_id=machine.scm_id,
+            customer=device.customer.name,
+        ),
+        "ok",
+    )
     return redirect(url_for("ops.queue"))
 
 
@@ -107,5 +119,12 @@ def assign(device_id: int) -> WerkzeugResponse:
         machine = session.get(Machine, form.machine_id.data) or abort(404)
         count = assign_device(session, device, machine)
         session.commit()
-        flash(f"Device linked to {machine.scm_id}; {count} meter reads created.", "ok")
+        flash(
+            _(
+                "Device linked to %(scm_id)s; %(count)d meter reads created.",
+                scm_id=machine.scm_id,
+                count=count,
+            ),
+            "ok",
+        )
     return redirect(url_for("ops.queue"))

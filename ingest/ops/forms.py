@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import (
@@ -25,10 +27,11 @@ from ingest.domain.catalogue import Article
 from ingest.domain.customer_settings import Contacts, CustomerSettings
 from ingest.domain.posts import KINDS as POST_KINDS
 from ingest.domain.tickets import PRIORITIES, STATUSES, TEAMS, TicketFilter, TicketRequest
+from ingest.i18n import LABELS, LANGUAGES, N_
 from ingest.models import Consumable, Customer, User
 from shared.reading import SUPPLY_KINDS
 
-POST_KIND_LABELS = {"news": "News", "offer": "Offer", "document": "Infobox document"}
+POST_KIND_LABELS = {"news": N_("News"), "offer": N_("Offer"), "document": N_("Infobox document")}
 
 
 class CheckboxesField(SelectMultipleField):
@@ -41,17 +44,19 @@ class CheckboxesField(SelectMultipleField):
 class ArticleForm(FlaskForm):
     """A catalogue article (the code identifies it: the same code updates the article)."""
 
-    code = StringField("Article code", validators=[DataRequired(), Length(max=64)])
-    description = StringField("Description", validators=[DataRequired(), Length(max=300)])
-    manufacturer = StringField("Manufacturer", validators=[Optional(), Length(max=200)])
+    code = StringField(_l("Article code"), validators=[DataRequired(), Length(max=64)])
+    description = StringField(_l("Description"), validators=[DataRequired(), Length(max=300)])
+    manufacturer = StringField(_l("Manufacturer"), validators=[Optional(), Length(max=200)])
     models = StringField(
-        "Models it fits (separated by ;)", validators=[DataRequired(), Length(max=1000)]
+        _l("Models it fits (separated by ;)"), validators=[DataRequired(), Length(max=1000)]
     )
-    kind = SelectField("Kind", choices=[SelectChoice(k) for k in sorted(SUPPLY_KINDS)])
-    colour = StringField("Colour", validators=[Optional(), Length(max=64)])
-    yield_pages = IntegerField("Yield (pages)", validators=[Optional(), NumberRange(0)])
-    price = DecimalField("Price", places=2, validators=[InputRequired(), NumberRange(0)])
-    included = BooleanField("Included in the cost-per-copy contract", default=True)
+    kind = SelectField(
+        _l("Kind"), choices=[SelectChoice(k, _l(LABELS["supply"][k])) for k in sorted(SUPPLY_KINDS)]
+    )
+    colour = StringField(_l("Colour"), validators=[Optional(), Length(max=64)])
+    yield_pages = IntegerField(_l("Yield (pages)"), validators=[Optional(), NumberRange(0)])
+    price = DecimalField(_l("Price"), places=2, validators=[InputRequired(), NumberRange(0)])
+    included = BooleanField(_l("Included in the cost-per-copy contract"), default=True)
 
     def to_request(self) -> Article:
         """The article as ``upsert_consumable`` takes it."""
@@ -72,12 +77,12 @@ class PostForm(FlaskForm):
     """News for everyone, or an offer or document for one customer, with an optional PDF."""
 
     kind = SelectField(
-        "Section", choices=[SelectChoice(k, POST_KIND_LABELS[k]) for k in POST_KINDS]
+        _l("Section"), choices=[SelectChoice(k, _l(POST_KIND_LABELS[k])) for k in POST_KINDS]
     )
-    customer_id = SelectField("Customer", coerce=int, default=0)
-    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
-    body = TextAreaField("Text", validators=[Optional(), Length(max=20000)])
-    attachment = FileField("PDF", validators=[FileAllowed(["pdf"], "PDF files only")])
+    customer_id = SelectField(_l("Customer"), coerce=int, default=0)
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    body = TextAreaField(_l("Text"), validators=[Optional(), Length(max=20000)])
+    attachment = FileField(_l("PDF"), validators=[FileAllowed(["pdf"], _l("PDF files only"))])
 
     def set_customers(self, customers: list[Customer]) -> None:
         """The customer choices (0: everyone, for news)."""
@@ -89,28 +94,39 @@ class PostForm(FlaskForm):
 class CustomerSettingsForm(FlaskForm):
     """Contacts, reorder rule and alert settings of one customer."""
 
-    referent_name = StringField("MFP referent", validators=[Optional(), Length(max=200)])
-    referent_email = EmailField("Referent e-mail", validators=[Optional(), Length(max=254)])
-    referent_phone = StringField("Referent phone", validators=[Optional(), Length(max=50)])
-    sales_rep_name = StringField("Salesperson", validators=[Optional(), Length(max=200)])
-    sales_rep_email = EmailField("Salesperson e-mail", validators=[Optional(), Length(max=254)])
-    sales_rep_phone = StringField("Salesperson phone", validators=[Optional(), Length(max=50)])
+    referent_name = StringField(_l("MFP referent"), validators=[Optional(), Length(max=200)])
+    referent_email = EmailField(_l("Referent e-mail"), validators=[Optional(), Length(max=254)])
+    referent_phone = StringField(_l("Referent phone"), validators=[Optional(), Length(max=50)])
+    sales_rep_name = StringField(_l("Salesperson"), validators=[Optional(), Length(max=200)])
+    sales_rep_email = EmailField(_l("Salesperson e-mail"), validators=[Optional(), Length(max=254)])
+    sales_rep_phone = StringField(_l("Salesperson phone"), validators=[Optional(), Length(max=50)])
     reorder_lead_days = IntegerField(
-        "Reorder lead time (days)", validators=[InputRequired(), NumberRange(0, 90)]
+        _l("Reorder lead time (days)"), validators=[InputRequired(), NumberRange(0, 90)]
     )
     reorder_threshold_percent = IntegerField(
-        "Reorder at or below (%)", validators=[InputRequired(), NumberRange(0, 100)]
+        _l("Reorder at or below (%)"), validators=[InputRequired(), NumberRange(0, 100)]
     )
-    auto_reorder = BooleanField("Reorder toner automatically")
+    auto_reorder = BooleanField(_l("Reorder toner automatically"))
     agent_silent_minutes = IntegerField(
-        "Agent silent after (minutes; empty: three heartbeats)",
+        _l("Agent silent after (minutes; empty: three heartbeats)"),
         validators=[Optional(), NumberRange(15, 10080)],
     )
     device_silent_hours = IntegerField(
-        "Printer silent after (hours)", validators=[InputRequired(), NumberRange(1, 720)]
+        _l("Printer silent after (hours)"), validators=[InputRequired(), NumberRange(1, 720)]
     )
     auto_ticket_kinds = CheckboxesField(
-        "Open a service ticket automatically for", choices=[SelectChoice(k) for k in KINDS]
+        _l("Open a service ticket automatically for"),
+        choices=[SelectChoice(k, _l(LABELS["alert"][k])) for k in KINDS],
+    )
+
+    code = StringField(_l("Customer code"), validators=[Optional(), Length(max=20)])
+    language = SelectField(
+        _l("Language"),
+        default="",
+        choices=[
+            SelectChoice("", _l("not set: the browser decides")),
+            *(SelectChoice(code, name) for code, name in LANGUAGES.items()),
+        ],
     )
 
     @classmethod
@@ -130,6 +146,8 @@ class CustomerSettingsForm(FlaskForm):
             agent_silent_minutes=settings.agent_silent_minutes,
             device_silent_hours=settings.device_silent_hours,
             auto_ticket_kinds=list(settings.auto_ticket_kinds),
+            code=settings.code,
+            language=settings.language or "",
         )
 
     def to_request(self) -> CustomerSettings:
@@ -149,21 +167,23 @@ class CustomerSettingsForm(FlaskForm):
             agent_silent_minutes=self.agent_silent_minutes.data,
             device_silent_hours=self.device_silent_hours.data or 24,
             auto_ticket_kinds=tuple(self.auto_ticket_kinds.data or ()),
+            code=self.code.data or None,
+            language=self.language.data or None,
         )
 
 
 class TokenForm(FlaskForm):
     """A new read-API token."""
 
-    name = StringField("Used by", validators=[DataRequired(), Length(max=100)])
+    name = StringField(_l("Used by"), validators=[DataRequired(), Length(max=100)])
 
 
 class WebhookForm(FlaskForm):
     """A new webhook receiver."""
 
-    url = URLField("URL", validators=[DataRequired(), URL(require_tld=False), Length(max=500)])
+    url = URLField(_l("URL"), validators=[DataRequired(), URL(require_tld=False), Length(max=500)])
     events = CheckboxesField(
-        "Events (none ticked: all)",
+        _l("Events (none ticked: all)"),
         choices=[SelectChoice("alert.opened"), SelectChoice("alert.cleared")],
     )
 
@@ -174,25 +194,25 @@ class TicketFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    status = SelectField("Status", default="open")
-    team = SelectField("Team", default="")
-    customer_id = SelectField("Customer", coerce=int, default=0)
-    assignee_id = SelectField("Assigned to", coerce=int, default=0)
+    status = SelectField(_l("Status"), default="open")
+    team = SelectField(_l("Team"), default="")
+    customer_id = SelectField(_l("Customer"), coerce=int, default=0)
+    assignee_id = SelectField(_l("Assigned to"), coerce=int, default=0)
 
     def set_choices(self, customers: list[Customer], staff: list[User]) -> None:
         """Choices from the data (0 / empty: any)."""
         self.status.choices = [
-            SelectChoice("open", "Not done"),
-            SelectChoice("", "Any"),
-            *(SelectChoice(key, label) for key, (label, _colour) in STATUSES.items()),
+            SelectChoice("open", _("Not done")),
+            SelectChoice("", _("Any")),
+            *(SelectChoice(key, _(label)) for key, (label, _colour) in STATUSES.items()),
         ]
-        self.team.choices = [SelectChoice("", "Any")] + [
-            SelectChoice(key, label) for key, label in TEAMS.items()
+        self.team.choices = [SelectChoice("", _("Any"))] + [
+            SelectChoice(key, _(label)) for key, label in TEAMS.items()
         ]
-        self.customer_id.choices = [SelectChoice("0", "Any")] + [
+        self.customer_id.choices = [SelectChoice("0", _("Any"))] + [
             SelectChoice(str(c.id), c.name) for c in customers
         ]
-        self.assignee_id.choices = [SelectChoice("0", "Anybody")] + [
+        self.assignee_id.choices = [SelectChoice("0", _("Anybody"))] + [
             SelectChoice(str(u.id), u.email) for u in staff
         ]
 
@@ -211,19 +231,21 @@ class TicketFilterForm(FlaskForm):
 class AssignTicketForm(FlaskForm):
     """Who works a ticket."""
 
-    assignee_id = SelectField("Assigned to", coerce=int)
+    assignee_id = SelectField(_l("Assigned to"), coerce=int)
 
 
 class StaffTicketForm(FlaskForm):
     """A ticket staff open for a customer (no attachments: the customer sends those)."""
 
-    machine_id = SelectField("Machine (serial number)", coerce=int)
-    subject = StringField("Subject", validators=[DataRequired(), Length(max=200)])
-    description = TextAreaField("Description", validators=[DataRequired(), Length(max=5000)])
-    contact_name = StringField("Contact person", validators=[DataRequired(), Length(max=200)])
-    phone = StringField("Phone", validators=[Optional(), Length(max=50)])
-    priority = SelectField("Priority", choices=[SelectChoice(p) for p in PRIORITIES])
-    team = SelectField("Team", choices=[SelectChoice(k, v) for k, v in TEAMS.items()])
+    machine_id = SelectField(_l("Machine (serial number)"), coerce=int)
+    subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[DataRequired(), Length(max=5000)])
+    contact_name = StringField(_l("Contact person"), validators=[DataRequired(), Length(max=200)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=50)])
+    priority = SelectField(
+        _l("Priority"), choices=[SelectChoice(p, _l(LABELS["priority"][p])) for p in PRIORITIES]
+    )
+    team = SelectField(_l("Team"), choices=[SelectChoice(k, _l(v)) for k, v in TEAMS.items()])
 
     def to_request(self) -> TicketRequest:
         """The ticket as ``open_ticket`` takes it."""

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ingest.auth import staff_required
 from ingest.db import db_session
 from ingest.domain.api_tokens import create_api_token, list_api_tokens, revoke_api_token
 from ingest.domain.outbox import add_webhook, recent_deliveries, webhooks
-from ingest.forms import NoteForm
+from ingest.forms import NoteForm, form_errors
 from ingest.models import WebhookEndpoint
 from ingest.ops.blueprint import blueprint
 from ingest.ops.forms import TokenForm, WebhookForm
@@ -46,7 +47,7 @@ def create_token() -> str | WerkzeugResponse:
     """Create a token and show it once."""
     form = TokenForm()
     if not form.validate_on_submit():
-        flash("Give the token a name.", "error")
+        flash(_("Give the token a name."), "error")
         return redirect(url_for("ops.integrations"))
     session = db_session()
     row, secret = create_api_token(session, form.name.data or "", datetime.now(UTC))
@@ -63,7 +64,7 @@ def revoke_token(token_id: int) -> WerkzeugResponse:
     session = db_session()
     row = revoke_api_token(session, token_id, datetime.now(UTC))
     session.commit()
-    flash(f"Token {row.name} revoked.", "ok")
+    flash(_("Token %(name)s revoked.", name=row.name), "ok")
     return redirect(url_for("ops.integrations"))
 
 
@@ -73,7 +74,7 @@ def create_webhook() -> str | WerkzeugResponse:
     """Register a receiver and show its signing secret once."""
     form = WebhookForm()
     if not form.validate_on_submit():
-        flash(f"Check the webhook: {form.errors}", "error")
+        flash(_("Check the webhook: %(errors)s", errors=form_errors(form)), "error")
         return redirect(url_for("ops.integrations"))
     session = db_session()
     hook, secret = add_webhook(

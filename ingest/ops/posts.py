@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ingest.auth import staff_required
@@ -38,7 +39,7 @@ def posts() -> str | WerkzeugResponse:
         )
         post = publish(session, request, datetime.now(UTC))
         session.commit()
-        flash(f"Published: {post.title}.", "ok")
+        flash(_("Published: %(title)s.", title=post.title), "ok")
         return redirect(url_for("ops.posts"))
     return render_template(
         "ops/posts.html", form=form, posts=all_posts(session), withdraw_form=NoteForm()
@@ -54,5 +55,5 @@ def withdraw_post(post_id: int) -> WerkzeugResponse:
     session = db_session()
     withdraw(session, post_id)
     session.commit()
-    flash("Post withdrawn.", "ok")
+    flash(_("Post withdrawn."), "ok")
     return redirect(url_for("ops.posts"))

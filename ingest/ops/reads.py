@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -18,7 +19,7 @@ from ingest.domain.read_requests import (
     open_requests_for_period,
     send_requests,
 )
-from ingest.forms import ReadRequestForm, ResolveForm
+from ingest.forms import ReadRequestForm, ResolveForm, choice_label
 from ingest.links import request_links
 from ingest.mail import SmtpMailer, mailer_from_env
 from ingest.models import MeterRead, User
@@ -45,7 +46,9 @@ def resolve_flag(read_id: int) -> WerkzeugResponse:
         staff = session.get(User, int(current_user.id))
         resolve(session, read, form.action.data or "", by=staff, note=form.note.data or "")
         session.commit()
-        flash(f"Read #{read_id}: {form.action.data}.", "ok")
+        flash(
+            _("Read #%(id)d: %(decision)s.", id=read_id, decision=choice_label(form.action)), "ok"
+        )
     return redirect(url_for("ops.flags"))
 
 
@@ -65,7 +68,12 @@ def read_requests() -> str | WerkzeugResponse:
         )
         session.commit()
         flash(
-            f"{len(created)} request(s) created, {sent} e-mail(s) sent, {reminded} reminder(s).",
+            _(
+                "Requests created: %(created)d; e-mails sent: %(sent)d; reminders: %(reminded)d.",
+                created=len(created),
+                sent=sent,
+                reminded=reminded,
+            ),
             "ok",
         )
         return redirect(url_for("ops.read_requests"))

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -20,7 +22,7 @@ from ingest.domain.orders import (
     shipping_overview,
 )
 from ingest.downloads import download
-from ingest.forms import NoteForm
+from ingest.forms import DispatchForm, NoteForm, form_errors
 from ingest.models import DeliveryNote, Order
 
 blueprint = Blueprint("shipping", __name__, url_prefix="/ops/shipping")
@@ -39,6 +41,7 @@ def overview() -> str:
         states=NOTE_STATES,
         catalogue=overview.catalogue,
         form=NoteForm(),
+        dispatch_forms={n.id: DispatchForm(prefix=f"s{n.id}") for n in overview.notes},
     )
 
 
@@ -51,34 +54,48 @@ def ship(order_id: int) -> WerkzeugResponse:
     if NoteForm().validate_on_submit():
         note = ship_order(db, order, datetime.now(UTC))
         db.commit()
-        flash(f"Delivery note {note.number} prepared for {order.number}.", "ok")
+        flash(
+            _(
+                "Delivery note %(note)s prepared for %(order)s.",
+                note=note.number,
+                order=order.number,
+            ),
+            "ok",
+        )
     return redirect(url_for("shipping.overview"))
 
 
 @blueprint.post("/notes/<int:note_id>/dispatch")
 @staff_required
 def dispatch_note(note_id: int) -> WerkzeugResponse:
-    """The parcel left: labels and locations are final."""
-    return _note_step(note_id, dispatch, "shipped")
+    """The parcel left: labels and locations are final, the carrier is on the DDT."""
+    form = DispatchForm(prefix=f"s{note_id}")
+    return _note_step(
+        note_id, form, lambda db, note, now: dispatch(db, note, now, form.to_request())
+    )
 
 
 @blueprint.post("/notes/<int:note_id>/delivered")
 @staff_required
 def delivered(note_id: int) -> WerkzeugResponse:
     """The customer received it: the order closes."""
-    return _note_step(note_id, mark_delivered, "delivered")
+    return _note_step(note_id, NoteForm(), mark_delivered)
 
 
 def _note_step(
-    note_id: int, step: Callable[[Session, DeliveryNote, datetime], DeliveryNote], done: str
+    note_id: int,
+    form: FlaskForm,
+    step: Callable[[Session, DeliveryNote, datetime], DeliveryNote],
 ) -> WerkzeugResponse:
     """Apply one step of a delivery note's life (CSRF-checked), then back to the overview."""
     db = db_session()
     note = db.get(DeliveryNote, note_id) or abort(404)
-    if NoteForm().validate_on_submit():
+    if form.validate_on_submit():
         step(db, note, datetime.now(UTC))
         db.commit()
-        flash(f"{note.number} {done}.", "ok")
+        flash(f"{note.number}: {_(NOTE_STATES[note.status])}.", "ok")
+    else:
+        flash(_("Check the form: %(errors)s", errors=form_errors(form)), "error")
     return redirect(url_for("shipping.overview"))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms.fields.choices import SelectChoice
@@ -96,6 +97,13 @@ def new_ticket() -> str | WerkzeugResponse:
         me = session.get(User, int(current_user.id))
         ticket = open_ticket(session, customer.id, me, form.to_request(), [], datetime.now(UTC))
         session.commit()
-        flash(f"[{ticket.number}] ticket opened for {customer.name}.", "ok")
+        flash(
+            _(
+                "[%(number)s] ticket opened for %(customer)s.",
+                number=ticket.number,
+                customer=customer.name,
+            ),
+            "ok",
+        )
         return redirect(url_for("tickets.show", ticket_id=ticket.id))
     return render_template("ops/ticket_new.html", form=form, customer=customer, teams=TEAMS)

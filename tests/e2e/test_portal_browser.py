@@ -21,7 +21,7 @@ def page() -> Iterator[Page]:
     executable = chromium_path()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(executable), args=CHROMIUM_FLAGS)
-        context = browser.new_context()
+        context = browser.new_context(locale="en-US")  # these flows read the source language
         yield context.new_page()
         context.close()
         browser.close()
@@ -67,7 +67,7 @@ def test_customer_signs_in_and_sees_counters_and_toner(
     page.get_by_label("E-mail").fill("it@ufficio.example")
     page.get_by_label("Password").fill("wrong password!")
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("alert")).to_have_text("Wrong e-mail or password.")
+    expect(page.get_by_role("alert")).to_have_text("Wrong customer code, e-mail or password.")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
 
@@ -86,6 +86,11 @@ def test_customer_signs_in_and_sees_counters_and_toner(
 
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(ingest_server.url + "/login")
+
+
+def english(amount: str) -> str:
+    """An amount written the Italian way ("1.234,56") as an English page shows it."""
+    return amount.replace(".", "#").replace(",", ".").replace("#", ",")
 
 
 def sign_in(page: Page, base: str, email: str, password: str) -> None:
@@ -122,7 +127,7 @@ def test_staff_bills_the_month_and_the_customer_downloads_the_invoice(
     )
     preview = page.locator("section[data-customer='Ufficio Tecnico srl']")
     expect(preview).to_contain_text("SCM-E2E")
-    expect(preview).to_contain_text(f"€ {net}")
+    expect(preview).to_contain_text(f"€{english(net)}")
     page.get_by_role("button", name="Issue invoices").click()
     expect(page.get_by_role("status")).to_contain_text("1 invoice(s) issued")
     page.get_by_role("button", name="Sign out").click()
@@ -134,7 +139,7 @@ def test_staff_bills_the_month_and_the_customer_downloads_the_invoice(
     expect(card.locator("li.supply[data-kind=toner]").first).to_be_visible()
     page.locator("header nav").get_by_role("link", name="Invoices").click()
     row = page.locator("table.invoices.open tbody tr").first
-    expect(row).to_contain_text(f"€ {gross}")
+    expect(row).to_contain_text(f"€{english(gross)}")
     with page.expect_download() as download_info:
         row.get_by_role("link", name="PDF").click()
     download = download_info.value
@@ -194,7 +199,7 @@ def test_customer_orders_consumables_through_the_cart(page, ingest_server, custo
     rows.first.get_by_label("Quantity").fill("3")
     rows.first.get_by_role("button", name="Add to cart").click()
     expect(page.locator("ul.cart")).to_contain_text("3 × TK-8345C")
-    page.get_by_role("link", name="Continue to shipping data").click()
+    page.get_by_role("link", name="Checkout").click()
     page.get_by_label("Contact").fill("Marta Bianchi")
     page.get_by_label("Office hours").fill("8:30-12:30")
     expect(page.get_by_label("Ship to")).to_have_value("Via Po 2, Torino")
@@ -202,6 +207,6 @@ def test_customer_orders_consumables_through_the_cart(page, ingest_server, custo
     page.get_by_label("Your order reference").fill("RDA-2026-19")
     page.get_by_role("button", name="Place order").click()
     expect(page.get_by_role("status")).to_contain_text("placed")
-    expect(page.locator("td.total")).to_have_text("€ 292,80")  # 240 + 22 % VAT
+    expect(page.locator("td.total")).to_have_text("€292.80")  # 240 + 22 % VAT
     page.locator("header nav").get_by_role("link", name="Orders").click()
     expect(page.locator("table.orders.open tbody tr")).to_have_count(1)

@@ -11,10 +11,20 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 from support.ingest import TestAgent, enroll_agent, issue_token
+from support.smtp import Inbox, smtp_server
 
 from ingest.app import create_app
 from ingest.config import Settings
 from ingest.db import database
+
+
+@pytest.fixture
+def inbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
+    """An SMTP server on loopback that the application's mailer is configured to use."""
+    with smtp_server() as server:
+        for name, value in server.env().items():
+            monkeypatch.setenv(name, value)
+        yield server
 
 
 @pytest.fixture
@@ -34,7 +44,11 @@ def app(database_url: str, tmp_path: Path, clock: Callable[[], datetime] | None)
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+    """A browser that asks for English: the behaviour tests read the source language; the
+    Italian and Spanish pages are checked by ``test_languages.py``."""
+    test_client = app.test_client()
+    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return test_client
 
 
 @pytest.fixture

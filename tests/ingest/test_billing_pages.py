@@ -48,8 +48,8 @@ def test_customer_sees_own_machines_counters_and_contract(client, fleet):
     page = client.get("/machines").get_data(as_text=True)
     assert "SCM-R1" in page and "SCM-B1" not in page
     assert "Ufficio Acquisti, primo piano" in page
-    assert "B/W 3.400 · colour 600" in page  # total 4000 = 3400 mono + 600 colour
-    assert "monthly" in page
+    assert "B/W 3,400 · colour 600" in page  # total 4000 = 3400 mono + 600 colour
+    assert "Monthly" in page
 
 
 def test_location_change_is_scoped_to_the_customer(client, fleet, session):

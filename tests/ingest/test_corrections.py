@@ -142,6 +142,7 @@ def test_the_portal_shows_the_credit_note_beside_the_invoice(app, client, sessio
     page = client.get(f"/invoices/{invoice.id}").get_data(as_text=True)
     assert f'data-number="{note.number}"' in page and "Canone errato" in page
     assert note.number in client.get("/invoices").get_data(as_text=True)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "it"  # an Italian reader's PDF
     pdf = client.get(f"/credit-notes/{note.id}.pdf")
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
     assert f"Nota di credito n. {note.number}" in text

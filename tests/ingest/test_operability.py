@@ -31,6 +31,7 @@ def test_health_and_readiness(client):
 
 def test_database_outage_is_503_with_retry_after_never_a_page(broken_app, agent):
     client = broken_app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # the page below is read in English
     assert client.get("/healthz").status_code == 200
     ready = client.get("/readyz")
     assert ready.status_code == 503 and "database" in ready.get_json()["problems"]

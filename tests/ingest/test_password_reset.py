@@ -6,7 +6,6 @@ import re
 
 import pytest
 from support.processes import free_tcp_port
-from support.smtp import smtp_server
 from support.web import add_user, csrf_token, sign_in
 
 from ingest.db import database
@@ -17,14 +16,6 @@ from ingest.domain.accounts import (
     user_for_reset_token,
 )
 from ingest.domain.errors import DomainError
-
-
-@pytest.fixture
-def inbox(monkeypatch):
-    with smtp_server() as server:
-        for name, value in server.env().items():
-            monkeypatch.setenv(name, value)
-        yield server
 
 
 @pytest.fixture

@@ -49,8 +49,8 @@ def test_staff_sees_every_customer(client, two_customers):
 def test_wrong_password_is_refused_with_one_message(client, two_customers):
     wrong_pw = sign_in(client, "anna@rossi.example", "nope-nope-nope").get_data(as_text=True)
     no_user = sign_in(client, "nobody@rossi.example").get_data(as_text=True)
-    assert "Wrong e-mail or password." in wrong_pw
-    assert "Wrong e-mail or password." in no_user
+    assert "Wrong customer code, e-mail or password." in wrong_pw
+    assert "Wrong customer code, e-mail or password." in no_user
     assert client.get("/devices").status_code == 302
 
 

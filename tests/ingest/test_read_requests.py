@@ -119,5 +119,5 @@ def test_reminders_until_answered_and_at_most_three(app, session, inbox, mailer,
         moment += timedelta(days=3)
         send_requests(session, due_reminders(session, moment), mailer, links, moment, reminder=True)
     subjects = [m["Subject"] for m in inbox.messages]
-    assert subjects.count("Promemoria: Richiesta lettura contatori al 30/11/2026") == 3
+    assert subjects.count("Promemoria: lettura contatori al 30/11/2026") == 3
     assert len(subjects) == 4

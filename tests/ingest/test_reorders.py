@@ -33,7 +33,9 @@ T0 = utc(2026, 11, 2, 9)
 
 
 def text_of(data: bytes) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    """The PDF's text, no-break spaces (Babel's, before the euro) as spaces."""
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    return text.replace("\xa0", " ")
 
 
 def falling_toner(client, agent, levels, start=T0):
@@ -138,7 +140,22 @@ def test_shipping_makes_a_ddt_and_labels_with_the_current_location(app, client, 
     set_location(session, machine, "Magazzino")
     assert "Reception, piano terra" in text_of(labels_pdf(note))  # dispatched: frozen
     ddt = text_of(delivery_note_pdf(note))
-    assert note.number in ddt and "TN-100K" in ddt and "Legenda stato" in ddt
+    for expected in (  # what an Italian DDT carries
+        f"Documento di trasporto {note.number} del 05/11/2026",
+        "Cedente\nSCM srl",
+        "Cessionario\nRossi srl",
+        "Destinazione: ",
+        "Causale del trasporto: Fornitura in contratto di servizio",
+        "TN-100K",
+        "Numero colli: 1",
+        "Aspetto dei beni: Scatole",
+        "Trasporto a cura del: Cedente",
+        "Porto: Porto franco",
+        "Data e ora inizio trasporto: 05/11/2026 12:00",  # 11:00 UTC, shown in Rome
+        "Firma del conducente",
+        "Firma del destinatario",
+    ):
+        assert expected in ddt, expected
     mark_delivered(session, note, T0 + timedelta(days=4))
     assert order.status == "closed"
     with pytest.raises(DomainError):
@@ -171,8 +188,9 @@ def test_customer_order_with_cart_totals_and_pdf(app, session):
         Decimal("294.02"),
     )
     text = text_of(order_pdf(order))
-    for expected in (order.number, "TN-200C", "PO-77", "EUR 241,00", "EUR 294,02", "Citofono 3"):
+    for expected in (order.number, "TN-200C", "PO-77", "241,00", "294,02 EUR", "Citofono 3"):
         assert expected in text, expected
+    assert "Pagamento: Bonifico bancario" in text and "bank_transfer" not in text
 
 
 def test_cart_refuses_foreign_machines_and_unfit_articles(app, session):
