@@ -104,7 +104,7 @@ def add_meter_read(machine_id: int) -> str | WerkzeugResponse:
     if not form.validate_on_submit():
         flash(_(MSG_READ_CHECK).format(scm_id=machine.scm_id, errors=form_errors(form)), "error")
         return redirect(url_for("portal.meter_reads"))
-    user = session.get(User, int(current_user.id))
+    user = session.get(User, current_user.user_id)
     now = datetime.now(UTC)
     try:
         read = record_manual_read(
@@ -128,7 +128,7 @@ def add_meter_read(machine_id: int) -> str | WerkzeugResponse:
 def read_request_form(token: str) -> str | tuple[str, int]:
     """The form an e-mailed meter-read request links to (no sign-in: the link is the key)."""
     session = db_session()
-    request = open_request(session, request_links(), token)
+    request = open_request(session, request_links(), token, datetime.now(UTC))
     machine = request.machine
     speak(customer_language(machine.customer))
     now = datetime.now(UTC)

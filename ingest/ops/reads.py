@@ -43,7 +43,7 @@ def resolve_flag(read_id: int) -> WerkzeugResponse:
     read = session.get(MeterRead, read_id) or abort(404)
     form = ResolveForm(prefix=f"r{read_id}")
     if form.validate_on_submit():
-        staff = session.get(User, int(current_user.id))
+        staff = session.get(User, current_user.user_id)
         resolve(session, read, form.action.data or "", by=staff, note=form.note.data or "")
         session.commit()
         flash(
