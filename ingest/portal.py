@@ -13,6 +13,8 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from ingest.auth import customer_scope, owned
 from ingest.db import db_session
 from ingest.documents import credit_note_pdf, invoice_pdf
+from ingest.domain.alert_rules import freshness
+from ingest.domain.alerts import silence_threshold
 from ingest.domain.errors import DomainError
 from ingest.domain.fleet import devices_overview
 from ingest.domain.invoicing import invoices_by_customer
@@ -41,9 +43,20 @@ MSG_READ_CHECK = N_("{scm_id}: please check the values ({errors}).")
 @login_required
 def devices() -> str:
     """Every device agents report, with its latest counters and supply levels."""
-    page = devices_overview(db_session(), customer_scope(), page_number(request.args.get("page")))
+    session, now = db_session(), datetime.now(UTC)
+    page = devices_overview(session, customer_scope(), page_number(request.args.get("page")))
+    states = {
+        row.device.id: freshness(
+            row.last_seen_at, now, silence_threshold(session, row.device.customer_id)
+        )
+        for row in page.items
+    }
     return render_template(
-        "devices.html", rows=page.items, page=page, show_customer=current_user.is_staff
+        "devices.html",
+        rows=page.items,
+        page=page,
+        states=states,
+        show_customer=current_user.is_staff,
     )
 
 

@@ -123,3 +123,20 @@ def test_a_dismissed_reorder_leaves_its_order_and_frees_the_slot(app, client, ag
         assert err.status == 409
     else:
         raise AssertionError("a closed reorder cannot be dismissed again")
+
+
+def test_the_machine_card_and_the_devices_page_never_show_a_silent_printer_as_healthy(
+    app, client, agent, session
+):
+    add_machine(app, serial="SN-0001")
+    add_machine(app, scm_id="SCM-0002", serial="SN-0002")
+    push(client, agent, NOW - timedelta(days=3), 1000, serial="SN-0002", mac="00:11:22:33:44:66")
+    push(client, agent, NOW - timedelta(minutes=3), 2000, serial="SN-0001")
+    add_user(app, "anna@rossi.example", "Rossi srl")
+    sign_in(client, "anna@rossi.example")
+    cards = client.get("/machines").get_data(as_text=True)
+    silent = cards.split('data-scm-id="SCM-0002"')[1].split("</article>")[0]
+    healthy = cards.split('data-scm-id="SCM-0001"')[1].split("</article>")[0]
+    assert 'data-state="silent"' in silent and 'data-state="ok"' in healthy
+    devices = client.get("/devices").get_data(as_text=True)
+    assert 'data-state="silent"' in devices.split('data-serial="SN-0002"')[1].split("</tr>")[0]
