@@ -16,11 +16,17 @@ from ingest.documents import credit_note_pdf, invoice_pdf
 from ingest.domain.alert_rules import freshness
 from ingest.domain.alerts import silence_threshold
 from ingest.domain.errors import DomainError
-from ingest.domain.fleet import devices_overview
+from ingest.domain.fleet import DEVICE_SORTS, devices_overview
 from ingest.domain.invoicing import invoices_by_customer
-from ingest.domain.machines import find_machine, machine_cards, machine_page, set_location
+from ingest.domain.machines import (
+    MACHINE_SORTS,
+    find_machine,
+    machine_cards,
+    machine_page,
+    set_location,
+)
 from ingest.domain.meters import latest_counters, record_manual_read, typed_read_time
-from ingest.domain.pages import page_number
+from ingest.domain.pages import list_query
 from ingest.domain.read_requests import open_request
 from ingest.domain.supplies import slot_forecasts, slot_of
 from ingest.downloads import download
@@ -44,7 +50,8 @@ MSG_READ_CHECK = N_("{scm_id}: please check the values ({errors}).")
 def devices() -> str:
     """Every device agents report, with its latest counters and supply levels."""
     session, now = db_session(), datetime.now(UTC)
-    page = devices_overview(session, customer_scope(), page_number(request.args.get("page")))
+    wanted = list_query(request.args, DEVICE_SORTS)
+    page = devices_overview(session, customer_scope(), wanted)
     states = {
         row.device.id: freshness(
             row.last_seen_at, now, silence_threshold(session, row.device.customer_id)
@@ -55,6 +62,7 @@ def devices() -> str:
         "devices.html",
         rows=page.items,
         page=page,
+        sort=wanted.sort,
         states=states,
         show_customer=current_user.is_staff,
     )
@@ -65,14 +73,14 @@ def devices() -> str:
 def machines() -> str:
     """The "Parco Macchine" page: machines under contract, toner, counters, contract, location."""
     session, now = db_session(), datetime.now(UTC)
-    page = machine_page(
-        session, customer_scope(), now.date(), page_number(request.args.get("page"))
-    )
+    wanted = list_query(request.args, MACHINE_SORTS)
+    page = machine_page(session, customer_scope(), now.date(), wanted)
     forecasts = slot_forecasts(session, [card.machine for card in page.items])
     return render_template(
         "machines.html",
         cards=page.items,
         page=page,
+        sort=wanted.sort,
         show_customer=current_user.is_staff,
         forecasts=forecasts,
         slot_of=slot_of,

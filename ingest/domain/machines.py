@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Final
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ingest.domain.alert_rules import DEFAULT_DEVICE_SILENT_HOURS, freshness
@@ -20,7 +20,7 @@ from ingest.domain.meters import (
     has_real_serial,
     latest_counters,
 )
-from ingest.domain.pages import Page, paginate
+from ingest.domain.pages import ListQuery, Page, like_pattern, paginate
 from ingest.domain.plausibility import DEFAULT_BOUNDS, ContractBounds, require_plausible
 from ingest.domain.supplies import current_slots
 from ingest.models import (
@@ -427,11 +427,38 @@ def machine_cards(session: Session, customer_id: int | None, today: date) -> lis
     return _cards(session, list(session.scalars(_machines_query(customer_id))), today)
 
 
+#: How the "Parco Macchine" can be sorted (the first is the default).
+MACHINE_SORTS: Final = ("scm_id", "model", "location", "last_read")
+
+
 def machine_page(
-    session: Session, customer_id: int | None, today: date, number: int
+    session: Session, customer_id: int | None, today: date, wanted: ListQuery
 ) -> Page[MachineCard]:
-    """One page of the "Parco Macchine": fifty cards, from latest-state tables only."""
-    page = paginate(session, _machines_query(customer_id), number)
+    """One page of the "Parco Macchine": fifty cards, from latest-state tables only, narrowed
+    to ``wanted.search`` (ID SCM, serial, maker, model or location) and sorted."""
+    query = _machines_query(customer_id)
+    if wanted.search:
+        pattern = like_pattern(wanted.search)
+        query = query.where(
+            or_(
+                *(
+                    column.ilike(pattern, escape="\\")
+                    for column in (
+                        Machine.scm_id,
+                        Machine.serial,
+                        Machine.manufacturer,
+                        Machine.model,
+                        Machine.location,
+                    )
+                )
+            )
+        )
+    if wanted.sort == "last_read":  # the longest silent first
+        query = query.outerjoin(Device, Device.id == Machine.device_id).order_by(None)
+        query = query.order_by(Device.last_seen_at.asc().nulls_first(), Machine.scm_id)
+    elif wanted.sort in ("model", "location"):
+        query = query.order_by(None).order_by(getattr(Machine, wanted.sort), Machine.scm_id)
+    page = paginate(session, query, wanted.number)
     return Page(_cards(session, page.items, today), page.number, page.total, page.size)
 
 
