@@ -58,7 +58,8 @@ class IngestServer:
                 self._start_once(timeout)
                 return
             except RuntimeError:
-                if attempt == attempts - 1:
+                died = self.process is not None and self.process.poll() is not None
+                if not died or attempt == attempts - 1:
                     raise
                 time.sleep(1.0)
 
