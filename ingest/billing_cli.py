@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from ingest.cli_common import cli_session
 from ingest.config import load_settings
+from ingest.dealer import dealer as dealer_identity
 from ingest.documents import credit_note_pdf, invoice_pdf
 from ingest.domain.accounts import find_customer
 from ingest.domain.bank_statements import decode_statement, import_bank_csv
@@ -232,6 +233,7 @@ def billing_commit(
             today=today,
             to_date=to_date,
             release=release,
+            dealer_country=dealer_identity().country,
         ):
             marked = " (to date)" if invoice.to_date else ""
             click.echo(

@@ -3,8 +3,9 @@
 Configuration, not code, and the same variables the electronic invoice reads
 (``ingest.domain.einvoice.DEALER_ENV``: ``SCM_DEALER_NAME``, ``SCM_DEALER_VAT_NUMBER``,
 ``SCM_DEALER_STREET``, ``SCM_DEALER_POSTCODE``, ``SCM_DEALER_CITY``, ``SCM_DEALER_PROVINCE``),
-plus ``SCM_DEALER_PHONE`` and ``SCM_DEALER_EMAIL`` for the documents' header.  Unlike the
-e-invoice, a document is printed with whatever is set (the name defaults to SCM srl).
+plus ``SCM_DEALER_PHONE`` and ``SCM_DEALER_EMAIL`` for the documents' header,
+``SCM_DEALER_COUNTRY`` (IT; the VAT at home) and ``SCM_DEALER_IBAN`` (printed on invoices).
+Unlike the e-invoice, a document is printed with whatever is set (the name defaults to SCM srl).
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ class Dealer:
     vat_number: str | None = None
     phone: str | None = None
     email: str | None = None
+    #: Two letters: decides the VAT at home (``ingest.domain.vat``).
+    country: str = "IT"
+    #: Where customers pay (printed on invoices with the payment terms).
+    iban: str | None = None
 
     @property
     def lines(self) -> list[str]:
@@ -54,4 +59,6 @@ def dealer(env: Mapping[str, str] | None = None) -> Dealer:
         vat_number=get("vat_number") or None,
         phone=env.get("SCM_DEALER_PHONE") or None,
         email=env.get("SCM_DEALER_EMAIL") or None,
+        country=(get("country") or "IT").upper()[:2],
+        iban=" ".join(get("iban").split()) or None,
     )

@@ -178,6 +178,7 @@ def invoice_pdf(invoice: Invoice, words: Wording | None = None) -> bytes:
                 if customer.vat_number
                 else []
             ),
+            *_fiscal_lines(customer, w),
             w.gettext(
                 "Period: %(start)s - %(end)s",
                 start=w.day(invoice.period_start),
@@ -204,6 +205,9 @@ def invoice_pdf(invoice: Invoice, words: Wording | None = None) -> bytes:
         invoice.net, invoice.vat_rate, invoice.vat, (w.gettext("Invoice total"), invoice.gross)
     )
     doc.ln(2)
+    if invoice.vat_note:  # the law's words for an invoice without VAT, as the law writes them
+        doc.lines_of_text([invoice.vat_note], 9)
+    doc.lines_of_text(_payment_lines(invoice, w), 9)
     status = w.label("invoice_status", invoice.status)
     doc.lines_of_text([w.gettext("Status: %(status)s", status=status)], 9)
     doc.lines_of_text(
@@ -216,6 +220,35 @@ def invoice_pdf(invoice: Invoice, words: Wording | None = None) -> bytes:
         9,
     )
     return doc.render()
+
+
+def _fiscal_lines(customer: Customer, w: Wording) -> list[str]:
+    """The customer's fiscal identity an accountant needs: tax code, e-invoice address."""
+    town = " ".join(p for p in (customer.postcode, customer.city) if p)
+    street = ", ".join(p for p in (customer.street, town) if p)
+    lines = (
+        [w.gettext("Address: %(address)s", address=street)]
+        if street and not (customer.billing_address)
+        else []
+    )
+    if customer.tax_code:
+        lines.append(w.gettext("Tax code: %(code)s", code=customer.tax_code))
+    if customer.sdi_code:
+        lines.append(w.gettext("SDI recipient code: %(code)s", code=customer.sdi_code))
+    elif customer.pec:
+        lines.append(w.gettext("PEC: %(address)s", address=customer.pec))
+    return lines
+
+
+def _payment_lines(invoice: Invoice, w: Wording) -> list[str]:
+    """How and by when to pay: the terms, and the dealer's IBAN when it is configured."""
+    terms = w.gettext(
+        "Payment: bank transfer within %(days)s days, by %(day)s",
+        days=(invoice.due_on - invoice.issued_on).days,
+        day=w.day(invoice.due_on),
+    )
+    iban = dealer().iban
+    return [terms, *([w.gettext("IBAN: %(iban)s", iban=iban)] if iban else [])]
 
 
 #: Wording of the credit-note parts of the documents, one place each.

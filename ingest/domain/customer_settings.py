@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from ingest.domain.accounts import checked_customer_code
 from ingest.domain.alert_rules import DEFAULT_DEVICE_SILENT_HOURS, KINDS
 from ingest.domain.errors import DomainError
+from ingest.domain.vat import REGIMES
 from ingest.i18n import LANGUAGES
 from ingest.models import AlertSettings, Customer
 
@@ -40,6 +41,8 @@ class CustomerSettings:
     reorder_threshold_percent: int = 10
     #: False: the customer orders toner itself (staff get a supply_low alert instead).
     auto_reorder: bool = True
+    #: ``standard``, ``reverse_charge`` or ``exempt`` (``ingest.domain.vat``).
+    vat_regime: str = "standard"
     #: None: silent after three of the agent's own heartbeat intervals.
     agent_silent_minutes: int | None = None
     device_silent_hours: int = DEFAULT_DEVICE_SILENT_HOURS
@@ -65,6 +68,7 @@ def settings_of(session: Session, customer: Customer) -> CustomerSettings:
         reorder_lead_days=customer.reorder_lead_days,
         reorder_threshold_percent=customer.reorder_threshold_percent,
         auto_reorder=customer.auto_reorder,
+        vat_regime=customer.vat_regime,
         agent_silent_minutes=alerts.agent_silent_minutes if alerts else None,
         device_silent_hours=alerts.device_silent_hours if alerts else DEFAULT_DEVICE_SILENT_HOURS,
         auto_ticket_kinds=tuple(alerts.auto_ticket_kinds) if alerts else (),
@@ -92,6 +96,7 @@ def update_settings(session: Session, customer: Customer, wanted: CustomerSettin
     customer.reorder_lead_days = wanted.reorder_lead_days
     customer.reorder_threshold_percent = wanted.reorder_threshold_percent
     customer.auto_reorder = wanted.auto_reorder
+    customer.vat_regime = wanted.vat_regime
     alerts = session.get(AlertSettings, customer.id) or AlertSettings(customer_id=customer.id)
     alerts.agent_silent_minutes = wanted.agent_silent_minutes
     alerts.device_silent_hours = wanted.device_silent_hours
@@ -111,6 +116,8 @@ def _check(wanted: CustomerSettings) -> None:
         raise DomainError("bad_settings", "a printer is silent after 1 to 720 hours")
     if wanted.language is not None and wanted.language not in LANGUAGES:
         raise DomainError("bad_language", f"unknown language {wanted.language!r}")
+    if wanted.vat_regime not in REGIMES:
+        raise DomainError("bad_settings", "unknown VAT regime")
     unknown = set(wanted.auto_ticket_kinds) - set(KINDS)
     if unknown:
         raise DomainError("bad_settings", f"unknown alert kinds: {', '.join(sorted(unknown))}")

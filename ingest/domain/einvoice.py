@@ -157,7 +157,18 @@ def _percent(rate: Decimal) -> Decimal:
     return (rate * 100).quantize(Decimal("0.01"))
 
 
-def _summary(net: Decimal, vat: Decimal, rate: Decimal) -> fpa.DatiRiepilogo:
+def _summary(
+    net: Decimal, vat: Decimal, rate: Decimal, nature: str | None = None, note: str | None = None
+) -> fpa.DatiRiepilogo:
+    """The VAT summary; without VAT, its "Natura" and the law it rests on."""
+    if nature:
+        return fpa.DatiRiepilogo(
+            aliquota_iva=_percent(rate),
+            natura=nature,
+            imponibile_importo=net,
+            imposta=vat,
+            riferimento_normativo=(note or "")[:100] or None,
+        )
     return fpa.DatiRiepilogo(
         aliquota_iva=_percent(rate), imponibile_importo=net, imposta=vat, esigibilita_iva="I"
     )
@@ -206,8 +217,11 @@ def invoice_xml(invoice: Invoice, dealer: DealerIdentity) -> bytes:
             prezzo_unitario=line.amount,
             prezzo_totale=line.amount,
             aliquota_iva=_percent(invoice.vat_rate),
+            **({"natura": invoice.vat_nature} if invoice.vat_nature else {}),
         )
-    body.dati_beni_servizi.dati_riepilogo = [_summary(invoice.net, invoice.vat, invoice.vat_rate)]
+    body.dati_beni_servizi.dati_riepilogo = [
+        _summary(invoice.net, invoice.vat, invoice.vat_rate, invoice.vat_nature, invoice.vat_note)
+    ]
     body.dati_pagamento = [_payment(dealer, invoice.gross, invoice.due_on)]
     return _render(_header(dealer, invoice.customer, invoice.number), body)
 

@@ -40,6 +40,7 @@ from ingest.domain.billing import (
 from ingest.domain.errors import DomainError
 from ingest.domain.meters import billable_points_around, flagged_reads
 from ingest.domain.numbering import next_number
+from ingest.domain.vat import VatTreatment, vat_for
 from ingest.models import (
     Contract,
     Customer,
@@ -452,8 +453,9 @@ def commit_run(
     to_date: bool = False,
     release: Collection[str] = (),
     customer_id: int | None = None,
-    vat_rate: Decimal = DEFAULT_VAT_RATE,
+    vat_rate: Decimal | None = None,
     payment_days: int = DEFAULT_PAYMENT_DAYS,
+    dealer_country: str = "IT",
 ) -> list[Invoice]:
     """Recompute the run and write one invoice per customer with lines; commits once.
 
@@ -470,10 +472,25 @@ def commit_run(
     for draft in preview.customers:
         if draft.lines:
             invoices.append(
-                _write_invoice(session, draft, month, issued_on, vat_rate, payment_days, until)
+                _write_invoice(
+                    session,
+                    draft,
+                    month,
+                    issued_on,
+                    _treatment(draft.customer, dealer_country, vat_rate),
+                    payment_days,
+                    until,
+                )
             )
     session.commit()
     return invoices
+
+
+def _treatment(customer: Customer, dealer_country: str, rate: Decimal | None) -> VatTreatment:
+    """The customer's VAT (``ingest.domain.vat``), unless the caller fixes one rate for all."""
+    if rate is not None:
+        return VatTreatment(rate)
+    return vat_for(dealer_country, customer.country, customer.vat_regime, customer.vat_number)
 
 
 def _write_invoice(
@@ -481,11 +498,11 @@ def _write_invoice(
     draft: CustomerDraft,
     month: Period,
     issued_on: date,
-    vat_rate: Decimal,
+    vat: VatTreatment,
     payment_days: int,
     until: date | None,
 ) -> Invoice:
-    totals = invoice_totals([line.amounts.total for line in draft.lines], vat_rate)
+    totals = invoice_totals([line.amounts.total for line in draft.lines], vat.rate)
     first_day = min(line.amounts.span.start for line in draft.lines)
     invoice = Invoice(
         number=next_invoice_number(session, issued_on.year),
@@ -495,8 +512,10 @@ def _write_invoice(
         period_start=min(first_day, month.start),
         period_end=(until or month.end) - timedelta(days=1),
         net=totals.net,
-        vat_rate=vat_rate,
+        vat_rate=vat.rate,
         vat=totals.vat,
+        vat_nature=vat.nature,
+        vat_note=vat.note,
         gross=totals.gross,
         status="open",
         to_date=until is not None,

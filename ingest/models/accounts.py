@@ -39,6 +39,10 @@ class Customer(Base):
     city: Mapped[str | None] = mapped_column(String(100))
     province: Mapped[str | None] = mapped_column(String(2))
     country: Mapped[str] = mapped_column(String(2), default="IT", server_default="IT")
+    #: ``standard``, ``reverse_charge`` or ``exempt`` (``ingest.domain.vat``).
+    vat_regime: Mapped[str] = mapped_column(
+        String(16), default="standard", server_default="standard"
+    )
     #: The dealer's salesperson for this customer ("Il vostro Referente Commerciale").
     sales_rep_name: Mapped[str | None] = mapped_column(String(200))
     sales_rep_email: Mapped[str | None] = mapped_column(String(254))

@@ -61,6 +61,9 @@ class Invoice(Base):
     net: Mapped[Decimal] = mapped_column(AMOUNT)
     vat_rate: Mapped[Decimal] = mapped_column(Numeric(5, 4))
     vat: Mapped[Decimal] = mapped_column(AMOUNT)
+    #: Why there is no VAT (FatturaPA "Natura" and the legal wording), when the rate is zero.
+    vat_nature: Mapped[str | None] = mapped_column(String(8))
+    vat_note: Mapped[str | None] = mapped_column(String(300))
     gross: Mapped[Decimal] = mapped_column(AMOUNT)
     status: Mapped[str] = mapped_column(String(16), default="open")
     paid_on: Mapped[date | None]

@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ingest.auth import staff_required
 from ingest.db import db_session
+from ingest.dealer import dealer
 from ingest.domain.bank_statements import (
     ROW_MATCHED,
     ROW_SKIPPED,
@@ -99,6 +100,7 @@ def billing_commit() -> WerkzeugResponse:
             today=today,
             to_date=bool(form.to_date.data),
             release=request.form.getlist("release"),
+            dealer_country=dealer().country,
         )
     except DomainError as err:
         flash(error_text(err), "error")

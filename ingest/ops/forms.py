@@ -107,6 +107,14 @@ class CustomerSettingsForm(FlaskForm):
         _l("Reorder at or below (%)"), validators=[InputRequired(), NumberRange(0, 100)]
     )
     auto_reorder = BooleanField(_l("Reorder toner automatically"))
+    vat_regime = SelectField(
+        _l("VAT"),
+        choices=[
+            SelectChoice("standard", _l("Standard rate (abroad in the EU: reverse charge)")),
+            SelectChoice("reverse_charge", _l("Reverse charge")),
+            SelectChoice("exempt", _l("Exempt")),
+        ],
+    )
     agent_silent_minutes = IntegerField(
         _l("Agent silent after (minutes; empty: three heartbeats)"),
         validators=[Optional(), NumberRange(15, 10080)],
@@ -143,6 +151,7 @@ class CustomerSettingsForm(FlaskForm):
             reorder_lead_days=settings.reorder_lead_days,
             reorder_threshold_percent=settings.reorder_threshold_percent,
             auto_reorder=settings.auto_reorder,
+            vat_regime=settings.vat_regime,
             agent_silent_minutes=settings.agent_silent_minutes,
             device_silent_hours=settings.device_silent_hours,
             auto_ticket_kinds=list(settings.auto_ticket_kinds),
@@ -164,6 +173,7 @@ class CustomerSettingsForm(FlaskForm):
             reorder_lead_days=self.reorder_lead_days.data or 0,
             reorder_threshold_percent=self.reorder_threshold_percent.data or 0,
             auto_reorder=bool(self.auto_reorder.data),
+            vat_regime=self.vat_regime.data or "standard",
             agent_silent_minutes=self.agent_silent_minutes.data,
             device_silent_hours=self.device_silent_hours.data or 24,
             auto_ticket_kinds=tuple(self.auto_ticket_kinds.data or ()),
