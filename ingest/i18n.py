@@ -128,6 +128,7 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "counter_anomaly": N_("Counter anomaly"),
     },
     "payment_source": {"manual": N_("typed in"), "bank_csv": N_("bank statement")},
+    "read_status": {"ok": N_("Valid"), "flagged": N_("To check"), "rejected": N_("Rejected")},
     "severity": {"critical": N_("critical"), "warning": N_("warning"), "info": N_("info")},
     "freight": {"paid": N_("Carriage paid"), "forward": N_("Carriage forward")},
 }

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, Response, render_template
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ingest import charts
@@ -57,8 +58,8 @@ def counters_chart(machine_id: int) -> Response:
     machine = _machine(machine_id)
     days = counter_history(db_session(), machine, datetime.now(UTC))
     series = {
-        "B/W": [charts.TimePoint(_noon(d.day), d.mono) for d in days],
-        "Colour": [charts.TimePoint(_noon(d.day), d.colour) for d in days]
+        _("B/W"): [charts.TimePoint(_noon(d.day), d.mono) for d in days],
+        _("Colour"): [charts.TimePoint(_noon(d.day), d.colour) for d in days]
         if machine.colour
         else [],
     }

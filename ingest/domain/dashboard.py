@@ -38,6 +38,8 @@ class LowToner:
     days: float | None
     lead_days: int
     reorder: str  # "open", "none"
+    kind: str = "toner"  # the slot's kind and colour, worded by the page
+    colour: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +107,8 @@ def low_toner(session: Session) -> list[LowToner]:
                     max(0.0, days),
                     lead,
                     "open" if slot.open_reorder else "none",
+                    slot.kind,
+                    slot.colour,
                 )
             )
     return sorted(rows, key=lambda row: row.days if row.days is not None else 0.0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import Response, render_template
+from flask_babel import gettext as _
 
 from ingest import charts
 from ingest.auth import staff_required
@@ -46,6 +47,6 @@ def volume_chart() -> Response:
         [m.month.strftime("%m/%Y") for m in months],
         [m.mono for m in months],
         [m.colour for m in months],
-        ("B/W", "Colour"),
+        (_("B/W"), _("Colour")),
     )
     return Response(svg, headers=charts.SVG_HEADERS)
