@@ -129,6 +129,11 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "counter_anomaly": N_("Counter anomaly"),
     },
     "payment_source": {"manual": N_("typed in"), "bank_csv": N_("bank statement")},
+    "bank_row": {
+        "matched": N_("Matched"),
+        "skipped": N_("Skipped"),
+        "unreadable": N_("Unreadable"),
+    },
     "read_status": {"ok": N_("Valid"), "flagged": N_("To check"), "rejected": N_("Rejected")},
     "severity": {"critical": N_("critical"), "warning": N_("warning"), "info": N_("info")},
     "freight": {"paid": N_("Carriage paid"), "forward": N_("Carriage forward")},
