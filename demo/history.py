@@ -209,66 +209,64 @@ def _silent_printer(
     session: Session, database: Database, agent: Agent, customer: Customer, now: datetime
 ) -> None:
     """A printer under contract the live agent read until two days ago, then lost."""
-    for days_ago in range(30, 1, -1):
-        at = now - timedelta(days=days_ago, hours=1)
-        reading = _synthetic(
-            "DEMO-SILENT-1",
-            "ECOSYS P3155dn",
-            40_000 + 300 * (30 - days_ago),
-            90 - days_ago // 2,
-            at,
-        )
-        _store(session, database, agent, [reading], at)
-    device = session.scalar(select(Device).where(Device.serial == "DEMO-SILENT-1"))
-    register_machine(
-        session,
-        customer,
-        MachineSpec(
-            scm_id="SCM-2001",
-            serial="DEMO-SILENT-1",
-            manufacturer="Kyocera",
-            model="ECOSYS P3155dn",
-            location="Magazzino, piano terra",
-            site_address="Via Roma 1, 20100 Milano",
-            colour=False,
-        ),
-        ContractTerms(mono_rate="0.008", start=date(2026, 1, 1), fixed_fee="15"),
-        device=device,
+    spec = MachineSpec(
+        scm_id="SCM-2001",
+        serial="DEMO-SILENT-1",
+        manufacturer="Kyocera",
+        model="ECOSYS P3155dn",
+        location="Magazzino, piano terra",
+        site_address="Via Roma 1, 20100 Milano",
+        colour=False,
     )
-    session.commit()
+    days = [
+        (now - timedelta(days=d, hours=1), 40_000 + 300 * (30 - d), 90 - d // 2)
+        for d in range(30, 1, -1)
+    ]
+    _synthetic_machine(session, database, agent, customer, spec, days, fee="15")
 
 
 def _self_ordering_customer(
     session: Session, database: Database, customer: Customer, now: datetime
 ) -> None:
     """A small office that orders toner itself: its toner runs out in days, no reorder opens."""
+    spec = MachineSpec(
+        scm_id="SCM-3001",
+        serial="DEMO-VERDI-1",
+        manufacturer="Kyocera",
+        model="ECOSYS M2540dn",
+        location="Segreteria",
+        site_address="Corso Italia 8, 10100 Torino",
+        colour=False,
+    )
+    days = [
+        (now - timedelta(days=d, minutes=10), 12_000 + 250 * (20 - d), max(4, 3 * d))
+        for d in range(20, -1, -1)
+    ]
     agent = _agent(session, customer, "pc-studio")
-    for days_ago in range(20, -1, -1):
-        at = now - timedelta(days=days_ago, minutes=10)
-        reading = _synthetic(
-            "DEMO-VERDI-1",
-            "ECOSYS M2540dn",
-            12_000 + 250 * (20 - days_ago),
-            max(4, 60 - 3 * (20 - days_ago)),
+    _synthetic_machine(session, database, agent, customer, spec, days, fee="0")
+
+
+def _synthetic_machine(
+    session: Session,
+    database: Database,
+    agent: Agent,
+    customer: Customer,
+    spec: MachineSpec,
+    days: list[tuple[datetime, int, int]],
+    fee: str,
+) -> None:
+    """A printer the demo invents (read at ``days``: moment, total, black %), under contract."""
+    for at, total, black in days:
+        _store(
+            session,
+            database,
+            agent,
+            [_synthetic(spec.serial, spec.model or "", total, black, at)],
             at,
         )
-        _store(session, database, agent, [reading], at)
-    device = session.scalar(select(Device).where(Device.serial == "DEMO-VERDI-1"))
-    register_machine(
-        session,
-        customer,
-        MachineSpec(
-            scm_id="SCM-3001",
-            serial="DEMO-VERDI-1",
-            manufacturer="Kyocera",
-            model="ECOSYS M2540dn",
-            location="Segreteria",
-            site_address="Corso Italia 8, 10100 Torino",
-            colour=False,
-        ),
-        ContractTerms(mono_rate="0.009", start=date(2026, 1, 1)),
-        device=device,
-    )
+    device = session.scalar(select(Device).where(Device.serial == spec.serial))
+    terms = ContractTerms(mono_rate="0.009", start=date(2026, 1, 1), fixed_fee=fee)
+    register_machine(session, customer, spec, terms, device=device)
     session.commit()
 
 

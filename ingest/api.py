@@ -22,7 +22,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from ingest import metrics
 from ingest.agent_refusal_log import note_refusal
 from ingest.db import db_session
-from ingest.domain.agents import current_config, record_heartbeat
+from ingest.domain.agents import accept_nonce, current_config, record_heartbeat
 from ingest.domain.enrollment import enroll_agent, find_agent
 from ingest.domain.errors import DomainError
 from ingest.domain.intake import previous_result, store_batch
@@ -32,6 +32,7 @@ from shared.batch import MAX_BODY_BYTES, BatchError, decode_batch, parse_json
 from shared.heartbeat import Heartbeat, HeartbeatError
 from shared.reading import ReadingError, check_text, format_timestamp
 from shared.signing import (
+    HEADER_REQUEST_ID,
     HEADER_SIGNATURE,
     SignatureError,
     check_clock,
@@ -274,6 +275,8 @@ def agent_config() -> tuple[Response, int]:
     version number, because the answer holds SNMP secrets.
     """
     agent = _signed_agent("GET")
+    # The request id is in the signature: bound to it, a captured request cannot be replayed.
+    accept_nonce(db_session(), agent, request.headers.get(HEADER_REQUEST_ID, ""), datetime.now(UTC))
     version, config = current_config(db_session(), agent)
     return _answer({"version": version, "config": config.to_dict()}), 200
 

@@ -23,8 +23,10 @@ from flask import (
     request,
     url_for,
 )
+from flask import session as flask_session
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_limiter.util import get_remote_address
 from flask_login import (
     LoginManager,
     UserMixin,
@@ -43,11 +45,14 @@ from ingest.domain.accounts import (
     active_user_by_email,
     authenticate,
     reset_mail_text,
+    revoke_sessions,
     set_password,
     user_for_reset_token,
 )
 from ingest.i18n import customer_language
 from ingest.limits import (
+    ACCOUNT_LIMIT,
+    ADDRESS_LIMIT,
     RESET_LIMIT,
     SIGN_IN_LIMIT,
     account_key,
@@ -68,7 +73,9 @@ class PortalUser(UserMixin):
     """What the session knows about the signed-in person: enough to scope every query."""
 
     def __init__(self, user: User) -> None:
-        self.id = str(user.id)
+        # The session version travels in the id: raising it revokes every older cookie.
+        self.id = f"{user.id}:{user.session_version}"
+        self.user_id = user.id
         self.email = user.email
         self.customer_id = user.customer_id
         self.customer_name = user.customer.name if user.customer else None
@@ -150,16 +157,33 @@ def init_app(app: Flask) -> None:
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> PortalUser | None:
-    if not user_id.isdigit():
+def _load_user(session_id: str) -> PortalUser | None:
+    """The signed-in person, while the account is active and the session not revoked."""
+    user_id, _, version = session_id.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
         return None
     user = db_session().get(User, int(user_id))
-    return PortalUser(user) if user is not None and user.active else None
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return PortalUser(user)
+
+
+def _failed_sign_in(response: Response) -> bool:
+    """Only failed attempts count toward a lock-out (a success answers with a redirect)."""
+    return response.status_code != 302
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
-@limiter.limit(SIGN_IN_LIMIT, methods=["POST"], key_func=address_and_account_key)
-@limiter.limit("30 per 15 minutes", methods=["POST"], key_func=account_key)
+@limiter.limit(
+    SIGN_IN_LIMIT,
+    methods=["POST"],
+    key_func=address_and_account_key,
+    deduct_when=_failed_sign_in,
+)
+@limiter.limit(ACCOUNT_LIMIT, methods=["POST"], key_func=account_key, deduct_when=_failed_sign_in)
+@limiter.limit(
+    ADDRESS_LIMIT, methods=["POST"], key_func=get_remote_address, deduct_when=_failed_sign_in
+)
 def login() -> str | Response:
     """The sign-in form; a wrong e-mail or password get the same message."""
     form = LoginForm()
@@ -167,6 +191,7 @@ def login() -> str | Response:
         user = authenticate(db_session(), form.email.data or "", form.password.data or "")
         if user is not None:
             login_user(PortalUser(user))
+            flask_session.permanent = True  # ends after PERMANENT_SESSION_LIFETIME unused
             return redirect(safe_next(request.args.get("next")))
         flash(_("Wrong customer code, e-mail or password."), "error")
     return render_template("login.html", form=form)
@@ -175,7 +200,13 @@ def login() -> str | Response:
 @blueprint.post("/logout")
 @login_required
 def logout() -> Response:
-    """Sign out (POST with the CSRF token, so a link elsewhere cannot sign anyone out)."""
+    """Sign out (POST with the CSRF token, so a link elsewhere cannot sign anyone out); every
+    copy of the session cookie stops working, not only this browser's."""
+    session = db_session()
+    user = session.get(User, int(current_user.user_id))
+    if user is not None:
+        revoke_sessions(session, user)
+        session.commit()
     logout_user()
     return redirect(url_for("auth.login"))
 

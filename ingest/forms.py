@@ -330,7 +330,7 @@ class StatisticsForm(FlaskForm):
         _l("Months"),
         coerce=int,
         default=6,
-        choices=[SelectChoice("3"), SelectChoice("6"), SelectChoice("12")],
+        choices=[SelectChoice("3"), SelectChoice("6"), SelectChoice("12"), SelectChoice("24")],
     )
 
 

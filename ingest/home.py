@@ -3,6 +3,7 @@ offers, documents ("Infobox") and the message to the salesperson."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -12,13 +13,16 @@ from sqlalchemy import func, or_, select
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms.fields.choices import SelectChoice
 
+from ingest import charts
 from ingest.auth import customer_scope
 from ingest.db import db_session
+from ingest.domain.billing import Period
 from ingest.domain.statistics import fleet_pages, last_months, ticket_counts
 from ingest.domain.tickets import STATUSES
 from ingest.downloads import download
 from ingest.forms import ContactForm, StatisticsForm
 from ingest.i18n import DEFAULT_LANGUAGE, N_, wording
+from ingest.languages import page_wording
 from ingest.mail import mailer_from_env, try_send
 from ingest.models import Customer, Invoice, Machine, Order, Post, Ticket
 
@@ -63,10 +67,16 @@ def index() -> str | WerkzeugResponse:
     )
 
 
-@blueprint.get("/statistics")
-@login_required
-def statistics() -> str:
-    """The "Statistiche" page: pages B/W and colour and tickets per month, per machine or all."""
+@dataclass(frozen=True, slots=True)
+class _StatisticsQuery:
+    form: StatisticsForm
+    customer_id: int | None
+    machine_id: int | None
+    months: list[Period]
+
+
+def _statistics_query() -> _StatisticsQuery:
+    """The filters of the statistics page and its charts (machine, months), checked."""
     db, scope = db_session(), customer_scope()
     form = StatisticsForm(request.args)
     machines = db.scalars(
@@ -82,13 +92,52 @@ def statistics() -> str:
     if machine_id is not None and machine_id not in {m.id for m in machines}:
         abort(404)
     months = last_months(datetime.now(UTC).date(), form.months.data if valid else 6)
+    return _StatisticsQuery(form, scope, machine_id, months)
+
+
+@blueprint.get("/statistics")
+@login_required
+def statistics() -> str:
+    """The "Statistiche" page: pages B/W and colour and tickets per month, per machine or all,
+    as charts and as the tables behind them."""
+    query, db = _statistics_query(), db_session()
     return render_template(
         "statistics.html",
-        form=form,
-        pages=fleet_pages(db, scope, months, machine_id),
-        tickets=ticket_counts(db, scope, months, machine_id),
+        form=query.form,
+        pages=fleet_pages(db, query.customer_id, query.months, query.machine_id),
+        tickets=ticket_counts(db, query.customer_id, query.months, query.machine_id),
         statuses=STATUSES,
+        chart_args={k: v for k, v in request.args.items() if k in ("machine", "months")},
     )
+
+
+@blueprint.get("/statistics/pages.svg")
+@login_required
+def pages_chart() -> Response:
+    """B/W and colour pages per month: the numbers the invoices use."""
+    query, words = _statistics_query(), page_wording()
+    pages = fleet_pages(db_session(), query.customer_id, query.months, query.machine_id)
+    svg = charts.monthly_pages(
+        [words.month(p.month) for p in pages],
+        [p.mono for p in pages],
+        [p.colour for p in pages],
+        (_("B/W"), _("Colour")),
+    )
+    return Response(svg, headers=charts.SVG_HEADERS)
+
+
+@blueprint.get("/statistics/tickets.svg")
+@login_required
+def tickets_chart() -> Response:
+    """Assistance tickets opened per month, by their status now."""
+    query, words = _statistics_query(), page_wording()
+    counts = ticket_counts(db_session(), query.customer_id, query.months, query.machine_id)
+    series = {
+        _(label): [counts[month][key] for month in counts]
+        for key, (label, _colour) in STATUSES.items()
+    }
+    svg = charts.counts_per_month([words.month(m) for m in counts], series)
+    return Response(svg, headers=charts.SVG_HEADERS)
 
 
 @blueprint.get("/<any(news, offers, infobox):section>")

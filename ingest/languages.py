@@ -109,7 +109,7 @@ def choose() -> Response:
     form = LanguageForm()
     if form.validate_on_submit():
         if current_user.is_authenticated:
-            user = db_session().get(User, int(current_user.id))
+            user = db_session().get(User, current_user.user_id)
             if user is not None:
                 user.language = form.language.data
                 db_session().commit()

@@ -15,7 +15,11 @@ from flask import Flask, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
+#: Failed sign-ins per client address and account; per account from anywhere; per address
+#: across accounts (one host trying many accounts).  Successful sign-ins do not count.
 SIGN_IN_LIMIT = "10 per 15 minutes"
+ACCOUNT_LIMIT = "30 per 15 minutes"
+ADDRESS_LIMIT = "50 per 15 minutes"
 RESET_LIMIT = "5 per hour"
 
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -23,9 +23,12 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import REGISTRY, Collector
+from sqlalchemy import func, select
 
 from ingest.db import Database
+from ingest.domain.alert_rules import KINDS
 from ingest.jobs.outbox import queue_depth
+from ingest.models import Alert
 
 REQUESTS = Counter(
     "scm_http_requests_total", "HTTP requests by route and status", ["route", "method", "status"]
@@ -69,13 +72,24 @@ class QueueCollector(Collector):
         self.database = database
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        """Two gauges from one query."""
+        """The queue's two gauges, and the open alerts by kind."""
         with self.database.session() as session:
             depth, age = queue_depth(session, datetime.now(UTC))
+            open_by_kind = dict(
+                session.execute(
+                    select(Alert.kind, func.count())
+                    .where(Alert.open_key.is_not(None))
+                    .group_by(Alert.kind)
+                ).all()  # type: ignore[arg-type]
+            )
         yield GaugeMetricFamily("scm_jobs_pending", "Follow-up jobs not done yet", value=depth)
         yield GaugeMetricFamily(
             "scm_jobs_oldest_age_seconds", "Age of the oldest pending job", value=age
         )
+        alerts = GaugeMetricFamily("scm_alerts_open", "Open alerts by kind", labels=["kind"])
+        for kind in KINDS:
+            alerts.add_metric([kind], open_by_kind.get(kind, 0))
+        yield alerts
 
 
 def exposition(database: Database) -> tuple[bytes, str]:

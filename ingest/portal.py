@@ -13,12 +13,20 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from ingest.auth import customer_scope, owned
 from ingest.db import db_session
 from ingest.documents import credit_note_pdf, invoice_pdf
+from ingest.domain.alert_rules import freshness
+from ingest.domain.alerts import silence_threshold
 from ingest.domain.errors import DomainError
-from ingest.domain.fleet import devices_overview
+from ingest.domain.fleet import DEVICE_SORTS, devices_overview
 from ingest.domain.invoicing import invoices_by_customer
-from ingest.domain.machines import find_machine, machine_cards, machine_page, set_location
+from ingest.domain.machines import (
+    MACHINE_SORTS,
+    find_machine,
+    machine_cards,
+    machine_page,
+    set_location,
+)
 from ingest.domain.meters import latest_counters, record_manual_read, typed_read_time
-from ingest.domain.pages import page_number
+from ingest.domain.pages import list_query
 from ingest.domain.read_requests import open_request
 from ingest.domain.supplies import slot_forecasts, slot_of
 from ingest.downloads import download
@@ -41,9 +49,22 @@ MSG_READ_CHECK = N_("{scm_id}: please check the values ({errors}).")
 @login_required
 def devices() -> str:
     """Every device agents report, with its latest counters and supply levels."""
-    page = devices_overview(db_session(), customer_scope(), page_number(request.args.get("page")))
+    session, now = db_session(), datetime.now(UTC)
+    wanted = list_query(request.args, DEVICE_SORTS)
+    page = devices_overview(session, customer_scope(), wanted)
+    states = {
+        row.device.id: freshness(
+            row.last_seen_at, now, silence_threshold(session, row.device.customer_id)
+        )
+        for row in page.items
+    }
     return render_template(
-        "devices.html", rows=page.items, page=page, show_customer=current_user.is_staff
+        "devices.html",
+        rows=page.items,
+        page=page,
+        sort=wanted.sort,
+        states=states,
+        show_customer=current_user.is_staff,
     )
 
 
@@ -52,14 +73,14 @@ def devices() -> str:
 def machines() -> str:
     """The "Parco Macchine" page: machines under contract, toner, counters, contract, location."""
     session, now = db_session(), datetime.now(UTC)
-    page = machine_page(
-        session, customer_scope(), now.date(), page_number(request.args.get("page"))
-    )
+    wanted = list_query(request.args, MACHINE_SORTS)
+    page = machine_page(session, customer_scope(), now.date(), wanted)
     forecasts = slot_forecasts(session, [card.machine for card in page.items])
     return render_template(
         "machines.html",
         cards=page.items,
         page=page,
+        sort=wanted.sort,
         show_customer=current_user.is_staff,
         forecasts=forecasts,
         slot_of=slot_of,
@@ -104,7 +125,7 @@ def add_meter_read(machine_id: int) -> str | WerkzeugResponse:
     if not form.validate_on_submit():
         flash(_(MSG_READ_CHECK).format(scm_id=machine.scm_id, errors=form_errors(form)), "error")
         return redirect(url_for("portal.meter_reads"))
-    user = session.get(User, int(current_user.id))
+    user = session.get(User, current_user.user_id)
     now = datetime.now(UTC)
     try:
         read = record_manual_read(
@@ -128,7 +149,7 @@ def add_meter_read(machine_id: int) -> str | WerkzeugResponse:
 def read_request_form(token: str) -> str | tuple[str, int]:
     """The form an e-mailed meter-read request links to (no sign-in: the link is the key)."""
     session = db_session()
-    request = open_request(session, request_links(), token)
+    request = open_request(session, request_links(), token, datetime.now(UTC))
     machine = request.machine
     speak(customer_language(machine.customer))
     now = datetime.now(UTC)

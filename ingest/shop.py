@@ -168,7 +168,7 @@ def checkout() -> str | WerkzeugResponse:
             notes=form.notes.data or "",
         )
         cart = [CartItem(m.id, c.id, q) for m, c, q in lines]
-        user = db.get(User, int(current_user.id))
+        user = db.get(User, current_user.user_id)
         placed = place_customer_order(db, customer, user, cart, shipping, datetime.now(UTC))
         db.commit()
         session.pop(CART_KEY, None)

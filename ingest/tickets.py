@@ -94,7 +94,7 @@ def new() -> str | WerkzeugResponse:
             mono=form.mono.data,
             colour=form.colour.data,
         )
-        user = db.get(User, int(current_user.id))
+        user = db.get(User, current_user.user_id)
         opened = open_ticket_with_read(db, scope, user, request_data, uploads, datetime.now(UTC))
         db.commit()
         ticket = opened.ticket
@@ -117,7 +117,7 @@ def show(ticket_id: int) -> str | WerkzeugResponse:
     ticket = _ticket(ticket_id)
     form = TicketStatusForm(status=ticket.status) if current_user.is_staff else None
     if form is not None and form.validate_on_submit():
-        staff = db.get(User, int(current_user.id))
+        staff = db.get(User, current_user.user_id)
         change_status(
             db, ticket, form.status.data or "", staff, form.note.data or "", datetime.now(UTC)
         )

@@ -180,7 +180,7 @@ def set_password(session: Session, user: User, password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise DomainError("weak_password", f"password needs {MIN_PASSWORD_LENGTH}+ characters")
     user.password_hash = generate_password_hash(password)
-    session.flush()
+    revoke_sessions(session, user)  # a new password signs out every browser that had the old
 
 
 def active_user_by_email(session: Session, email: str) -> User | None:
@@ -239,3 +239,9 @@ def active_staff(session: Session) -> list[User]:
     """Dealer staff who can sign in, by e-mail (assignees, alert readers)."""
     query = select(User).where(User.is_staff.is_(True), User.active.is_(True)).order_by(User.email)
     return list(session.scalars(query))
+
+
+def revoke_sessions(session: Session, user: User) -> None:
+    """End every session of ``user`` (sign-out, new password, account disabled)."""
+    user.session_version += 1
+    session.flush()

@@ -13,17 +13,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ingest.domain.agent_releases import offer_for
 from ingest.domain.errors import DomainError
 from ingest.models import Agent, Customer
-from ingest.models.agents import AgentConfig, AgentStatus
+from ingest.models.agents import AgentConfig, AgentNonce, AgentStatus
 from shared.agent_config import ConfigError, RemoteConfig, parse_remote_config
 from shared.heartbeat import Heartbeat
 
@@ -139,3 +139,26 @@ def _copy_heartbeat(row: AgentStatus, beat: Heartbeat, now: datetime) -> None:
     row.last_read_at = beat.last_read_at
     row.last_upload_at = beat.last_upload_at
     row.last_error = beat.last_error[:500] if beat.last_error else None
+
+
+#: How long a configuration request's nonce is remembered: longer than the signature's clock
+#: window, after which the request is refused as stale anyway.
+NONCE_MEMORY = timedelta(minutes=15)
+
+
+def accept_nonce(session: Session, agent: Agent, nonce: str, now: datetime) -> None:
+    """Accept each signed configuration request once; a replay of a captured one is refused."""
+    session.execute(
+        delete(AgentNonce).where(
+            AgentNonce.agent_id == agent.id, AgentNonce.seen_at < now - NONCE_MEMORY
+        )
+    )
+    try:
+        with session.begin_nested():
+            session.add(AgentNonce(agent_id=agent.id, nonce=nonce[:64], seen_at=now))
+            session.flush()
+    except IntegrityError as err:
+        raise DomainError(
+            "replayed_request", "this signed request was already answered", 409
+        ) from err
+    session.commit()

@@ -144,6 +144,21 @@ class FlaggedReadFact:
     taken_at: datetime
 
 
+#: Readings older than this make a machine "stale" (amber) before it is "silent" (red).
+STALE_AFTER: Final = timedelta(hours=6)
+
+
+def freshness(last_read_at: datetime | None, now: datetime, silent_after: timedelta) -> str:
+    """``ok``, ``stale`` (older than a few hours), ``silent`` (past the customer's silence
+    threshold) or ``never`` (no reading at all): a silent machine never looks healthy."""
+    if last_read_at is None:
+        return "never"
+    age = now - last_read_at
+    if age > silent_after:
+        return "silent"
+    return "stale" if age > STALE_AFTER else "ok"
+
+
 def agent_silence_limit(fact: AgentFact) -> timedelta:
     """How long an agent may stay quiet: the customer's setting, else three heartbeats."""
     if fact.silent_after_minutes is not None:

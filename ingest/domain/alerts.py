@@ -251,6 +251,11 @@ def settings_for(session: Session, customer_id: int) -> AlertSettings:
     )
 
 
+def silence_threshold(session: Session, customer_id: int) -> timedelta:
+    """How long one of the customer's printers may go unread before it counts as silent."""
+    return timedelta(hours=settings_for(session, customer_id).device_silent_hours)
+
+
 # -- gathering the facts --------------------------------------------------------------------
 
 

@@ -13,26 +13,13 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ingest.domain.alert_rules import DEFAULT_DEVICE_SILENT_HOURS
-from ingest.domain.alerts import settings_for
+from ingest.domain.alert_rules import freshness
+from ingest.domain.alerts import silence_threshold
 from ingest.domain.meters import billable_points
 from ingest.domain.supplies import SlotForecast, slot_forecasts, slot_of
 from ingest.models import Device, Machine, MeterRead, SupplyLevel
 
 HISTORY: Final = timedelta(days=180)
-#: Readings older than this make a machine "stale" (amber) before it is "silent" (red).
-STALE_AFTER: Final = timedelta(hours=6)
-
-
-def freshness(last_read_at: datetime | None, now: datetime, silent_after: timedelta) -> str:
-    """``ok``, ``stale`` (older than a few hours), ``silent`` (past the alert threshold) or
-    ``never`` (no reading at all): a silent machine never looks healthy."""
-    if last_read_at is None:
-        return "never"
-    age = now - last_read_at
-    if age > silent_after:
-        return "silent"
-    return "stale" if age > STALE_AFTER else "ok"
 
 
 def machine_freshness(
@@ -43,8 +30,7 @@ def machine_freshness(
         return "never", None
     device = session.get(Device, machine.device_id)
     last = device.last_seen_at if device else None
-    hours = settings_for(session, machine.customer_id).device_silent_hours
-    return freshness(last, now, timedelta(hours=hours or DEFAULT_DEVICE_SILENT_HOURS)), last
+    return freshness(last, now, silence_threshold(session, machine.customer_id)), last
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,9 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Final
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from ingest.domain.alert_rules import DEFAULT_DEVICE_SILENT_HOURS, freshness
 from ingest.domain.billing import PERIOD_MONTHS
 from ingest.domain.errors import DomainError
 from ingest.domain.meters import (
@@ -19,10 +20,11 @@ from ingest.domain.meters import (
     has_real_serial,
     latest_counters,
 )
-from ingest.domain.pages import Page, paginate
+from ingest.domain.pages import ListQuery, Page, like_pattern, paginate
 from ingest.domain.plausibility import DEFAULT_BOUNDS, ContractBounds, require_plausible
 from ingest.domain.supplies import current_slots
 from ingest.models import (
+    AlertSettings,
     Contract,
     Customer,
     Device,
@@ -415,6 +417,9 @@ class MachineCard:
     counters: MachineCounters | None
     supplies: list[SupplyState]
     active_contract: Contract | None
+    #: ``ok``, ``stale``, ``silent`` or ``never`` (see ``alert_rules.freshness``).
+    state: str = "never"
+    last_read_at: datetime | None = None
 
 
 def machine_cards(session: Session, customer_id: int | None, today: date) -> list[MachineCard]:
@@ -422,11 +427,38 @@ def machine_cards(session: Session, customer_id: int | None, today: date) -> lis
     return _cards(session, list(session.scalars(_machines_query(customer_id))), today)
 
 
+#: How the "Parco Macchine" can be sorted (the first is the default).
+MACHINE_SORTS: Final = ("scm_id", "model", "location", "last_read")
+
+
 def machine_page(
-    session: Session, customer_id: int | None, today: date, number: int
+    session: Session, customer_id: int | None, today: date, wanted: ListQuery
 ) -> Page[MachineCard]:
-    """One page of the "Parco Macchine": fifty cards, from latest-state tables only."""
-    page = paginate(session, _machines_query(customer_id), number)
+    """One page of the "Parco Macchine": fifty cards, from latest-state tables only, narrowed
+    to ``wanted.search`` (ID SCM, serial, maker, model or location) and sorted."""
+    query = _machines_query(customer_id)
+    if wanted.search:
+        pattern = like_pattern(wanted.search)
+        query = query.where(
+            or_(
+                *(
+                    column.ilike(pattern, escape="\\")
+                    for column in (
+                        Machine.scm_id,
+                        Machine.serial,
+                        Machine.manufacturer,
+                        Machine.model,
+                        Machine.location,
+                    )
+                )
+            )
+        )
+    if wanted.sort == "last_read":  # the longest silent first
+        query = query.outerjoin(Device, Device.id == Machine.device_id).order_by(None)
+        query = query.order_by(Device.last_seen_at.asc().nulls_first(), Machine.scm_id)
+    elif wanted.sort in ("model", "location"):
+        query = query.order_by(None).order_by(getattr(Machine, wanted.sort), Machine.scm_id)
+    page = paginate(session, query, wanted.number)
     return Page(_cards(session, page.items, today), page.number, page.total, page.size)
 
 
@@ -442,21 +474,59 @@ def _machines_query(customer_id: int | None) -> Select[tuple[Machine]]:
     return query
 
 
-def _cards(session: Session, machines: list[Machine], today: date) -> list[MachineCard]:
-    slots = current_slots(session, [m.device_id for m in machines if m.device_id is not None])
+def _cards(
+    session: Session, machines: list[Machine], today: date, now: datetime | None = None
+) -> list[MachineCard]:
+    device_ids = [m.device_id for m in machines if m.device_id is not None]
+    slots = current_slots(session, device_ids)
+    seen = dict(
+        session.execute(
+            select(Device.id, Device.last_seen_at).where(Device.id.in_(device_ids))
+        ).all()  # type: ignore[arg-type]
+    )
+    silence = {
+        customer_id: timedelta(hours=hours)
+        for customer_id, hours in session.execute(
+            select(AlertSettings.customer_id, AlertSettings.device_silent_hours)
+        )
+    }
+    moment = now or datetime.now(UTC)
+    default = timedelta(hours=DEFAULT_DEVICE_SILENT_HOURS)
     return [
-        MachineCard(
+        _card(
+            session,
             machine,
-            latest_counters(session, machine),
-            slots.get(machine.device_id, []) if machine.device_id is not None else [],
-            next(
-                (
-                    c
-                    for c in machine.contracts
-                    if c.start <= today and (c.end is None or c.end >= today)
-                ),
-                None,
-            ),
+            today,
+            slots,
+            seen.get(machine.device_id),
+            silence.get(machine.customer_id, default),
+            moment,
         )
         for machine in machines
     ]
+
+
+def _card(
+    session: Session,
+    machine: Machine,
+    today: date,
+    slots: dict[int, list[SupplyState]],
+    last_read_at: datetime | None,
+    silent_after: timedelta,
+    now: datetime,
+) -> MachineCard:
+    return MachineCard(
+        machine,
+        latest_counters(session, machine),
+        slots.get(machine.device_id, []) if machine.device_id is not None else [],
+        next(
+            (
+                c
+                for c in machine.contracts
+                if c.start <= today and (c.end is None or c.end >= today)
+            ),
+            None,
+        ),
+        freshness(last_read_at, now, silent_after) if machine.device_id else "never",
+        last_read_at,
+    )

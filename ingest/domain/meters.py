@@ -244,6 +244,24 @@ def _previous_ok(session: Session, machine: Machine, before: datetime) -> MeterR
     )
 
 
+def neighbouring_reads(
+    session: Session, read: MeterRead
+) -> tuple[MeterRead | None, MeterRead | None]:
+    """The billable reads just before and just after ``read``: what staff judge a flag by."""
+    before = session.scalar(
+        select(MeterRead)
+        .where(
+            MeterRead.machine_id == read.machine_id,
+            MeterRead.status == "ok",
+            MeterRead.taken_at <= read.taken_at,
+            MeterRead.id != read.id,
+        )
+        .order_by(MeterRead.taken_at.desc(), MeterRead.id.desc())
+        .limit(1)
+    )
+    return before, _next_ok(session, read.machine, read.taken_at)
+
+
 def _counter(read: MeterRead) -> Counter:
     return Counter(
         read.taken_at, (read.mono or 0) + read.offset_mono, (read.colour or 0) + read.offset_colour

@@ -43,3 +43,25 @@ def paginate(session: Session, query: Select[Any], number: int, size: int = PAGE
     number = min(number, max(1, -(-total // size)))
     items = list(session.scalars(query.offset((number - 1) * size).limit(size)))
     return Page(items, number, total, size)
+
+
+@dataclass(frozen=True, slots=True)
+class ListQuery:
+    """What a person narrowed a list to: a page, a search text, a sort key."""
+
+    number: int = 1
+    search: str = ""
+    sort: str = ""
+
+
+def list_query(args: Any, sorts: tuple[str, ...]) -> ListQuery:
+    """The list query in a request's arguments; an unknown sort is the first one."""
+    sort = str(args.get("sort") or "")
+    search = " ".join(str(args.get("q") or "").split())[:100]
+    return ListQuery(page_number(args.get("page")), search, sort if sort in sorts else sorts[0])
+
+
+def like_pattern(search: str) -> str:
+    """A case-insensitive LIKE pattern for ``search`` (its own wildcards taken literally)."""
+    escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

@@ -29,6 +29,8 @@ from ingest.models import Contract, Customer, Machine, MeterReadRequest
 DEFAULT_SILENT_DAYS = 7
 DEFAULT_REMINDER_EVERY = timedelta(days=3)
 DEFAULT_MAX_REMINDERS = 3
+#: How long after its period ends a request's e-mailed link still opens the form.
+LINK_VALID = timedelta(days=45)
 _SALT = "meter-read-request"
 
 
@@ -146,13 +148,21 @@ def due_reminders(
     ]
 
 
-def open_request(session: Session, links: RequestLinks, token: str) -> MeterReadRequest:
-    """The open request behind a link; closed requests are refused politely."""
+def open_request(
+    session: Session, links: RequestLinks, token: str, now: datetime
+) -> MeterReadRequest:
+    """The open request behind a link; closed and expired requests are refused politely.
+
+    A link works until its period has been over for ``LINK_VALID``: long enough for a late
+    reply, short enough that an old e-mail is not a key forever.
+    """
     request = session.get(MeterReadRequest, links.request_id(token))
     if request is None:
         raise DomainError("bad_link", "this link is not valid", 404)
     if request.closed_at is not None:
         raise DomainError("request_closed", "this reading has already been received", 410)
+    if now.date() > request.period_end + LINK_VALID:
+        raise DomainError("link_expired", "this link has expired", 410)
     return request
 
 

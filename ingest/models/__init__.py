@@ -2,7 +2,7 @@
 
 from ingest.models.accounts import Customer, User
 from ingest.models.agent_fleet import AgentRefusal, AgentRelease, ReleaseRollout
-from ingest.models.agents import Agent, EnrollmentToken, UploadBatch
+from ingest.models.agents import Agent, AgentNonce, EnrollmentToken, UploadBatch
 from ingest.models.alerts import (
     Alert,
     AlertSettings,
@@ -25,6 +25,7 @@ from ingest.models.tickets import Ticket, TicketAttachment, TicketEvent
 
 __all__ = [
     "Agent",
+    "AgentNonce",
     "AgentRefusal",
     "AgentRelease",
     "Alert",

@@ -66,4 +66,8 @@ class User(Base):
     language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime]
 
+    #: Part of every session cookie; raised at sign-out and password change, so every copy of
+    #: an older cookie (another browser, a stolen one) stops working at once.
+    session_version: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+
     customer: Mapped[Customer | None] = relationship()

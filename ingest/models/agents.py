@@ -112,3 +112,16 @@ class AgentStatus(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
 
     agent: Mapped[Agent] = relationship()
+
+
+class AgentNonce(Base):
+    """A request id an agent signed a configuration request with: each is accepted once, so a
+    captured request cannot fetch the configuration (and its SNMP secrets) again."""
+
+    __tablename__ = "agent_nonces"
+    __table_args__ = (UniqueConstraint("agent_id", "nonce"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    nonce: Mapped[str] = mapped_column(String(64))
+    seen_at: Mapped[datetime] = mapped_column(index=True)

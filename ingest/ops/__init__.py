@@ -4,6 +4,7 @@ Views parse a form, call one domain function, render: queries live in ``ingest/d
 """
 
 from ingest.ops import (
+    agents,
     billing,
     catalogue,
     contracts,
@@ -21,6 +22,7 @@ from ingest.ops.blueprint import blueprint
 from ingest.ops.shipping import blueprint as shipping_blueprint
 
 __all__ = [
+    "agents",
     "billing",
     "blueprint",
     "catalogue",

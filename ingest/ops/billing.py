@@ -172,7 +172,7 @@ def add_credit_note(invoice_id: int) -> WerkzeugResponse:
             issued_on=_today(),
             now=now,
             net=net,
-            by=session.get(User, int(current_user.id)),
+            by=session.get(User, current_user.user_id),
         )
     except DomainError as err:
         flash(MSG_ON_INVOICE.format(number=invoice.number, reason=error_text(err)), "error")

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from ingest.auth import staff_required
 from ingest.db import db_session
 from ingest.domain.errors import DomainError
-from ingest.domain.meters import flagged_reads, resolve
+from ingest.domain.meters import flagged_reads, neighbouring_reads, resolve
 from ingest.domain.read_requests import (
     all_requests,
     due_reminders,
@@ -30,9 +30,11 @@ from ingest.ops.blueprint import blueprint
 @staff_required
 def flags() -> str:
     """Meter reads waiting for a decision."""
-    reads = flagged_reads(db_session())
+    session = db_session()
+    reads = flagged_reads(session)
     forms = {r.id: ResolveForm(prefix=f"r{r.id}") for r in reads}
-    return render_template("ops/flags.html", reads=reads, forms=forms)
+    neighbours = {r.id: neighbouring_reads(session, r) for r in reads}
+    return render_template("ops/flags.html", reads=reads, forms=forms, neighbours=neighbours)
 
 
 @blueprint.post("/flags/<int:read_id>")
@@ -43,7 +45,7 @@ def resolve_flag(read_id: int) -> WerkzeugResponse:
     read = session.get(MeterRead, read_id) or abort(404)
     form = ResolveForm(prefix=f"r{read_id}")
     if form.validate_on_submit():
-        staff = session.get(User, int(current_user.id))
+        staff = session.get(User, current_user.user_id)
         resolve(session, read, form.action.data or "", by=staff, note=form.note.data or "")
         session.commit()
         flash(

@@ -71,7 +71,7 @@ def assign_ticket(ticket_id: int) -> WerkzeugResponse:
     form = _assign_form(ticket, active_staff(session))
     if form.validate_on_submit():
         assignee = session.get(User, form.assignee_id.data) if form.assignee_id.data else None
-        me = session.get(User, int(current_user.id))
+        me = session.get(User, current_user.user_id)
         assign(session, ticket, assignee, me, datetime.now(UTC))
         session.commit()
         flash(f"{ticket.number}: {assignee.email if assignee else '—'}.", "ok")
@@ -94,7 +94,7 @@ def new_ticket() -> str | WerkzeugResponse:
         for m in machines_of(session, customer.id)
     ]
     if form.validate_on_submit():
-        me = session.get(User, int(current_user.id))
+        me = session.get(User, current_user.user_id)
         ticket = open_ticket(session, customer.id, me, form.to_request(), [], datetime.now(UTC))
         session.commit()
         flash(

@@ -165,6 +165,8 @@ def test_staff_resolves_a_flag_then_bills_and_registers_payment(app, client, age
     sign_in(client, "staff@scm.example")
     page = client.get("/ops/flags").get_data(as_text=True)
     read_id = int(re.search(r'data-read="(\d+)"', page)[1])
+    # the reads around it, to judge by: 1 December's 3,400 B/W before the reset to 10
+    assert re.search(r'class="neighbour">[^<]*: 3[.,]400<', page)
     token = csrf_token(client, "/ops/flags")
     client.post(
         f"/ops/flags/{read_id}",

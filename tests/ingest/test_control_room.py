@@ -130,3 +130,36 @@ def test_a_dismissed_reorder_leaves_its_order_and_frees_the_slot(app, client, ag
         assert err.status == 409
     else:
         raise AssertionError("a closed reorder cannot be dismissed again")
+
+
+def one_silent_one_reporting(app, client, agent) -> None:
+    """SCM-0002 last read three days ago, SCM-0001 minutes ago; Anna of Rossi srl signed in."""
+    add_machine(app, serial="SN-0001")
+    add_machine(app, scm_id="SCM-0002", serial="SN-0002")
+    push(client, agent, NOW - timedelta(days=3), 1000, serial="SN-0002", mac="00:11:22:33:44:66")
+    push(client, agent, NOW - timedelta(minutes=3), 2000, serial="SN-0001")
+    add_user(app, "anna@rossi.example", "Rossi srl")
+    sign_in(client, "anna@rossi.example")
+
+
+def test_the_machine_card_and_the_devices_page_never_show_a_silent_printer_as_healthy(
+    app, client, agent, session
+):
+    one_silent_one_reporting(app, client, agent)
+    cards = client.get("/machines").get_data(as_text=True)
+    silent = cards.split('data-scm-id="SCM-0002"')[1].split("</article>")[0]
+    healthy = cards.split('data-scm-id="SCM-0001"')[1].split("</article>")[0]
+    assert 'data-state="silent"' in silent and 'data-state="ok"' in healthy
+    devices = client.get("/devices").get_data(as_text=True)
+    assert 'data-state="silent"' in devices.split('data-serial="SN-0002"')[1].split("</tr>")[0]
+
+
+def test_the_machine_and_device_lists_search_and_sort(app, client, agent, session):
+    one_silent_one_reporting(app, client, agent)
+    found = client.get("/machines?q=sn-0002").get_data(as_text=True)
+    assert 'data-scm-id="SCM-0002"' in found and 'data-scm-id="SCM-0001"' not in found
+    assert 'data-scm-id="SCM' not in client.get("/machines?q=100%25").get_data(as_text=True)
+    oldest_first = client.get("/machines?sort=last_read").get_data(as_text=True)
+    assert oldest_first.index("SCM-0002") < oldest_first.index("SCM-0001")
+    devices = client.get("/devices?sort=last_read&q=SN-").get_data(as_text=True)
+    assert devices.index('data-serial="SN-0002"') < devices.index('data-serial="SN-0001"')

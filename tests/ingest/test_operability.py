@@ -70,4 +70,5 @@ def test_metrics_count_batches_readings_and_the_queue(client, agent):
     assert 'scm_batches_total{outcome="stored"}' in text
     assert 'scm_readings_total{outcome="accepted"}' in text
     assert "scm_jobs_pending 0.0" in text
+    assert 'scm_alerts_open{kind="agent_silent"} 0.0' in text
     assert 'scm_http_requests_total{method="POST",route="/api/v1/batches",status="200"}' in text

@@ -176,3 +176,26 @@ def test_webhooks_are_added_with_a_secret_and_paused(staff, session):
     staff.post(f"/ops/integrations/webhooks/{hook.id}/toggle", data={"csrf_token": token})
     session.expire_all()
     assert session.get(WebhookEndpoint, hook.id).active is False
+
+
+def test_staff_disable_and_enable_an_agent_and_enrol_a_new_one(app, client, agent, session):
+    from sqlalchemy import func
+
+    from ingest.models import Agent, EnrollmentToken
+
+    add_user(app, "staff@scm.example", staff=True)
+    sign_in(client, "staff@scm.example")
+    page = client.get("/ops/agents").get_data(as_text=True)
+    assert f'data-agent="{agent.agent_id}"' in page
+    row = session.scalar(select(Agent))
+    token = csrf_token(client, "/ops/agents")
+    client.post(f"/ops/agents/{row.id}/disable", data={"csrf_token": token})
+    batch_id, body = agent.batch()
+    assert agent.post(client, batch_id, body).status_code == 401  # refused, its site keeps it
+    client.post(f"/ops/agents/{row.id}/enable", data={"csrf_token": token})
+    batch_id, body = agent.batch()
+    assert agent.post(client, batch_id, body).status_code == 200
+    customer_id = row.customer_id
+    answer = client.post(f"/ops/agents/enrol/{customer_id}", data={"csrf_token": token})
+    assert "scm-enroll-" in answer.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(EnrollmentToken)) == 2

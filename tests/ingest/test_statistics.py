@@ -31,3 +31,20 @@ def test_pages_per_month_interpolate_between_reads_and_say_when_unknown():
     october = result[2]
     # Oct 1 = 1000 + 300 * 15/30 = 1150; Nov 1 = 1300 + round(600 * 16/31) = 1610
     assert october.mono == 1610 - 1150 and october.colour == 145 - 115
+
+
+def test_statistics_charts_are_images_of_the_same_numbers(app, client, agent):
+    from support.fleet import add_machine
+    from support.web import add_user, sign_in
+
+    add_machine(app)
+    add_user(app, "anna@rossi.example", "Rossi srl")
+    sign_in(client, "anna@rossi.example")
+    page = client.get("/statistics?months=12").get_data(as_text=True)
+    assert 'src="/statistics/pages.svg?months=12"' in page
+    chart = client.get("/statistics/pages.svg?months=12")
+    tickets = client.get("/statistics/tickets.svg?months=12")
+    assert chart.mimetype == tickets.mimetype == "image/svg+xml"
+    assert b"<svg" in chart.data and b"<script" not in chart.data
+    # a machine id that is not the customer's is no choice: the chart falls back to all of theirs
+    assert client.get("/statistics/pages.svg?machine=99999").data.count(b"<svg") == 1

@@ -49,8 +49,21 @@ class IngestServer:
             "SCM_SECRET_KEY": "e2e-" * 8,
         }
 
-    def start(self, timeout: float = 30.0) -> None:
-        """Start (or restart on the same port) and wait until it answers."""
+    def start(self, timeout: float = 30.0, attempts: int = 3) -> None:
+        """Start (or restart on the same port) and wait until it answers; a server that dies at
+        once (its port not yet released by the one before it, on a loaded machine) is started
+        again, a few times."""
+        for attempt in range(attempts):
+            try:
+                self._start_once(timeout)
+                return
+            except RuntimeError:
+                died = self.process is not None and self.process.poll() is not None
+                if not died or attempt == attempts - 1:
+                    raise
+                time.sleep(1.0)
+
+    def _start_once(self, timeout: float) -> None:
         self.port = self.port or free_tcp_port()
         self.instance.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
