@@ -72,6 +72,7 @@ MESSAGES: Final = frozenset(
         N_("the URL must start with https:// (or http://)"),
         N_("the reorder is no longer open"),
         N_("the order of this reorder is already shipped"),
+        N_("this signed request was already answered"),
     }
 )
 
