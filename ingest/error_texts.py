@@ -70,6 +70,9 @@ MESSAGES: Final = frozenset(
         N_("the reorder threshold is 0 to 100 %"),
         N_("a token needs a name"),
         N_("the URL must start with https:// (or http://)"),
+        N_("the reorder is no longer open"),
+        N_("the order of this reorder is already shipped"),
+        N_("this signed request was already answered"),
     }
 )
 
@@ -107,10 +110,12 @@ BY_CODE: Final = {
     "carrier_needed": N_("Name the carrier who takes the goods."),
     "colour_missing": N_("Give the colour counter too: this machine prints colour."),
     "colour_unknown": N_("Whether the machine prints colour is unknown: say it."),
+    "duplicate_release": N_("This agent release exists already."),
     "customer_code_taken": N_("This customer code belongs to another customer."),
     "empty_cart": N_("The cart is empty."),
     "header_mismatch": N_("The request is not consistent."),
     "invalid_config": N_("The agent configuration is not valid."),
+    "invalid_release": N_("The agent release is not valid."),
     "invalid_token": N_("Unknown enrollment token."),
     "key_in_use": N_("This key is already enrolled."),
     "link_expired": N_("This link has expired: ask for a new one."),
@@ -124,6 +129,7 @@ BY_CODE: Final = {
     "no_previous": N_("No earlier billable reading to continue from."),
     "not_flagged": N_("Only a flagged reading can be resolved."),
     "not_found": N_("Not found."),
+    "not_offered": N_("This agent release is not offered to this agent."),
     "not_shipped": N_("This delivery note has not been shipped yet."),
     "overlapping_contract": N_("The machine has a contract for these dates."),
     "period_open": N_("This month has not ended yet: bill it to date or wait."),
@@ -134,6 +140,7 @@ BY_CODE: Final = {
     "token_used": N_("This enrollment token was already used."),
     "unknown_agent": N_("Unknown agent."),
     "unknown_customer": N_("Unknown customer."),
+    "unknown_release": N_("Unknown agent release."),
     "user_exists": N_("A user with this e-mail address already exists."),
     "weak_password": N_("The password needs at least 10 characters."),
     "wrong_customer": N_("Device and machine belong to different customers."),

@@ -29,6 +29,7 @@ from babel.dates import (
 )
 from babel.numbers import format_currency, format_decimal
 from babel.support import Translations
+from babel.units import format_unit
 
 #: Languages the portal speaks, with their own names (for the switch in the navigation bar).
 LANGUAGES: Final = {"it": "Italiano", "es": "Español", "en": "English"}
@@ -128,6 +129,12 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "counter_anomaly": N_("Counter anomaly"),
     },
     "payment_source": {"manual": N_("typed in"), "bank_csv": N_("bank statement")},
+    "bank_row": {
+        "matched": N_("Matched"),
+        "skipped": N_("Skipped"),
+        "unreadable": N_("Unreadable"),
+    },
+    "read_status": {"ok": N_("Valid"), "flagged": N_("To check"), "rejected": N_("Rejected")},
     "severity": {"critical": N_("critical"), "warning": N_("warning"), "info": N_("info")},
     "freight": {"paid": N_("Carriage paid"), "forward": N_("Carriage forward")},
 }
@@ -251,6 +258,10 @@ class Wording:
         return format_datetime(
             value, self.date_pattern + " HH:mm", tzinfo=display_timezone(), locale=self.language
         )
+
+    def age(self, count: int, unit: str) -> str:
+        """A short age in the locale's words: ``3 giorni``, ``3 d``, ``3 days``."""
+        return format_unit(count, f"duration-{unit}", length="short", locale=self.language)
 
     def month(self, value: date) -> str:
         """A month as ``11/2026``."""

@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, Response, render_template
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ingest import charts
 from ingest.auth import customer_scope
 from ingest.db import db_session
 from ingest.domain.machine_detail import (
+    SupplyHistory,
     counter_history,
     machine_freshness,
     recent_reads,
@@ -19,6 +21,7 @@ from ingest.domain.machine_detail import (
 )
 from ingest.domain.machines import find_machine
 from ingest.domain.meters import latest_counters
+from ingest.languages import page_wording
 from ingest.models import Machine
 
 blueprint = Blueprint("machine", __name__, url_prefix="/machines")
@@ -47,6 +50,7 @@ def detail(machine_id: int) -> str:
         reads=recent_reads(session, machine),
         contracts=sorted(machine.contracts, key=lambda c: c.start, reverse=True),
         is_staff=current_user.is_staff,
+        supply_name=_supply_name,
     )
 
 
@@ -57,8 +61,8 @@ def counters_chart(machine_id: int) -> Response:
     machine = _machine(machine_id)
     days = counter_history(db_session(), machine, datetime.now(UTC))
     series = {
-        "B/W": [charts.TimePoint(_noon(d.day), d.mono) for d in days],
-        "Colour": [charts.TimePoint(_noon(d.day), d.colour) for d in days]
+        _("B/W"): [charts.TimePoint(_noon(d.day), d.mono) for d in days],
+        _("Colour"): [charts.TimePoint(_noon(d.day), d.colour) for d in days]
         if machine.colour
         else [],
     }
@@ -73,16 +77,26 @@ def supplies_chart(machine_id: int) -> Response:
     series: dict[str, list[charts.TimePoint]] = {}
     dashed = set()
     for slot in supply_history(db_session(), machine, datetime.now(UTC)):
-        series[slot.label] = [charts.TimePoint(at, level) for at, level in slot.points]
+        label = _supply_name(slot)
+        series[label] = [charts.TimePoint(at, level) for at, level in slot.points]
         forecast = slot.forecast.forecast if slot.forecast else None
         if slot.points and forecast is not None and forecast.days_to_empty is not None:
             last_at, last_level = slot.points[-1]
             end = last_at + timedelta(days=max(0.0, min(forecast.days_to_empty, 365)))
-            name = f"{slot.label} →"
+            name = f"{label} →"
             series[name] = [charts.TimePoint(last_at, last_level), charts.TimePoint(end, 0)]
             dashed.add(name)
     svg = charts.over_time(series, y_range=(0, 100), dashed=frozenset(dashed))
     return Response(svg, headers=charts.SVG_HEADERS)
+
+
+def _supply_name(slot: SupplyHistory) -> str:
+    """The slot's kind and colour in the page's language (``Toner nero``)."""
+    if slot.forecast is None:
+        return slot.label
+    words = page_wording()
+    colour = words.label("colour", slot.forecast.colour) if slot.forecast.colour else ""
+    return f"{words.label('supply', slot.forecast.kind)} {colour}".strip()
 
 
 def _noon(day: object) -> datetime:

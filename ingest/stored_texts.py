@@ -36,6 +36,18 @@ COLOUR_FROM_PAGES: Final = N_("its readings report %(pages)s colour pages")
 COLOUR_FROM_SUPPLIES: Final = N_("it reports %(supplies)s supplies")
 COLOUR_NONE: Final = N_("its readings report no colour pages and only black supplies")
 COLOUR_NO_READINGS: Final = N_("no readings yet: say whether it prints colour")
+BANK_ROW_MATCHED: Final = N_("row %(row)s: %(amount)s paid on invoice %(number)s")
+BANK_ROW_NO_INVOICE: Final = N_("row %(row)s: no open invoice quoted in %(text)s")
+BANK_ROW_DEBIT: Final = N_("row %(row)s: %(amount)s is a debit, not a payment")
+BANK_ROW_NO_CREDIT: Final = N_("row %(row)s: no amount received (a debit)")
+BANK_ROW_ALREADY: Final = N_("row %(row)s: already imported")
+BANK_ROW_BAD_DATE: Final = N_("row %(row)s: unreadable date %(text)s")
+BANK_ROW_BAD_AMOUNT: Final = N_("row %(row)s: unreadable amount %(text)s")
+#: No "; " inside: that separates stored notes.
+BANK_NO_HEADER: Final = N_(
+    "no header row with a date and an amount column (looked for: %(dates)s, and %(amounts)s)"
+)
+BANK_UNREADABLE_FILE: Final = N_("unreadable file: %(error)s")
 STORED_TEXTS: Final = (
     INTERPOLATED_BOTH,
     INTERPOLATED_START,
@@ -58,6 +70,15 @@ STORED_TEXTS: Final = (
     COLOUR_FROM_SUPPLIES,
     COLOUR_NONE,
     COLOUR_NO_READINGS,
+    BANK_ROW_MATCHED,
+    BANK_ROW_NO_INVOICE,
+    BANK_ROW_DEBIT,
+    BANK_ROW_NO_CREDIT,
+    BANK_ROW_ALREADY,
+    BANK_ROW_BAD_DATE,
+    BANK_ROW_BAD_AMOUNT,
+    BANK_NO_HEADER,
+    BANK_UNREADABLE_FILE,
 )
 #: Filled-in values that are stored codes ("black/cyan") are worded too.
 _CODES_IN_VALUES: Final = ("colour",)

@@ -21,19 +21,21 @@ from sqlalchemy.orm import Session
 from ingest.domain.billing import money
 from ingest.domain.payments import parse_amount, register_payment
 from ingest.models import Invoice, Payment
+from ingest.stored_texts import (
+    BANK_NO_HEADER,
+    BANK_ROW_ALREADY,
+    BANK_ROW_BAD_AMOUNT,
+    BANK_ROW_BAD_DATE,
+    BANK_ROW_DEBIT,
+    BANK_ROW_MATCHED,
+    BANK_ROW_NO_CREDIT,
+    BANK_ROW_NO_INVOICE,
+    BANK_UNREADABLE_FILE,
+)
 
 ROW_MATCHED = "matched"
 ROW_SKIPPED = "skipped"
 ROW_UNREADABLE = "unreadable"
-MSG_ROW_MATCHED = "row {row}: {amount} paid on invoice {number}"
-MSG_ROW_NO_INVOICE = "row {row}: no open invoice quoted in {text}"
-MSG_ROW_DEBIT = "row {row}: {amount} is a debit, not a payment"
-MSG_ROW_NO_CREDIT = "row {row}: no amount received (a debit)"
-MSG_ROW_ALREADY = "row {row}: already imported"
-MSG_ROW_BAD_DATE = "row {row}: unreadable date {text}"
-MSG_ROW_BAD_AMOUNT = "row {row}: unreadable amount {text}"
-MSG_NO_HEADER = "no header row with a date and an amount column (looked for: {dates}; {amounts})"
-MSG_UNREADABLE_FILE = "unreadable file: {error}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,15 +161,16 @@ def import_bank_csv(session: Session, text: str) -> BankImport:
         delimiter = _delimiter(text)
         table = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter))
     except csv.Error as err:
-        report.problem = MSG_UNREADABLE_FILE.format(error=err)
+        report.problem = BANK_UNREADABLE_FILE % {"error": err}
         return report
     header_at = next(
         (i for i, row in enumerate(table[:_HEADER_SEARCH_LINES]) if _columns(row)), None
     )
     if header_at is None:
-        report.problem = MSG_NO_HEADER.format(
-            dates=", ".join(DATE_HEADERS), amounts=", ".join(CREDIT_HEADERS + AMOUNT_HEADERS)
-        )
+        report.problem = BANK_NO_HEADER % {
+            "dates": ", ".join(DATE_HEADERS),
+            "amounts": ", ".join(CREDIT_HEADERS + AMOUNT_HEADERS),
+        }
         return report
     columns = _columns(table[header_at]) or {}
     for offset, row in enumerate(table[header_at + 1 :], start=header_at + 2):
@@ -187,31 +190,35 @@ def _import_row(
         paid_on = _statement_date(cell("date"))
     except ValueError:
         return RowResult(
-            number, ROW_UNREADABLE, MSG_ROW_BAD_DATE.format(row=number, text=repr(cell("date")))
+            number, ROW_UNREADABLE, BANK_ROW_BAD_DATE % {"row": number, "text": repr(cell("date"))}
         )
     if not cell("amount"):
-        return RowResult(number, ROW_SKIPPED, MSG_ROW_NO_CREDIT.format(row=number))
+        return RowResult(number, ROW_SKIPPED, BANK_ROW_NO_CREDIT % {"row": number})
     try:
         amount = parse_amount(cell("amount"))
     except (InvalidOperation, ValueError):
         return RowResult(
-            number, ROW_UNREADABLE, MSG_ROW_BAD_AMOUNT.format(row=number, text=repr(cell("amount")))
+            number,
+            ROW_UNREADABLE,
+            BANK_ROW_BAD_AMOUNT % {"row": number, "text": repr(cell("amount"))},
         )
     if amount <= 0:
-        return RowResult(number, ROW_SKIPPED, MSG_ROW_DEBIT.format(row=number, amount=amount))
+        return RowResult(number, ROW_SKIPPED, BANK_ROW_DEBIT % {"row": number, "amount": amount})
     description = cell("text") or " ".join(row)
     invoice = _quoted_invoice(session, description)
     if invoice is None:
         return RowResult(
-            number, ROW_SKIPPED, MSG_ROW_NO_INVOICE.format(row=number, text=repr(description[:120]))
+            number,
+            ROW_SKIPPED,
+            BANK_ROW_NO_INVOICE % {"row": number, "text": repr(description[:120])},
         )
     if _already_imported(session, invoice, amount, paid_on, description):
-        return RowResult(number, ROW_SKIPPED, MSG_ROW_ALREADY.format(row=number))
+        return RowResult(number, ROW_SKIPPED, BANK_ROW_ALREADY % {"row": number})
     register_payment(session, invoice, amount, paid_on, reference=description, source="bank_csv")
     return RowResult(
         number,
         ROW_MATCHED,
-        MSG_ROW_MATCHED.format(row=number, amount=money(amount), number=invoice.number),
+        BANK_ROW_MATCHED % {"row": number, "amount": money(amount), "number": invoice.number},
         invoice.number,
         money(amount),
     )

@@ -38,6 +38,8 @@ class LowToner:
     days: float | None
     lead_days: int
     reorder: str  # "open", "none"
+    kind: str = "toner"  # the slot's kind and colour, worded by the page
+    colour: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +107,8 @@ def low_toner(session: Session) -> list[LowToner]:
                     max(0.0, days),
                     lead,
                     "open" if slot.open_reorder else "none",
+                    slot.kind,
+                    slot.colour,
                 )
             )
     return sorted(rows, key=lambda row: row.days if row.days is not None else 0.0)
@@ -128,11 +132,19 @@ def fleet_volume(session: Session, today: date, months: int = 12) -> list[MonthV
     return [MonthVolume(month, mono, colour) for month, (mono, colour) in totals.items()]
 
 
-def age_of(moment: datetime, now: datetime) -> str:
-    """A short age: 3 d, 5 h, 12 min."""
+@dataclass(frozen=True, slots=True)
+class Age:
+    """A short age in whole units (3 days, 5 hours, 12 minutes); pages word the unit."""
+
+    count: int
+    unit: str  # "day", "hour", "minute"
+
+
+def age_of(moment: datetime, now: datetime) -> Age:
+    """A short age: 3 d, 5 h, 12 min (the largest unit reached, rounded down)."""
     seconds = max(0, int((now - moment).total_seconds()))
     if seconds >= 86400:
-        return f"{seconds // 86400} d"
+        return Age(seconds // 86400, "day")
     if seconds >= 3600:
-        return f"{seconds // 3600} h"
-    return f"{seconds // 60} min"
+        return Age(seconds // 3600, "hour")
+    return Age(seconds // 60, "minute")

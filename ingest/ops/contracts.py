@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ingest.auth import staff_required
@@ -10,6 +11,8 @@ from ingest.db import db_session
 from ingest.domain.errors import DomainError
 from ingest.domain.machines import change_contract
 from ingest.domain.plausibility import ContractBounds
+from ingest.error_texts import error_text
+from ingest.languages import page_wording
 from ingest.models import Machine
 from ingest.ops.blueprint import blueprint
 from ingest.ops.forms import ContractChangeForm
@@ -25,7 +28,7 @@ def contracts(machine_id: int) -> str | WerkzeugResponse:
     if form.validate_on_submit() and form.effective.data is not None:
         changes = form.to_request()
         if not changes:
-            flash("Nothing to change: fill in the terms that change.", "error")
+            flash(_("Nothing to change: fill in the terms that change."), "error")
         else:
             try:
                 contract = change_contract(
@@ -38,10 +41,14 @@ def contracts(machine_id: int) -> str | WerkzeugResponse:
                 )
             except DomainError as err:
                 session.rollback()
-                flash(err.message, "error")
+                flash(error_text(err), "error")
             else:
                 session.commit()
-                flash(f"{machine.scm_id}: new terms from {contract.start:%d/%m/%Y}.", "ok")
+                start = page_wording().day(contract.start)
+                flash(
+                    _("%(machine)s: new terms from %(day)s.", machine=machine.scm_id, day=start),
+                    "ok",
+                )
                 return redirect(url_for("ops.contracts", machine_id=machine.id))
     history = sorted(machine.contracts, key=lambda c: c.start)
     return render_template("ops/contracts.html", machine=machine, history=history, form=form)

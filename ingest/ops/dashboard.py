@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import Response, render_template
+from flask_babel import gettext as _
 
 from ingest import charts
 from ingest.auth import staff_required
@@ -12,6 +13,7 @@ from ingest.db import db_session
 from ingest.domain.dashboard import age_of, dispatcher_view, fleet_volume
 from ingest.domain.supplies import consumables_for
 from ingest.forms import NoteForm
+from ingest.languages import page_wording
 from ingest.ops.blueprint import blueprint
 from ingest.ops.forms import ChooseArticleForm
 
@@ -31,7 +33,7 @@ def dashboard() -> str:
         "ops/dashboard.html",
         view=view,
         now=now,
-        age_of=age_of,
+        age_of=_age_words,
         choose=choose,
         dismiss=NoteForm(formdata=None),
     )
@@ -46,6 +48,12 @@ def volume_chart() -> Response:
         [m.month.strftime("%m/%Y") for m in months],
         [m.mono for m in months],
         [m.colour for m in months],
-        ("B/W", "Colour"),
+        (_("B/W"), _("Colour")),
     )
     return Response(svg, headers=charts.SVG_HEADERS)
+
+
+def _age_words(moment: datetime, now: datetime) -> str:
+    """The age of an alert or ticket in the page's language."""
+    age = age_of(moment, now)
+    return page_wording().age(age.count, age.unit)

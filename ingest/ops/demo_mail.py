@@ -9,6 +9,7 @@ import email.policy
 import mailbox
 import os
 from dataclasses import dataclass
+from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Final
@@ -26,7 +27,7 @@ SHOWN: Final = 100
 class SentMail:
     """One message as the sink received it."""
 
-    date: str
+    date: datetime | None  # shown in the page's format; None when the header is missing
     to: str
     subject: str
     text: str
@@ -46,7 +47,7 @@ def _read(folder: Path) -> list[SentMail]:
         body = message.get_body(("plain",))
         mails.append(
             SentMail(
-                str(message["Date"] or ""),
+                getattr(message["Date"], "datetime", None),
                 str(message["To"] or ""),
                 str(message["Subject"] or ""),
                 body.get_content() if body is not None else "",

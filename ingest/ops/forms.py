@@ -8,7 +8,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import (
     BooleanField,
-    DateField,
     DecimalField,
     EmailField,
     IntegerField,
@@ -27,6 +26,7 @@ from ingest.domain.catalogue import Article
 from ingest.domain.customer_settings import Contacts, CustomerSettings
 from ingest.domain.posts import KINDS as POST_KINDS
 from ingest.domain.tickets import PRIORITIES, STATUSES, TEAMS, TicketFilter, TicketRequest
+from ingest.forms import LocalDateField
 from ingest.i18n import LABELS, LANGUAGES, N_
 from ingest.models import Consumable, Customer, User
 from shared.reading import SUPPLY_KINDS
@@ -276,24 +276,26 @@ class StaffTicketForm(FlaskForm):
 class ContractChangeForm(FlaskForm):
     """New terms from a date: only the fields filled in change."""
 
-    effective = DateField("New terms from", validators=[DataRequired()])
-    mono_rate = DecimalField("EUR per B/W page", places=5, validators=[Optional(), NumberRange(0)])
+    effective = LocalDateField(_l("New terms from"), validators=[InputRequired()])
+    mono_rate = DecimalField(
+        _l("EUR per B/W page"), places=5, validators=[Optional(), NumberRange(0)]
+    )
     colour_rate = DecimalField(
-        "EUR per colour page", places=5, validators=[Optional(), NumberRange(0)]
+        _l("EUR per colour page"), places=5, validators=[Optional(), NumberRange(0)]
     )
     included_mono = IntegerField(
-        "Included B/W pages per period", validators=[Optional(), NumberRange(0)]
+        _l("Included B/W pages per period"), validators=[Optional(), NumberRange(0)]
     )
     included_colour = IntegerField(
-        "Included colour pages per period", validators=[Optional(), NumberRange(0)]
+        _l("Included colour pages per period"), validators=[Optional(), NumberRange(0)]
     )
     fixed_fee = DecimalField(
-        "Fixed fee per period", places=2, validators=[Optional(), NumberRange(0)]
+        _l("Fixed fee per period"), places=2, validators=[Optional(), NumberRange(0)]
     )
     minimum_charge = DecimalField(
-        "Minimum charge per period", places=2, validators=[Optional(), NumberRange(0)]
+        _l("Minimum charge per period"), places=2, validators=[Optional(), NumberRange(0)]
     )
-    confirm = BooleanField("Confirm values outside the usual bounds")
+    confirm = BooleanField(_l("Confirm values outside the usual bounds"))
 
     def to_request(self) -> dict[str, object]:
         """Only the terms that change, as ``change_contract`` takes them."""
@@ -311,7 +313,7 @@ class ContractChangeForm(FlaskForm):
 class ChooseArticleForm(FlaskForm):
     """The article for a reorder the rule could not match."""
 
-    consumable_id = SelectField("Article", coerce=int)
+    consumable_id = SelectField(_l("Article"), coerce=int)
 
     def set_articles(self, articles: list[Consumable]) -> None:
         """The catalogue articles that fit the machine."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import abort, flash, redirect, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ingest.auth import staff_required
@@ -29,7 +30,12 @@ def choose_reorder_article(reorder_id: int) -> WerkzeugResponse:
         article = session.get(Consumable, form.consumable_id.data) or abort(404)
         choose_article(session, reorder, article)
         session.commit()
-        flash(f"{reorder.machine.scm_id}: {article.article_code} will be shipped.", "ok")
+        shipped = _(
+            "%(machine)s: %(article)s will be shipped.",
+            machine=reorder.machine.scm_id,
+            article=article.article_code,
+        )
+        flash(shipped, "ok")
     return redirect(url_for("ops.dashboard"))
 
 
@@ -43,5 +49,5 @@ def dismiss(reorder_id: int) -> WerkzeugResponse:
     reorder = session.get(Reorder, reorder_id) or abort(404)
     dismiss_reorder(session, reorder, datetime.now(UTC))
     session.commit()
-    flash(f"{reorder.machine.scm_id}: reorder dismissed.", "ok")
+    flash(_("%(machine)s: reorder dismissed.", machine=reorder.machine.scm_id), "ok")
     return redirect(url_for("ops.dashboard"))

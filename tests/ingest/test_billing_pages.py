@@ -226,3 +226,30 @@ def test_bank_statement_upload_and_exports(client, fleet, session):
     export = client.get("/ops/exports/invoice-lines.csv")
     assert export.mimetype == "text/csv"
     assert invoice.number in export.get_data(as_text=True)
+
+
+def test_the_bank_import_report_speaks_the_staffs_language(client, fleet, session):
+    """Outcomes and row messages are stored in English and worded on the page."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "it"
+    sign_in(client, "staff@scm.example")
+    invoice = session.get(Invoice, fleet["Rossi srl"])
+    statement = (
+        "date,amount,description\n"
+        f"2026-12-20,{invoice.gross},Saldo fattura {invoice.number}\n"
+        "2026-12-21,-10,Commissioni\n"
+        "ieri,5,Bonifico\n"
+    ).encode()
+    response = client.post(
+        "/ops/invoices/bank-import",
+        data={
+            "csrf_token": csrf_token(client, "/ops/invoices"),
+            "statement": (io.BytesIO(statement), "estratto.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    page = response.get_data(as_text=True)
+    assert "Importazione estratto conto" in page and "Abbinata" in page
+    assert f"riga 2: {invoice.gross} pagati sulla fattura {invoice.number}" in page
+    assert "riga 3: -10 è un addebito, non un pagamento" in page
+    assert "riga 4: data illeggibile &#39;ieri&#39;" in page
+    assert "paid on invoice" not in page and "Outcome" not in page

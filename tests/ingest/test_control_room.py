@@ -67,6 +67,13 @@ def test_dashboard_alert_to_machine_page(app, client, agent, session):
     supplies = client.get(f"/machines/{machine_id}/supplies.svg")
     assert counters.status_code == supplies.status_code == 200
     assert "default-src 'none'" in supplies.headers["Content-Security-Policy"]
+    assert "Toner black" in supplies.get_data(as_text=True)  # the page's language: English
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "es"  # the charts speak each request's
+    assert "Tóner negro" in client.get(f"/machines/{machine_id}/supplies.svg").get_data(
+        as_text=True
+    )
+    assert ">BN<" in client.get(f"/machines/{machine_id}/counters.svg").get_data(as_text=True)
+    assert ">Color<" in client.get("/ops/charts/volume.svg").get_data(as_text=True)
 
 
 def test_customers_see_only_their_own_machine_pages(app, client, session):
