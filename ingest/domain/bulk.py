@@ -35,6 +35,15 @@ def least(session: Session, *values: Any) -> ColumnElement[Any]:
     return func.least(*values) if is_postgres(session) else func.min(*values)
 
 
+def in_list(session: Session, column: ColumnElement[Any], values: list[Any]) -> ColumnElement[bool]:
+    """``column in (values)``; on PostgreSQL ``= any(array)``: one parameter whatever the
+    length, so every batch shares one statement text and prepared plan, and an index on the
+    column takes the array as probes."""
+    if is_postgres(session):
+        return column == func.any(bindparam(None, values, type_=postgresql.ARRAY(column.type)))
+    return column.in_(values)
+
+
 def dialect_insert(session: Session, table: Table) -> Any:
     """The backend's ``INSERT`` construct, which knows ``on_conflict_do_update``."""
     if is_postgres(session):
