@@ -14,7 +14,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Table, Text, bindparam, cast, column, func, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    Text,
+    bindparam,
+    cast,
+    column,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
@@ -35,13 +46,22 @@ def least(session: Session, *values: Any) -> ColumnElement[Any]:
     return func.least(*values) if is_postgres(session) else func.min(*values)
 
 
-def in_list(session: Session, column: ColumnElement[Any], values: list[Any]) -> ColumnElement[bool]:
-    """``column in (values)``; on PostgreSQL ``= any(array)``: one parameter whatever the
-    length, so every batch shares one statement text and prepared plan, and an index on the
-    column takes the array as probes."""
-    if is_postgres(session):
-        return column == func.any(bindparam(None, values, type_=postgresql.ARRAY(column.type)))
-    return column.in_(values)
+def where_in(
+    session: Session, statement: Select[Any], column: ColumnElement[Any], values: list[Any]
+) -> Select[Any]:
+    """``statement`` kept to rows whose ``column`` is one of ``values``.
+
+    On PostgreSQL a join with ``unnest`` of one array parameter: the statement text is the same
+    whatever the number of values (one prepared plan), and the planner hashes the values or
+    probes an index by them.  ``column = any($1)`` or ``in ($1, ...)`` can instead be planned
+    as a scan that tests every value against every row (measured: 40 ms a batch at 3,500
+    devices, before the table's statistics exist).
+    """
+    if not is_postgres(session):
+        return statement.where(column.in_(values))
+    array = bindparam(None, values, type_=postgresql.ARRAY(column.type))
+    keys = func.unnest(array).table_valued("key").render_derived(name="k")
+    return statement.join(keys, column == keys.c.key)
 
 
 def dialect_insert(session: Session, table: Table) -> Any:
