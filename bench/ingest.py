@@ -149,6 +149,7 @@ def _seed(url: str, args: argparse.Namespace) -> None:
                 serial=_serial(i),
                 manufacturer="Konica Minolta",
                 model="bizhub C250i",
+                colour=True,
             )
             register_machine(session, customer, spec, terms)
         create_user(session, "bench@bench.example", PASSWORD, customer=customer)

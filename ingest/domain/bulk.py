@@ -14,7 +14,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Table, Text, bindparam, cast, column, func, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    Text,
+    bindparam,
+    cast,
+    column,
+    func,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
@@ -33,6 +45,26 @@ def greatest(session: Session, *values: Any) -> ColumnElement[Any]:
 def least(session: Session, *values: Any) -> ColumnElement[Any]:
     """SQL ``least`` (PostgreSQL) or the scalar ``min`` (SQLite)."""
     return func.least(*values) if is_postgres(session) else func.min(*values)
+
+
+def where_in(
+    session: Session, statement: Select[Any], column: ColumnElement[Any], values: list[Any]
+) -> Select[Any]:
+    """``statement`` kept to rows whose ``column`` is one of ``values``.
+
+    On PostgreSQL one index probe per value (``unnest`` of one array parameter, joined
+    laterally): the statement text is the same whatever the number of values, and the cost
+    grows with the values, not with the table, whatever the planner's statistics say.
+    ``column in ($1, ...)`` or ``= any($1)`` can be planned as a scan that tests every value
+    against every row (measured: 40 ms a batch at 3,500 devices before the table was analysed).
+    """
+    if not is_postgres(session):
+        return statement.where(column.in_(values))
+    array = bindparam(None, values, type_=postgresql.ARRAY(column.type))
+    keys = func.unnest(array).table_valued("key").render_derived(name="k")
+    # OFFSET 0 keeps the subquery a per-key probe (PostgreSQL would otherwise flatten it).
+    probe = statement.where(column == keys.c.key).offset(0).lateral("d")
+    return select(*probe.c).select_from(keys).join(probe, true())
 
 
 def dialect_insert(session: Session, table: Table) -> Any:

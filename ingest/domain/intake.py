@@ -9,8 +9,9 @@ therefore can never be lost.
 
 Per batch: claim the id (``insert ... on conflict do nothing``), reserve reading ids, resolve
 every device at once (``registry.resolve_devices``), insert readings and supply levels in one
-statement each, fold the supplies into their latest state (``supply_state``), move the agent's
-``last_seq`` with ``greatest`` (no lost update under concurrency), enqueue the follow-up.
+statement each, move the agent's ``last_seq`` with ``greatest`` (no lost update under
+concurrency), enqueue the follow-up, which folds the supplies into their latest state
+(``supply_state.fold_batch``) off the request path.
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ from sqlalchemy.orm import Session
 from ingest.domain.bulk import dialect_insert, greatest, insert_rows, take_ids
 from ingest.domain.errors import DomainError
 from ingest.domain.registry import Sighting, resolve_devices
-from ingest.domain.supply_state import SlotObservation, fold_observations, supply_columns
+from ingest.domain.supply_state import SlotObservation, supply_columns
 from ingest.jobs.outbox import enqueue
-from ingest.models import Agent, CartridgeChange, DeviceReading, SupplyLevel, UploadBatch
+from ingest.models import Agent, DeviceReading, SupplyLevel, UploadBatch
 from shared.batch import Batch
 from shared.reading import COUNTER_KEYS, Reading, format_timestamp
 
@@ -122,8 +123,6 @@ def store_batch(
         for position, supply in enumerate(r.supplies)
     ]
     insert_rows(session, SupplyLevel.__table__, [_supply_row(o) for o in observations])
-    changes = fold_observations(session, observations, batch_pk)
-    insert_rows(session, CartridgeChange.__table__, changes)
     session.execute(
         update(Agent)
         .where(Agent.id == agent.id)

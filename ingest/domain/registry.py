@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import case, func, select, union, update
 from sqlalchemy.orm import Session
 
-from ingest.domain.bulk import insert_rows, least
+from ingest.domain.bulk import insert_rows, least, where_in
 from ingest.models import Device
 from shared.identity import address_key, mac_key, manufacturer_key, serial_key
 from shared.reading import Device as DeviceInfo
@@ -124,13 +124,13 @@ def _load(session: Session, customer_id: int, keys: list[IdentityKeys]) -> _Inde
     identities = {k for key in keys for k in (key.serial, key.mac, key.address) if k}
     macs = {key.mac.removeprefix("mac:") for key in keys if key.mac}
     index = _Index()
-    rows = session.execute(
-        select(Device.id, Device.identity, Device.mac).where(
-            Device.customer_id == customer_id,
-            or_(Device.identity.in_(identities), Device.mac.in_(macs)),
-        )
-    )
-    for device_id, identity, mac in rows:
+    # Two lookups (``bulk.where_in``), not one ``identity in (...) or mac in (...)``, which
+    # PostgreSQL answers by testing every key against every device of the customer.
+    found = select(Device.id, Device.identity, Device.mac).where(Device.customer_id == customer_id)
+    statement: Any = where_in(session, found, Device.identity, sorted(identities))
+    if macs:
+        statement = union(statement, where_in(session, found, Device.mac, sorted(macs)))
+    for device_id, identity, mac in session.execute(statement):
         index.add(_Known(identity, mac, device_id))
     return index
 

@@ -1,4 +1,4 @@
-"""The latest state of every supply slot, folded in at intake one observation at a time.
+"""The latest state of every supply slot, folded in by each batch's follow-up job, in order.
 
 Each slot keeps its newest level plus the current cartridge's ``RunningFit``; a level that
 jumped up is a cartridge change (recorded, and the sums start again).  An observation older
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from ingest.domain.bulk import insert_rows
 from ingest.domain.forecast import Forecast, LevelPoint, RunningFit, is_change
-from ingest.models import SupplyState
+from ingest.models import CartridgeChange, Device, DeviceReading, SupplyLevel, SupplyState
 from shared.reading import Supply
 
 _FIT_COLUMNS = {
@@ -82,6 +82,49 @@ def fit_of(state: SupplyState | dict[str, Any]) -> RunningFit:
 def slot_forecast(state: SupplyState) -> Forecast:
     """The slot's forecast from its latest state alone: no history is read."""
     return fit_of(state).forecast(LevelPoint(state.observed_at, state.percent, state.state))
+
+
+def fold_batch(session: Session, batch_id: int) -> int:
+    """Fold a stored batch's supply levels into ``supply_latest``; the cartridge changes seen.
+
+    Run by the batch's follow-up job, off the upload path: the upload only stores the levels.
+    The batch's devices are locked first (in id order, so jobs never deadlock), so two jobs
+    never fold one slot at once; a job run twice folds nothing more (every level it would fold
+    is then no newer than the slot's latest state).
+    """
+    rows = session.execute(
+        select(SupplyLevel, DeviceReading.total)
+        .join(DeviceReading, DeviceReading.id == SupplyLevel.reading_id)
+        .where(DeviceReading.batch_id == batch_id, DeviceReading.flag.is_(None))
+    ).all()
+    if not rows:
+        return 0
+    device_ids = sorted({level.device_id for level, _ in rows})
+    session.execute(
+        select(Device.id).where(Device.id.in_(device_ids)).order_by(Device.id).with_for_update()
+    ).all()
+    observations = [
+        SlotObservation(
+            level.device_id,
+            level.reading_id,
+            level.observed_at,
+            level.slot,
+            Supply(
+                level.kind,
+                level.colour,
+                level.description,
+                level.level,
+                level.max_capacity,
+                level.percent,
+                level.state,
+            ),
+            total,
+        )
+        for level, total in rows
+    ]
+    changes = fold_observations(session, observations, batch_id)
+    insert_rows(session, CartridgeChange.__table__, changes)
+    return len(changes)
 
 
 def fold_observations(

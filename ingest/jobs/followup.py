@@ -1,4 +1,5 @@
-"""An upload's follow-up: meter reads of machines under contract, reorders of their supplies.
+"""An upload's follow-up: supplies' latest state, meter reads of machines under contract,
+reorders of their supplies.
 
 Idempotent: a reading already turned into a meter read is skipped, a reorder already closed or
 opened stays as it is (``Reorder.open_slot`` is unique), and reorder decisions come from the
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from ingest.domain.intake import FOLLOWUP_JOB
 from ingest.domain.meters import machines_for_devices, record_agent_read
 from ingest.domain.supplies import close_answered_reorders, current_slots, reorder_machine
+from ingest.domain.supply_state import fold_batch
 from ingest.jobs.registry import job
 from ingest.models import DeviceReading, Machine, MeterRead, UploadBatch
 
@@ -26,6 +28,7 @@ def batch_followup(session: Session, args: dict[str, Any], now: datetime) -> Non
     batch = session.get(UploadBatch, int(args["batch_id"]))
     if batch is None:
         return
+    fold_batch(session, batch.id)
     device_ids = sorted(
         set(
             session.scalars(

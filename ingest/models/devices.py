@@ -20,7 +20,7 @@ class Device(Base):
     __table_args__ = (UniqueConstraint("customer_id", "identity"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))  # uq index leads with it
     identity: Mapped[str] = mapped_column(String(300))
     manufacturer: Mapped[str | None] = mapped_column(String(200))
     model: Mapped[str | None] = mapped_column(String(200))
