@@ -10,7 +10,7 @@ On PostgreSQL the foreign keys of the partitioned history tables are dropped
 (``ingest.history.UNCHECKED_FKS`` says why); SQLite keeps them, as the models declare.
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0013
 Create Date: 2026-11-28
 """
 
@@ -21,7 +21,7 @@ from alembic import op
 from ingest.history import UNCHECKED_FKS
 
 revision = "0011"
-down_revision = "0007"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
