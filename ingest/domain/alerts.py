@@ -28,9 +28,9 @@ from ingest.domain.alert_rules import (
     PrinterAlert,
     SupplyFact,
 )
-from ingest.domain.numbering import next_number
 from ingest.domain.outbox import emit, queue_mail, staff_reading
 from ingest.domain.supplies import slot_forecasts
+from ingest.domain.tickets import TicketRequest, open_ticket
 from ingest.i18n import N_, recipient_language, wording
 from ingest.models import (
     Agent,
@@ -136,22 +136,15 @@ def _open_ticket(session: Session, alert: Alert, now: datetime) -> None:
     """A service ticket for an alert about a machine (agents have no machine to send a man to)."""
     if alert.machine_id is None:
         return
-    ticket = Ticket(
-        number=next_number(session, "ticket", now.year),
-        customer_id=alert.customer_id,
+    request = TicketRequest(
         machine_id=alert.machine_id,
         subject=f"[{alert.kind}] {alert.message}"[:200],
         description=f"Opened automatically by alert #{alert.id}: {alert.message}",
         contact_name="SCM monitoring",
         priority="high" if alert.severity == "critical" else "normal",
         team="printing",
-        status="requested",
-        created_at=now,
-        updated_at=now,
     )
-    session.add(ticket)
-    session.flush()
-    session.add(TicketEvent(ticket_id=ticket.id, at=now, status="requested", note=TICKET_OPENED))
+    ticket = open_ticket(session, alert.customer_id, None, request, [], now)
     alert.ticket_id = ticket.id
 
 

@@ -22,6 +22,7 @@ from typing import Any, Final, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ingest.domain.accounts import active_staff
 from ingest.domain.errors import DomainError
 from ingest.models import (
     Delivery,
@@ -108,10 +109,7 @@ def subscribed_webhooks(session: Session, event: str) -> list[WebhookEndpoint]:
 def staff_reading(session: Session, mode: str) -> list[User]:
     """Active staff whose alert mail preference is ``mode`` (no row: the default, a digest)."""
     prefs = {p.user_id: p.mode for p in session.scalars(select(NotificationPreference))}
-    staff = session.scalars(
-        select(User).where(User.is_staff.is_(True), User.active.is_(True)).order_by(User.id)
-    )
-    return [u for u in staff if prefs.get(u.id, "digest") == mode]
+    return [u for u in active_staff(session) if prefs.get(u.id, "digest") == mode]
 
 
 def add_webhook(
