@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from ingest.domain.pages import count_rows, slice_rows
 from ingest.models import Alert, Customer, Invoice, Machine, MeterRead, Reorder
 
 Row = TypeVar("Row")
@@ -36,9 +37,7 @@ class Window:
 
 def page_of(session: Session, query: Select[Any], window: Window) -> Page[Any]:
     """Run ``query`` for one window, with the count of the whole result."""
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    items = list(session.scalars(query.offset(window.offset).limit(window.limit)))
-    return Page(items, total or 0)
+    return Page(slice_rows(session, query, window.offset, window.limit), count_rows(session, query))
 
 
 def alerts(

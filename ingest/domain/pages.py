@@ -39,10 +39,19 @@ def page_number(raw: Any) -> int:
 def paginate(session: Session, query: Select[Any], number: int, size: int = PAGE_SIZE) -> Page[Any]:
     """Page ``number`` of ``query`` (which must be ordered), with the total row count; a number
     past the end gives the last page."""
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    total = count_rows(session, query)
     number = min(number, max(1, -(-total // size)))
-    items = list(session.scalars(query.offset((number - 1) * size).limit(size)))
-    return Page(items, number, total, size)
+    return Page(slice_rows(session, query, (number - 1) * size, size), number, total, size)
+
+
+def count_rows(session: Session, query: Select[Any]) -> int:
+    """How many rows ``query`` has, counted by the database."""
+    return session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+
+
+def slice_rows(session: Session, query: Select[Any], offset: int, limit: int) -> list[Any]:
+    """``limit`` rows of ``query`` from ``offset``."""
+    return list(session.scalars(query.offset(offset).limit(limit)))
 
 
 @dataclass(frozen=True, slots=True)
