@@ -25,7 +25,7 @@ from ingest.db import db_session
 from ingest.domain.agents import accept_nonce, current_config, record_heartbeat
 from ingest.domain.enrollment import enroll_agent, find_agent
 from ingest.domain.errors import DomainError
-from ingest.domain.intake import previous_result, store_batch
+from ingest.domain.intake import store_batch
 from ingest.jobs.queue import job_queue
 from ingest.models import Agent
 from shared.batch import MAX_BODY_BYTES, BatchError, decode_batch, parse_json
@@ -107,9 +107,6 @@ def batches() -> tuple[Response, int]:
     verify_request(
         signed, load_public_key(agent.public_key), method="POST", path=request.path, body=body
     )
-    earlier = previous_result(session, agent, signed.request_id, signed.digest)
-    if earlier is not None:
-        return _answer(earlier.response), 200
     batch = decode_batch(body)
     if batch.batch_id != signed.request_id or batch.agent_id != agent.public_id:
         raise DomainError(

@@ -10,6 +10,7 @@ interfaces of one printer are one device.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Final
 
 from shared.reading import Device
@@ -39,13 +40,16 @@ PLACEHOLDER_MACS: Final = frozenset({"00:00:00:00:00:00", "ff:ff:ff:ff:ff:ff"})
 _NON_ALNUM: Final = re.compile(r"[^0-9a-z]+")
 
 
+@lru_cache(maxsize=4096)
 def manufacturer_key(manufacturer: str | None) -> str:
-    """Manufacturer folded for comparison."""
+    """Manufacturer folded for comparison (cached: a fleet has a handful of makers, and every
+    reading of every upload asks)."""
     return _NON_ALNUM.sub("", (manufacturer or "").casefold())
 
 
+@lru_cache(maxsize=4096)
 def model_key(model: str | None) -> str:
-    """Model folded for comparison."""
+    """Model folded for comparison (cached, as ``manufacturer_key``)."""
     return _NON_ALNUM.sub("", (model or "").casefold())
 
 

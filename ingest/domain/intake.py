@@ -8,10 +8,10 @@ the outbox row of its follow-up job (meter reads, reorders: ``ingest.jobs.follow
 therefore can never be lost.
 
 Per batch: claim the id (``insert ... on conflict do nothing``), reserve reading ids, resolve
-every device at once (``registry.resolve_devices``), insert readings and supply levels in one
-statement each, move the agent's ``last_seq`` with ``greatest`` (no lost update under
-concurrency), enqueue the follow-up, which folds the supplies into their latest state
-(``supply_state.fold_batch``) off the request path.
+every device at once (``registry.resolve_devices``), insert the readings in one statement and
+their supply levels in another that takes them from the stored payloads, move the agent's
+``last_seq`` with ``greatest`` (no lost update under concurrency), enqueue the follow-up, which
+folds the supplies into their latest state (``supply_state.fold_batch``) off the request path.
 """
 
 from __future__ import annotations
@@ -21,17 +21,23 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
-from ingest.domain.bulk import dialect_insert, greatest, insert_rows, take_ids
+from ingest.domain.bulk import (
+    dialect_insert,
+    greatest,
+    insert_rows,
+    is_postgres,
+    single_writer,
+    take_ids,
+)
 from ingest.domain.errors import DomainError
 from ingest.domain.registry import Sighting, resolve_devices
-from ingest.domain.supply_state import SlotObservation, supply_columns
 from ingest.jobs.outbox import enqueue
-from ingest.models import Agent, DeviceReading, SupplyLevel, UploadBatch
+from ingest.models import Agent, DeviceReading, UploadBatch
 from shared.batch import Batch
-from shared.reading import COUNTER_KEYS, Reading, format_timestamp
+from shared.reading import COUNTER_KEYS, COUNTER_VALUES, Reading, format_timestamp
 
 #: A reading dated further ahead of the ingest's clock than this is impossible: refused.
 FUTURE_TOLERANCE: Final = timedelta(minutes=5)
@@ -87,55 +93,97 @@ def store_batch(
     signature: str,
     received_at: datetime,
 ) -> IntakeResult:
-    """Store ``batch`` (already verified) and commit; a concurrent twin becomes a duplicate."""
+    """Store ``batch`` (already verified) and commit; a re-sent batch gets its first answer.
+
+    The idempotency check is the claim itself: a batch id seen before is looked up only when
+    its claim finds it taken, so a new batch (nearly every one) costs no extra query.
+    """
     flags = [reading_flag(r.observed_at, received_at) for r in batch.readings]
     response = _response(batch, flags, received_at)
-    # End the read transaction the checks opened: the batch's own begins with a write, since
-    # SQLite cannot upgrade a read transaction once another writer has committed.
-    session.commit()
-    batch_pk = _claim(session, agent, batch, digest, signature, received_at, response)
-    if batch_pk is None:  # a twin committed first: answer as it was answered
-        session.rollback()
-        earlier = previous_result(session, agent, batch.batch_id, digest)
-        if earlier is None:
-            raise DomainError("retry", "a concurrent upload of this batch failed: retry", 503)
-        return earlier
-    reading_ids = take_ids(session, DeviceReading.__table__, len(batch.readings))
-    device_ids = resolve_devices(
-        session,
-        agent.customer_id,
-        [
-            Sighting(r.device, r.address, None if flag else r.observed_at, reading_id)
-            for r, flag, reading_id in zip(batch.readings, flags, reading_ids, strict=True)
-        ],
-        received_at,
-    )
-    rows = list(zip(batch.readings, flags, reading_ids, device_ids, strict=True))
-    insert_rows(
-        session,
-        DeviceReading.__table__,
-        [_reading_row(agent, batch_pk, received_at, *row) for row in rows],
-    )
-    observations = [
-        SlotObservation(device_id, reading_id, r.observed_at, position, supply, r.counters.total)
-        for r, flag, reading_id, device_id in rows
-        if flag is None
-        for position, supply in enumerate(r.supplies)
+    if not is_postgres(session):
+        # End the read transaction the checks opened: the batch's own begins with a write, as
+        # SQLite cannot upgrade a read transaction once another writer has committed.
+        session.commit()
+    # Everything that needs no database is done before taking SQLite's single writer turn.
+    rows = [
+        _reading_row(agent, received_at, r, flag)
+        for r, flag in zip(batch.readings, flags, strict=True)
     ]
-    insert_rows(session, SupplyLevel.__table__, [_supply_row(o) for o in observations])
-    session.execute(
-        update(Agent)
-        .where(Agent.id == agent.id)
-        .values(
-            last_seq=greatest(session, Agent.last_seq, batch.seq),
-            last_seen_at=greatest(
-                session, func.coalesce(Agent.last_seen_at, received_at), received_at
-            ),
+    with single_writer(session):
+        batch_pk = _claim(session, agent, batch, digest, signature, received_at, response)
+        if batch_pk is None:  # stored before (a re-send), or a twin committed first
+            session.rollback()
+            earlier = previous_result(session, agent, batch.batch_id, digest)
+            if earlier is None:
+                raise DomainError("retry", "a concurrent upload of this batch failed: retry", 503)
+            return earlier
+        reading_ids = take_ids(session, DeviceReading.__table__, len(batch.readings))
+        device_ids = resolve_devices(
+            session,
+            agent.customer_id,
+            [
+                Sighting(r.device, r.address, None if flag else r.observed_at, reading_id)
+                for r, flag, reading_id in zip(batch.readings, flags, reading_ids, strict=True)
+            ],
+            received_at,
         )
+        for row, reading_id, device_id in zip(rows, reading_ids, device_ids, strict=True):
+            row.update(id=reading_id, device_id=device_id, batch_id=batch_pk)
+        insert_rows(session, DeviceReading.__table__, rows)
+        _store_supply_levels(session, batch_pk, batch)
+        session.execute(
+            update(Agent)
+            .where(Agent.id == agent.id)
+            .values(
+                last_seq=greatest(session, Agent.last_seq, batch.seq),
+                last_seen_at=greatest(
+                    session, func.coalesce(Agent.last_seen_at, received_at), received_at
+                ),
+            )
+        )
+        job = enqueue(session, FOLLOWUP_JOB, {"batch_id": batch_pk}, now=received_at)
+        session.commit()
+        return IntakeResult(response, duplicate=False, jobs=(job,))
+
+
+def _store_supply_levels(session: Session, batch_pk: int, batch: Batch) -> None:
+    """The supply levels of the batch's readings that count, one row per supply, taken by the
+    database from the readings just stored (their payload holds the checked supplies): no
+    Python object or parameter per supply on the upload path."""
+    if not any(r.supplies for r in batch.readings):
+        return
+    times = [r.observed_at for r in batch.readings]
+    session.execute(
+        _SUPPLY_LEVELS_SQL["postgresql" if is_postgres(session) else "sqlite"],
+        {"batch": batch_pk, "first": min(times), "last": max(times)},
     )
-    job = enqueue(session, FOLLOWUP_JOB, {"batch_id": batch_pk}, now=received_at)
-    session.commit()
-    return IntakeResult(response, duplicate=False, jobs=(job,))
+
+
+#: ``observed_at`` bounds let PostgreSQL look in the batch's monthly partitions only.
+_SUPPLY_LEVELS_SQL: Final = {
+    "postgresql": text(
+        "INSERT INTO supply_levels (reading_id, slot, device_id, observed_at, kind, colour, "
+        "description, level, max_capacity, percent, state) "
+        "SELECT r.id, s.n - 1, r.device_id, r.observed_at, s.kind, s.colour, s.description, "
+        "s.level, s.max, s.percent, s.state "
+        "FROM device_readings r CROSS JOIN LATERAL ROWS FROM (json_to_recordset("
+        "r.payload -> 'supplies') AS (kind varchar, colour varchar, description varchar, "
+        "level bigint, max bigint, percent integer, state varchar)) "
+        "WITH ORDINALITY AS s(kind, colour, description, level, max, percent, state, n) "
+        "WHERE r.batch_id = :batch AND r.flag IS NULL "
+        "AND r.observed_at BETWEEN :first AND :last"
+    ),
+    "sqlite": text(
+        "INSERT INTO supply_levels (reading_id, slot, device_id, observed_at, kind, colour, "
+        "description, level, max_capacity, percent, state) "
+        "SELECT r.id, s.key, r.device_id, r.observed_at, json_extract(s.value, '$.kind'), "
+        "json_extract(s.value, '$.colour'), json_extract(s.value, '$.description'), "
+        "json_extract(s.value, '$.level'), json_extract(s.value, '$.max'), "
+        "json_extract(s.value, '$.percent'), json_extract(s.value, '$.state') "
+        "FROM device_readings r, json_each(r.payload, '$.supplies') s "
+        "WHERE r.batch_id = :batch AND r.flag IS NULL"
+    ),
+}
 
 
 def _response(batch: Batch, flags: list[str | None], received_at: datetime) -> dict[str, Any]:
@@ -183,29 +231,17 @@ def _claim(
 
 
 def _reading_row(
-    agent: Agent,
-    batch_pk: int,
-    received_at: datetime,
-    reading: Reading,
-    flag: str | None,
-    reading_id: int,
-    device_id: int,
+    agent: Agent, received_at: datetime, reading: Reading, flag: str | None
 ) -> dict[str, Any]:
+    """A reading's row but for its id, device and batch, which the write itself decides."""
     return {
-        "id": reading_id,
-        "device_id": device_id,
-        "batch_id": batch_pk,
         "agent_id": agent.id,
         "observed_at": reading.observed_at,
         "received_at": received_at,
         "address": reading.address,
-        **{name: getattr(reading.counters, name) for name in COUNTER_KEYS},
+        **dict(zip(COUNTER_KEYS, COUNTER_VALUES(reading.counters), strict=True)),
         "clock": reading.clock,
         "derived": ",".join(reading.derived) or None,
         "flag": flag,
         "payload": reading.to_dict(),
     }
-
-
-def _supply_row(obs: SlotObservation) -> dict[str, Any]:
-    return {"reading_id": obs.reading_id, "slot": obs.position, **supply_columns(obs)}

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from sqlalchemy import case, func, select, union, update
+from sqlalchemy import and_, case, func, select, union, update
 from sqlalchemy.orm import Session
 
-from ingest.domain.bulk import insert_rows, least, where_in
+from ingest.domain.bulk import insert_rows, where_in
 from ingest.models import Device
 from shared.identity import address_key, mac_key, manufacturer_key, serial_key
 from shared.reading import Device as DeviceInfo
@@ -121,18 +121,36 @@ def resolve_devices(
 
 
 def _load(session: Session, customer_id: int, keys: list[IdentityKeys]) -> _Index:
-    identities = {k for key in keys for k in (key.serial, key.mac, key.address) if k}
-    macs = {key.mac.removeprefix("mac:") for key in keys if key.mac}
+    """The customer's devices these keys can match.
+
+    First by serial alone (one index probe per device: nearly every reading of a known printer
+    stops here); then every key of the readings still unmatched (new devices, devices known by
+    MAC or address), whose rule needs them all.
+    """
     index = _Index()
+    serials = sorted({key.serial for key in keys if key.serial})
+    if serials:
+        _add_found(session, index, customer_id, serials, [])
+    rest = [key for key in keys if not key.serial or key.serial not in index.by_identity]
+    identities = {k for key in rest for k in (key.serial, key.mac, key.address) if k}
+    macs = {key.mac.removeprefix("mac:") for key in rest if key.mac}
+    if identities:
+        _add_found(session, index, customer_id, sorted(identities), sorted(macs))
+    return index
+
+
+def _add_found(
+    session: Session, index: _Index, customer_id: int, identities: list[str], macs: list[str]
+) -> None:
     # Two lookups (``bulk.where_in``), not one ``identity in (...) or mac in (...)``, which
     # PostgreSQL answers by testing every key against every device of the customer.
     found = select(Device.id, Device.identity, Device.mac).where(Device.customer_id == customer_id)
-    statement: Any = where_in(session, found, Device.identity, sorted(identities))
+    statement: Any = where_in(session, found, Device.identity, identities)
     if macs:
-        statement = union(statement, where_in(session, found, Device.mac, sorted(macs)))
+        statement = union(statement, where_in(session, found, Device.mac, macs))
     for device_id, identity, mac in session.execute(statement):
-        index.add(_Known(identity, mac, device_id))
-    return index
+        if identity not in index.by_identity:
+            index.add(_Known(identity, mac, device_id))
 
 
 def _target(index: _Index, keys: IdentityKeys, info: DeviceInfo) -> str:
@@ -198,31 +216,12 @@ def _empty_row(identity: str, address: str, now: datetime) -> dict[str, Any]:
 
 
 def _upsert(session: Session, customer_id: int, rows: list[dict[str, Any]]) -> dict[str, int]:
-    table = Device.__table__
-    old = table.c
-
-    def merge(new: Any) -> dict[str, Any]:
-        newer = new.last_seen_at >= old.last_seen_at
-        return {
-            **{
-                name: func.coalesce(new[name], old[name])
-                for name in ("manufacturer", "model", "serial", "mac")
-            },
-            "last_address": case((newer, new.last_address), else_=old.last_address),
-            "last_seen_at": case((newer, new.last_seen_at), else_=old.last_seen_at),
-            "latest_reading_id": case((newer, new.latest_reading_id), else_=old.latest_reading_id),
-            "first_seen_at": case(
-                (new.last_seen_at > NEVER, least(session, new.first_seen_at, old.first_seen_at)),
-                else_=old.first_seen_at,
-            ),
-        }
-
     returned = insert_rows(
         session,
-        table,
+        Device.__table__,
         [{**row, "customer_id": customer_id} for row in rows],
         conflict=("customer_id", "identity"),
-        update=merge,
+        update=_merge,
         returning=("id", "identity"),
     )
     if not returned:  # SQLite: read the ids back (the rows are ours under its write lock)
@@ -233,3 +232,21 @@ def _upsert(session: Session, customer_id: int, rows: list[dict[str, Any]]) -> d
             )
         ).all()
     return {identity: device_id for device_id, identity in returned}
+
+
+def _merge(new: Any) -> dict[str, Any]:
+    """A stored device updated with a batch's word on it: the newest sighting wins; the first
+    sighting that counts is the earliest ever."""
+    old = Device.__table__.c
+    newer = new.last_seen_at >= old.last_seen_at
+    counts_earlier = and_(new.last_seen_at > NEVER, new.first_seen_at < old.first_seen_at)
+    return {
+        **{
+            name: func.coalesce(new[name], old[name])
+            for name in ("manufacturer", "model", "serial", "mac")
+        },
+        "last_address": case((newer, new.last_address), else_=old.last_address),
+        "last_seen_at": case((newer, new.last_seen_at), else_=old.last_seen_at),
+        "latest_reading_id": case((newer, new.latest_reading_id), else_=old.latest_reading_id),
+        "first_seen_at": case((counts_earlier, new.first_seen_at), else_=old.first_seen_at),
+    }

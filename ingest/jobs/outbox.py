@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ingest.models import Job
@@ -35,18 +35,22 @@ def enqueue(
     now: datetime,
     unique_key: str | None = None,
 ) -> int:
-    """Add a job to the session's transaction; its id (flushed, not committed)."""
-    job = Job(
-        name=name,
-        args=args,
-        unique_key=unique_key,
-        created_at=now,
-        run_after=now,
-        attempts=0,
-    )
-    session.add(job)
-    session.flush()
-    return job.id
+    """Add a job to the session's transaction; its id (written, not committed).
+
+    One ``insert ... returning``, not an ORM object and a flush: it runs on every upload.
+    """
+    return session.execute(
+        insert(Job)
+        .values(
+            name=name,
+            args=args,
+            unique_key=unique_key,
+            created_at=now,
+            run_after=now,
+            attempts=0,
+        )
+        .returning(Job.id)
+    ).scalar_one()
 
 
 def run_job(
