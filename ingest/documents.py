@@ -285,6 +285,8 @@ def credit_note_pdf(note: CreditNote, words: Wording | None = None) -> bytes:
     )
     doc.ln(2)
     doc.totals(note.net, note.vat_rate, note.vat, (w.gettext("Credit note total"), note.gross))
+    if note.invoice.vat_note:  # no VAT given back, for the reason the invoice charged none
+        doc.lines_of_text([note.invoice.vat_note], 9)
     return doc.render()
 
 

@@ -240,8 +240,12 @@ def credit_note_xml(note: CreditNote, dealer: DealerIdentity) -> bytes:
         prezzo_unitario=note.net,
         prezzo_totale=note.net,
         aliquota_iva=_percent(note.vat_rate),
+        **({"natura": invoice.vat_nature} if invoice.vat_nature else {}),
     )
-    body.dati_beni_servizi.dati_riepilogo = [_summary(note.net, note.vat, note.vat_rate)]
+    # Why there is no VAT is the corrected invoice's reason, word for word.
+    body.dati_beni_servizi.dati_riepilogo = [
+        _summary(note.net, note.vat, note.vat_rate, invoice.vat_nature, invoice.vat_note)
+    ]
     return _render(_header(dealer, note.customer, note.number), body)
 
 

@@ -103,6 +103,7 @@ def customer_pages(ids: dict) -> list[str]:
     return [
         "/",
         "/machines",
+        f"/machines/{ids['machine']}",
         f"/machines/{ids['machine']}/location",
         "/devices",
         "/meter-reads",
@@ -138,6 +139,8 @@ STAFF_PAGES = [
     "/ops/tickets",
     "/ops/tickets/new",
     "/ops/integrations",
+    "/ops/agents",
+    "/ops/demo-mail",
     "/machines",
     "/orders",
     "/deliveries",
@@ -188,7 +191,16 @@ def browser(app, language: str):
 
 
 @pytest.mark.parametrize("language", ["it", "es"])
-def test_every_page_speaks_the_browsers_language(app, world, language):
+def test_every_page_speaks_the_browsers_language(app, world, language, tmp_path, monkeypatch):
+    import mailbox
+    from email.message import EmailMessage
+
+    box = mailbox.Maildir(tmp_path / "mail")  # the demo's mail page, with one message in it
+    mail = EmailMessage()
+    mail["To"], mail["Subject"] = "anna@rossi.example", "Lettura contatori"
+    mail.set_content("Buongiorno")
+    box.add(mail)
+    monkeypatch.setenv("SCM_DEMO_MAILDIR", str(tmp_path / "mail"))
     customer, staff, visitor = (
         browser(app, language),
         browser(app, language),
@@ -205,6 +217,7 @@ def test_every_page_speaks_the_browsers_language(app, world, language):
     visits += [(staff, path) for path in STAFF_PAGES]
     visits += [(staff, f"/ops/customers/{world['customer']}/settings")]
     visits += [(staff, f"/ops/tickets/new?customer_id={world['customer']}")]
+    visits += [(staff, f"/ops/machines/{world['machine']}/contracts")]
     visits += [(visitor, path) for path in ("/login", "/password/forgot", world["link"])]
     problems = {}
     for who, path in visits:

@@ -58,8 +58,9 @@ def test_the_invoice_carries_the_customers_vat_and_says_why_there_is_none(
     from sqlalchemy import select
     from support.fleet import add_machine, push, utc
 
-    from ingest.documents import invoice_pdf
-    from ingest.domain.einvoice import DealerIdentity, invoice_xml
+    from ingest.documents import credit_note_pdf, invoice_pdf
+    from ingest.domain.corrections import issue_credit_note
+    from ingest.domain.einvoice import DealerIdentity, credit_note_xml, invoice_xml
     from ingest.domain.invoicing import commit_run, month_period
     from ingest.models import Customer
 
@@ -92,3 +93,15 @@ def test_the_invoice_carries_the_customers_vat_and_says_why_there_is_none(
     )
     xml = invoice_xml(invoice, dealer).decode()
     assert (f"<Natura>{nature}</Natura>" in xml) if nature else ("<Natura>" not in xml)
+    # A credit note of that invoice gives back VAT as the invoice charged it, and says why
+    # there is none as the invoice did (FatturaPA refuses a 0 % line without its Natura).
+    note = issue_credit_note(
+        session, invoice, reason="Rimborso", issued_on=date(2026, 12, 5), now=LATER,
+        net=Decimal("10"),
+    )  # fmt: skip
+    assert note.vat == (Decimal("10") * Decimal(vat)).quantize(Decimal("0.01"))
+    credit_xml = credit_note_xml(note, dealer).decode()
+    assert (f"<Natura>{nature}</Natura>" in credit_xml) if nature else "<Natura>" not in credit_xml
+    reader = PdfReader(io.BytesIO(credit_note_pdf(note)))
+    text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
+    assert (words is None and "Inversione" not in text) or words in text
