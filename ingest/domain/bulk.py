@@ -67,11 +67,6 @@ def is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def greatest(session: Session, *values: Any) -> ColumnElement[Any]:
-    """SQL ``greatest`` (PostgreSQL) or the scalar ``max`` (SQLite)."""
-    return func.greatest(*values) if is_postgres(session) else func.max(*values)
-
-
 def where_in(
     session: Session, statement: Select[Any], column: ColumnElement[Any], values: list[Any]
 ) -> Select[Any]:
@@ -90,13 +85,6 @@ def where_in(
     # OFFSET 0 keeps the subquery a per-key probe (PostgreSQL would otherwise flatten it).
     probe = statement.where(column == keys.c.key).offset(0).lateral("d")
     return select(*probe.c).select_from(keys).join(probe, true())
-
-
-def dialect_insert(session: Session, table: Table) -> Any:
-    """The backend's ``INSERT`` construct, which knows ``on_conflict_do_update``."""
-    if is_postgres(session):
-        return postgresql.insert(table)
-    return sqlite.insert(table)
 
 
 def take_ids(session: Session, table: Table, count: int) -> list[int]:

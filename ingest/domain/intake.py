@@ -19,14 +19,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, Final
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ingest.domain.bulk import (
-    dialect_insert,
-    greatest,
     insert_rows,
     is_postgres,
     single_writer,
@@ -132,14 +132,8 @@ def store_batch(
         insert_rows(session, DeviceReading.__table__, rows)
         _store_supply_levels(session, batch_pk, batch)
         session.execute(
-            update(Agent)
-            .where(Agent.id == agent.id)
-            .values(
-                last_seq=greatest(session, Agent.last_seq, batch.seq),
-                last_seen_at=greatest(
-                    session, func.coalesce(Agent.last_seen_at, received_at), received_at
-                ),
-            )
+            _agent_seen_statement(is_postgres(session)),
+            {"agent": agent.id, "seq": batch.seq, "seen": received_at},
         )
         job = enqueue(session, FOLLOWUP_JOB, {"batch_id": batch_pk}, now=received_at)
         session.commit()
@@ -210,24 +204,52 @@ def _claim(
     response: dict[str, Any],
 ) -> int | None:
     """Insert the batch row, or None when this batch id is already stored."""
+    values = {
+        "agent_id": agent.id,
+        "batch_uuid": batch.batch_id,
+        "seq": batch.seq,
+        "body_digest": digest,
+        "signature": signature,
+        "created_at": batch.created_at,
+        "received_at": received_at,
+        "reading_count": len(batch.readings),
+        "response_json": json.dumps(response),
+    }
+    return session.scalar(_claim_statement(is_postgres(session)), values)
+
+
+@lru_cache(maxsize=2)
+def _claim_statement(postgres: bool) -> Any:
+    """Built once per backend: the upload path runs it for every batch."""
     table = UploadBatch.__table__
-    statement = (
-        dialect_insert(session, table)
-        .values(
-            agent_id=agent.id,
-            batch_uuid=batch.batch_id,
-            seq=batch.seq,
-            body_digest=digest,
-            signature=signature,
-            created_at=batch.created_at,
-            received_at=received_at,
-            reading_count=len(batch.readings),
-            response_json=json.dumps(response),
-        )
+    columns = ("agent_id", "batch_uuid", "seq", "body_digest", "signature", "created_at")
+    columns += ("received_at", "reading_count", "response_json")
+    insert = postgresql.insert(table) if postgres else sqlite.insert(table)
+    return (
+        insert.values({name: bindparam(name, type_=table.c[name].type) for name in columns})
         .on_conflict_do_nothing(index_elements=[table.c.agent_id, table.c.batch_uuid])
         .returning(table.c.id)
     )
-    return session.scalar(statement)
+
+
+@lru_cache(maxsize=2)
+def _agent_seen_statement(postgres: bool) -> Any:
+    """The agent's ``last_seq`` and ``last_seen_at`` moved forward, never back (Core, built once:
+    an ORM update would also look for the agent among the session's objects)."""
+    table = Agent.__table__
+    newest = func.greatest if postgres else func.max
+    seq, seen = (
+        bindparam("seq", type_=table.c.last_seq.type),
+        bindparam("seen", type_=table.c.last_seen_at.type),
+    )
+    return (
+        update(table)
+        .where(table.c.id == bindparam("agent"))
+        .values(
+            last_seq=newest(table.c.last_seq, seq),
+            last_seen_at=newest(func.coalesce(table.c.last_seen_at, seen), seen),
+        )
+    )
 
 
 def _reading_row(

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ingest.models import Job
@@ -39,18 +39,25 @@ def enqueue(
 
     One ``insert ... returning``, not an ORM object and a flush: it runs on every upload.
     """
-    return session.execute(
-        insert(Job)
-        .values(
-            name=name,
-            args=args,
-            unique_key=unique_key,
-            created_at=now,
-            run_after=now,
-            attempts=0,
-        )
-        .returning(Job.id)
-    ).scalar_one()
+    values = {"name": name, "args": args, "unique_key": unique_key, "created_at": now}
+    return session.execute(_ENQUEUE, {**values, "run_after": now}).scalar_one()
+
+
+_JOBS = Job.__table__
+#: Core and built once, not an ORM insert: every upload runs it.
+_ENQUEUE: Final = (
+    insert(_JOBS)
+    .values(
+        {
+            **{
+                name: bindparam(name, type_=_JOBS.c[name].type)
+                for name in ("name", "args", "unique_key", "created_at", "run_after")
+            },
+            "attempts": 0,
+        }
+    )
+    .returning(_JOBS.c.id)
+)
 
 
 def run_job(
