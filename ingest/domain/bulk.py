@@ -39,6 +39,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 
@@ -62,15 +63,24 @@ def single_writer(session: Session) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def core(session: Session) -> Connection:
+    """The session's connection, for Core statements on the upload path: ``Session.execute``
+    adds about 0.1 ms of ORM bookkeeping to every statement.  Pending ORM changes are flushed
+    first, as ``Session.execute`` would."""
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    return session.connection()
+
+
 def is_postgres(session: Session) -> bool:
     """True when the session talks to PostgreSQL."""
     return session.get_bind().dialect.name == "postgresql"
 
 
 def where_in(
-    session: Session, statement: Select[Any], column: ColumnElement[Any], values: list[Any]
+    postgres: bool, statement: Select[Any], column: ColumnElement[Any], name: str
 ) -> Select[Any]:
-    """``statement`` kept to rows whose ``column`` is one of ``values``.
+    """``statement`` kept to rows whose ``column`` is one of the list in parameter ``name``.
 
     On PostgreSQL one index probe per value (``unnest`` of one array parameter, joined
     laterally): the statement text is the same whatever the number of values, and the cost
@@ -78,9 +88,9 @@ def where_in(
     ``column in ($1, ...)`` or ``= any($1)`` can be planned as a scan that tests every value
     against every row (measured: 40 ms a batch at 3,500 devices before the table was analysed).
     """
-    if not is_postgres(session):
-        return statement.where(column.in_(values))
-    array = bindparam(None, values, type_=postgresql.ARRAY(column.type))
+    if not postgres:
+        return statement.where(column.in_(bindparam(name, expanding=True)))
+    array = bindparam(name, type_=postgresql.ARRAY(column.type))
     keys = func.unnest(array).table_valued("key").render_derived(name="k")
     # OFFSET 0 keeps the subquery a per-key probe (PostgreSQL would otherwise flatten it).
     probe = statement.where(column == keys.c.key).offset(0).lateral("d")
@@ -92,13 +102,13 @@ def take_ids(session: Session, table: Table, count: int) -> list[int]:
     if count == 0:
         return []
     if is_postgres(session):
-        rows = session.execute(
+        rows = core(session).execute(
             text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
             {"t": table.name, "n": count},
         )
         return [row[0] for row in rows]
     # SQLite: the caller already wrote in this transaction, so it holds the only write lock.
-    start = session.scalar(select(func.coalesce(func.max(table.c.id), 0))) or 0
+    start = core(session).scalar(select(func.coalesce(func.max(table.c.id), 0))) or 0
     return list(range(start + 1, start + 1 + count))
 
 

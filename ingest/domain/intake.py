@@ -27,6 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ingest.domain.bulk import (
+    core,
     insert_rows,
     is_postgres,
     single_writer,
@@ -131,7 +132,7 @@ def store_batch(
             row.update(id=reading_id, device_id=device_id, batch_id=batch_pk)
         insert_rows(session, DeviceReading.__table__, rows)
         _store_supply_levels(session, batch_pk, batch)
-        session.execute(
+        core(session).execute(
             _agent_seen_statement(is_postgres(session)),
             {"agent": agent.id, "seq": batch.seq, "seen": received_at},
         )
@@ -147,7 +148,7 @@ def _store_supply_levels(session: Session, batch_pk: int, batch: Batch) -> None:
     if not any(r.supplies for r in batch.readings):
         return
     times = [r.observed_at for r in batch.readings]
-    session.execute(
+    core(session).execute(
         _SUPPLY_LEVELS_SQL["postgresql" if is_postgres(session) else "sqlite"],
         {"batch": batch_pk, "first": min(times), "last": max(times)},
     )
@@ -215,7 +216,7 @@ def _claim(
         "reading_count": len(batch.readings),
         "response_json": json.dumps(response),
     }
-    return session.scalar(_claim_statement(is_postgres(session)), values)
+    return core(session).scalar(_claim_statement(is_postgres(session)), values)
 
 
 @lru_cache(maxsize=2)

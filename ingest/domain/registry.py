@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Final
 
-from sqlalchemy import and_, case, func, select, union, update
+from sqlalchemy import and_, bindparam, case, func, select, union, update
 from sqlalchemy.orm import Session
 
-from ingest.domain.bulk import insert_rows, where_in
+from ingest.domain.bulk import core, insert_rows, is_postgres, where_in
 from ingest.models import Device
 from shared.identity import address_key, mac_key, manufacturer_key, serial_key
 from shared.reading import Device as DeviceInfo
@@ -142,15 +143,29 @@ def _load(session: Session, customer_id: int, keys: list[IdentityKeys]) -> _Inde
 def _add_found(
     session: Session, index: _Index, customer_id: int, identities: list[str], macs: list[str]
 ) -> None:
-    # Two lookups (``bulk.where_in``), not one ``identity in (...) or mac in (...)``, which
-    # PostgreSQL answers by testing every key against every device of the customer.
-    found = select(Device.id, Device.identity, Device.mac).where(Device.customer_id == customer_id)
-    statement: Any = where_in(session, found, Device.identity, identities)
-    if macs:
-        statement = union(statement, where_in(session, found, Device.mac, macs))
-    for device_id, identity, mac in session.execute(statement):
+    statement = _lookup_statement(is_postgres(session), bool(macs))
+    found = core(session).execute(
+        statement, {"customer": customer_id, "identities": identities, "macs": macs}
+    )
+    for device_id, identity, mac in found:
         if identity not in index.by_identity:
             index.add(_Known(identity, mac, device_id))
+
+
+@lru_cache(maxsize=4)
+def _lookup_statement(postgres: bool, by_mac: bool) -> Any:
+    """A customer's devices by identity (and by MAC): built once per backend and shape.
+
+    Two lookups (``bulk.where_in``), not one ``identity in (...) or mac in (...)``, which
+    PostgreSQL answers by testing every key against every device of the customer.
+    """
+    found = select(Device.id, Device.identity, Device.mac).where(
+        Device.customer_id == bindparam("customer")
+    )
+    statement: Any = where_in(postgres, found, Device.identity, "identities")
+    if by_mac:
+        statement = union(statement, where_in(postgres, found, Device.mac, "macs"))
+    return statement
 
 
 def _target(index: _Index, keys: IdentityKeys, info: DeviceInfo) -> str:
@@ -225,12 +240,16 @@ def _upsert(session: Session, customer_id: int, rows: list[dict[str, Any]]) -> d
         returning=("id", "identity"),
     )
     if not returned:  # SQLite: read the ids back (the rows are ours under its write lock)
-        returned = session.execute(
-            select(Device.id, Device.identity).where(
-                Device.customer_id == customer_id,
-                Device.identity.in_([row["identity"] for row in rows]),
+        returned = (
+            core(session)
+            .execute(
+                select(Device.id, Device.identity).where(
+                    Device.customer_id == customer_id,
+                    Device.identity.in_([row["identity"] for row in rows]),
+                )
             )
-        ).all()
+            .all()
+        )
     return {identity: device_id for device_id, identity in returned}
 
 

@@ -16,6 +16,7 @@ from typing import Any, Final
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from ingest.domain.bulk import core
 from ingest.models import Job
 
 #: After this many failures a job stays in the table with its error, for staff to look at.
@@ -40,7 +41,7 @@ def enqueue(
     One ``insert ... returning``, not an ORM object and a flush: it runs on every upload.
     """
     values = {"name": name, "args": args, "unique_key": unique_key, "created_at": now}
-    return session.execute(_ENQUEUE, {**values, "run_after": now}).scalar_one()
+    return core(session).execute(_ENQUEUE, {**values, "run_after": now}).scalar_one()
 
 
 _JOBS = Job.__table__
