@@ -27,6 +27,8 @@ class UtcDateTime(TypeDecorator[datetime]):
         """Refuse naive datetimes: a time without a zone is a bug waiting for daylight saving."""
         if value is None:
             return None
+        if value.tzinfo is UTC:  # nearly always, and every reading has two
+            return value
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UtcDateTime column")
         return value.astimezone(UTC)
