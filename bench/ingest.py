@@ -7,7 +7,8 @@ What it does, on loopback only: creates its own database (PostgreSQL: ``--pg-adm
 customer with ``--devices`` colour printers, ``--machines`` of them under contract, one agent
 per connection and a portal user; starts gunicorn (2 sync workers, jobs sent to Redis so the
 measurement is the upload path); ``--conns`` processes post pre-signed gzip batches of 100
-readings (each with 4 toner levels) as fast as answers come; counts the stored rows (every
+readings (each with 4 toner levels) as fast as answers come, after ``--warmup`` untimed ones
+(steady state: the devices known, the workers warm); counts the stored rows (every
 batch stored once); times a raw COPY of the same rows into the same server (SQLite: a raw
 ``executemany``); loads ``--history`` readings (with their supply levels) straight into the
 tables, then vacuums and checkpoints them as weeks of arrivals would have been; measures the
@@ -74,14 +75,15 @@ def main() -> None:
         _seed(url, args)
         with _gunicorn(url, args) as port:
             start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=6)
-            rate, p50, p99 = _measure(port, url, args, start, first_batch=0)
-            once = _stored_once(url, args.conns * args.batches * READINGS_PER_BATCH)
+            rate, p50, p99 = _measure(port, url, args, start, first_batch=0, warmup=args.warmup)
+            once = _stored_once(url, _sent(args, args.warmup + args.batches))
             copy = _copy_limit(url, args)
             history = _load_history(url, args.history, start)
             rate2, _, _ = _measure(
-                port, url, args, start + timedelta(hours=3), first_batch=args.batches
+                port, url, args, start + timedelta(hours=3), args.warmup + args.batches, warmup=0
             )
-            once = once and _stored_once(url, 2 * _sent(args), loaded=history)
+            sent = _sent(args, args.warmup + 2 * args.batches)
+            once = once and _stored_once(url, sent, loaded=history)
             page = _machines_p95(port, args)
     queue.flushdb()
     db = "postgresql" if url.startswith("postgresql") else "sqlite"
@@ -104,13 +106,16 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--devices", type=int, default=5000)
     parser.add_argument("--machines", type=int, default=1000)
     parser.add_argument("--batches", type=int, default=150, help="batches per connection")
+    parser.add_argument(
+        "--warmup", type=int, default=10, help="untimed batches per connection, first"
+    )
     parser.add_argument("--history", type=int, default=2_000_000)
     parser.add_argument("--page-requests", type=int, default=40)
     return parser.parse_args()
 
 
-def _sent(args: argparse.Namespace) -> int:
-    return args.conns * args.batches * READINGS_PER_BATCH
+def _sent(args: argparse.Namespace, batches: int) -> int:
+    return args.conns * batches * READINGS_PER_BATCH
 
 
 @contextmanager
@@ -224,7 +229,13 @@ def _gunicorn(url: str, args: argparse.Namespace) -> Iterator[int]:
 
 
 def _measure(
-    port: int, url: str, args: argparse.Namespace, start: datetime, first_batch: int
+    port: int,
+    url: str,
+    args: argparse.Namespace,
+    start: datetime,
+    first_batch: int,
+    *,
+    warmup: int,
 ) -> tuple[float, float, float]:
     """Readings per second and p50/p99 latency of ``--conns`` processes posting batches."""
     barrier = multiprocessing.Barrier(args.conns + 1)
@@ -232,7 +243,7 @@ def _measure(
     workers = [
         multiprocessing.Process(
             target=_client,
-            args=(port, args, i, start, first_batch, barrier, results),
+            args=(port, args, i, start, (first_batch, warmup), barrier, results),
         )
         for i in range(args.conns)
     ]
@@ -258,7 +269,7 @@ def _client(
     args: argparse.Namespace,
     index: int,
     start: datetime,
-    first_batch: int,
+    batches: tuple[int, int],
     barrier: Any,
     results: Any,
 ) -> None:
@@ -266,24 +277,23 @@ def _client(
     agent_id = (args.keys_dir / f"{index}.id").read_text()
     devices = list(range(index, args.devices, args.conns))
     requests_ = []
-    for b in range(args.batches):
+    first_batch, warmup = batches
+    for b in range(warmup + args.batches):
         seq = first_batch + b + 1
         when = start + timedelta(seconds=60 * seq)
         chosen = [devices[(b * READINGS_PER_BATCH + k) % len(devices)] for k in range(100)]
         requests_.append(_signed_batch(key, agent_id, seq, when, chosen))
+    # Warm-up, not timed: every device of this client is known and the workers' caches are
+    # filled, as on a server that has been running (a cold start is tests/ingest's concern).
+    errors = [error for request in requests_[:warmup] if (error := _post(port, *request)[1])]
     barrier.wait()
-    latencies, errors = [], []
+    latencies = []
     began = time.perf_counter()
-    for headers, body in requests_:
-        sent = time.perf_counter()
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        connection.request("POST", PATH, body=body, headers=headers)
-        response = connection.getresponse()
-        payload = response.read()
-        connection.close()
-        latencies.append(time.perf_counter() - sent)
-        if response.status != 200:
-            errors.append(f"{response.status} {payload[:200]!r}")
+    for request in requests_[warmup:]:
+        seconds, error = _post(port, *request)
+        latencies.append(seconds)
+        if error:
+            errors.append(error)
     ended = time.perf_counter()
     results.put(
         {
@@ -294,6 +304,18 @@ def _client(
             "errors": errors,
         }
     )
+
+
+def _post(port: int, headers: dict[str, str], body: bytes) -> tuple[float, str | None]:
+    """One upload on a new connection, as an agent makes it: its time, and what went wrong."""
+    sent = time.perf_counter()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    connection.request("POST", PATH, body=body, headers=headers)
+    response = connection.getresponse()
+    payload = response.read()
+    connection.close()
+    seconds = time.perf_counter() - sent
+    return seconds, None if response.status == 200 else f"{response.status} {payload[:200]!r}"
 
 
 def _load_key(path: Path) -> Ed25519PrivateKey:
