@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Final
 
-from sqlalchemy import and_, bindparam, case, func, select, union, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, select, union, update
 from sqlalchemy.orm import Session
 
 from ingest.domain.bulk import core, insert_rows, is_postgres, where_in
@@ -27,6 +27,7 @@ __all__ = [
     "IdentityKeys",
     "Sighting",
     "identity_keys",
+    "identity_order",
     "manufacturer_key",
     "resolve_device",
     "resolve_devices",
@@ -196,6 +197,15 @@ def _find(index: _Index, keys: IdentityKeys) -> _Known | None:
     if not keys.serial and not keys.mac:
         return index.by_identity.get(keys.address)
     return None
+
+
+def identity_order(session: Session) -> ColumnElement[Any]:
+    """Devices in the order an upload's upsert locks them: its rows are sorted by identity in
+    Python, that is by code point, which PostgreSQL's ``C`` collation (SQLite's default) is.
+    Whoever else locks several devices takes them in this order too, so nobody deadlocks with
+    an upload (the language's collation would sort ``SH-10`` and ``sh-9`` otherwise)."""
+    identity = Device.__table__.c.identity
+    return identity.collate("C") if is_postgres(session) else identity
 
 
 def _merged(sightings: list[Sighting], targets: list[str], now: datetime) -> list[dict[str, Any]]:

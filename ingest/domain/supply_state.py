@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ingest.domain.bulk import insert_rows
 from ingest.domain.forecast import Forecast, LevelPoint, RunningFit, is_change
+from ingest.domain.registry import identity_order
 from ingest.models import CartridgeChange, Device, DeviceReading, SupplyLevel, SupplyState
 from shared.reading import Supply
 
@@ -88,9 +89,10 @@ def fold_batch(session: Session, batch_id: int) -> int:
     """Fold a stored batch's supply levels into ``supply_latest``; the cartridge changes seen.
 
     Run by the batch's follow-up job, off the upload path: the upload only stores the levels.
-    The batch's devices are locked first (in id order, so jobs never deadlock), so two jobs
-    never fold one slot at once; a job run twice folds nothing more (every level it would fold
-    is then no newer than the slot's latest state).
+    The batch's devices are locked first, in the order uploads lock them (``identity_order``),
+    so two jobs never fold one slot at once and a job and an upload never deadlock; a job run
+    twice folds nothing more (every level it would fold is then no newer than the slot's latest
+    state).
     """
     rows = session.execute(
         select(SupplyLevel, DeviceReading.total)
@@ -101,7 +103,10 @@ def fold_batch(session: Session, batch_id: int) -> int:
         return 0
     device_ids = sorted({level.device_id for level, _ in rows})
     session.execute(
-        select(Device.id).where(Device.id.in_(device_ids)).order_by(Device.id).with_for_update()
+        select(Device.id)
+        .where(Device.id.in_(device_ids))
+        .order_by(identity_order(session))
+        .with_for_update()
     ).all()
     observations = [
         SlotObservation(
