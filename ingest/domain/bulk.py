@@ -72,6 +72,16 @@ def core(session: Session) -> Connection:
     return session.connection()
 
 
+def backend_insert(postgres: bool, table: Table) -> Any:
+    """The backend's ``INSERT`` construct, which knows ``on_conflict_do_update``."""
+    return postgresql.insert(table) if postgres else sqlite.insert(table)
+
+
+def greatest(postgres: bool, *values: Any) -> ColumnElement[Any]:
+    """SQL ``greatest`` (PostgreSQL) or the scalar ``max`` (SQLite)."""
+    return func.greatest(*values) if postgres else func.max(*values)
+
+
 def is_postgres(session: Session) -> bool:
     """True when the session talks to PostgreSQL."""
     return session.get_bind().dialect.name == "postgresql"
@@ -205,11 +215,11 @@ def _insert_statement(
             .table_valued(*(column(name, table.c[name].type) for name in columns))
             .render_derived(name="r", with_types=True)
         )
-        statement: Any = postgresql.insert(table).from_select(
+        statement: Any = backend_insert(postgres, table).from_select(
             list(columns), select(*(source.c[name] for name in columns))
         )
     else:
-        statement = sqlite.insert(table)
+        statement = backend_insert(postgres, table)
     if conflict:
         keys = [table.c[name] for name in conflict]
         statement = (

@@ -23,11 +23,12 @@ from functools import lru_cache
 from typing import Any, Final
 
 from sqlalchemy import bindparam, func, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ingest.domain.bulk import (
+    backend_insert,
     core,
+    greatest,
     insert_rows,
     is_postgres,
     single_writer,
@@ -223,11 +224,9 @@ def _claim(
 def _claim_statement(postgres: bool) -> Any:
     """Built once per backend: the upload path runs it for every batch."""
     table = UploadBatch.__table__
-    columns = ("agent_id", "batch_uuid", "seq", "body_digest", "signature", "created_at")
-    columns += ("received_at", "reading_count", "response_json")
-    insert = postgresql.insert(table) if postgres else sqlite.insert(table)
     return (
-        insert.values({name: bindparam(name, type_=table.c[name].type) for name in columns})
+        backend_insert(postgres, table)
+        .values({c.name: bindparam(c.name, type_=c.type) for c in table.c if c.name != "id"})
         .on_conflict_do_nothing(index_elements=[table.c.agent_id, table.c.batch_uuid])
         .returning(table.c.id)
     )
@@ -238,7 +237,6 @@ def _agent_seen_statement(postgres: bool) -> Any:
     """The agent's ``last_seq`` and ``last_seen_at`` moved forward, never back (Core, built once:
     an ORM update would also look for the agent among the session's objects)."""
     table = Agent.__table__
-    newest = func.greatest if postgres else func.max
     seq, seen = (
         bindparam("seq", type_=table.c.last_seq.type),
         bindparam("seen", type_=table.c.last_seen_at.type),
@@ -247,8 +245,8 @@ def _agent_seen_statement(postgres: bool) -> Any:
         update(table)
         .where(table.c.id == bindparam("agent"))
         .values(
-            last_seq=newest(table.c.last_seq, seq),
-            last_seen_at=newest(func.coalesce(table.c.last_seen_at, seen), seen),
+            last_seq=greatest(postgres, table.c.last_seq, seq),
+            last_seen_at=greatest(postgres, func.coalesce(table.c.last_seen_at, seen), seen),
         )
     )
 

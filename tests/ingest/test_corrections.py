@@ -15,7 +15,7 @@ from a38.validation import Validation
 from click.testing import CliRunner
 from pypdf import PdfReader
 from sqlalchemy import select
-from support.fleet import add_machine, push, utc
+from support.fleet import DEALER, add_machine, push, utc
 from support.web import add_user, csrf_token, sign_in
 
 from ingest.cli import main
@@ -28,14 +28,6 @@ from ingest.models import Contract, CreditNote, Customer, Invoice, Machine
 from ingest.models.invoices import IssuedDocumentError
 
 NOW = datetime(2026, 12, 5, 10, tzinfo=UTC)
-DEALER = {
-    "SCM_DEALER_NAME": "SCM srl",
-    "SCM_DEALER_VAT_NUMBER": "IT09876543210",
-    "SCM_DEALER_STREET": "Via Milano 2",
-    "SCM_DEALER_POSTCODE": "20100",
-    "SCM_DEALER_CITY": "Milano",
-    "SCM_DEALER_PROVINCE": "MI",
-}
 
 LATER = datetime(2027, 1, 2, tzinfo=UTC)
 

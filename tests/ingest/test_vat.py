@@ -56,7 +56,7 @@ def test_the_invoice_carries_the_customers_vat_and_says_why_there_is_none(
 
     from pypdf import PdfReader
     from sqlalchemy import select
-    from support.fleet import add_machine, push, utc
+    from support.fleet import DEALER, add_machine, push, utc
 
     from ingest.documents import credit_note_pdf, invoice_pdf
     from ingest.domain.corrections import issue_credit_note
@@ -81,16 +81,7 @@ def test_the_invoice_carries_the_customers_vat_and_says_why_there_is_none(
     text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
     assert "IT60 X054 2811 1010 0000 0123 456" in text and "ABC1234" in text
     assert (words is None and invoice.vat_note is None) or words in text
-    dealer = DealerIdentity.from_env(
-        {
-            "SCM_DEALER_NAME": "SCM srl",
-            "SCM_DEALER_VAT_NUMBER": "IT09876543210",
-            "SCM_DEALER_STREET": "Via Milano 2",
-            "SCM_DEALER_POSTCODE": "20100",
-            "SCM_DEALER_CITY": "Milano",
-            "SCM_DEALER_PROVINCE": "MI",
-        }
-    )
+    dealer = DealerIdentity.from_env(DEALER)
     xml = invoice_xml(invoice, dealer).decode()
     assert (f"<Natura>{nature}</Natura>" in xml) if nature else ("<Natura>" not in xml)
     # A credit note of that invoice gives back VAT as the invoice charged it, and says why

@@ -13,6 +13,16 @@ from ingest.domain.accounts import get_or_create_customer
 from ingest.domain.machines import ContractTerms, MachineSpec, register_machine
 from support.ingest import TestAgent, reading
 
+#: A dealer with every fiscal field FatturaPA needs (``DealerIdentity.from_env``).
+DEALER = {
+    "SCM_DEALER_NAME": "SCM srl",
+    "SCM_DEALER_VAT_NUMBER": "IT09876543210",
+    "SCM_DEALER_STREET": "Via Milano 2",
+    "SCM_DEALER_POSTCODE": "20100",
+    "SCM_DEALER_CITY": "Milano",
+    "SCM_DEALER_PROVINCE": "MI",
+}
+
 
 def add_machine(
     app: Flask,
