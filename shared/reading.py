@@ -234,7 +234,7 @@ class Reading:
             "device": dict(zip(Device.__slots__, _DEVICE_VALUES(self.device), strict=True)),
             "counters": dict(zip(COUNTER_KEYS, COUNTER_VALUES(self.counters), strict=True)),
             "supplies": [
-                dict(zip(Supply.__slots__, _SUPPLY_VALUES(s), strict=True)) for s in self.supplies
+                dict(zip(Supply.__slots__, SUPPLY_VALUES(s), strict=True)) for s in self.supplies
             ],
             "alerts": [
                 dict(zip(Alert.__slots__, _ALERT_VALUES(a), strict=True)) for a in self.alerts
@@ -257,7 +257,7 @@ class Reading:
 #: Each class's field values in field order, read in C (``to_dict`` runs per stored reading).
 _DEVICE_VALUES: Final = attrgetter(*Device.__slots__)
 COUNTER_VALUES: Final = attrgetter(*COUNTER_KEYS)
-_SUPPLY_VALUES: Final = attrgetter(*Supply.__slots__)
+SUPPLY_VALUES: Final = attrgetter(*Supply.__slots__)
 _ALERT_VALUES: Final = attrgetter(*Alert.__slots__)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -35,7 +36,6 @@ from sqlalchemy import (
     column,
     func,
     select,
-    text,
     true,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -99,7 +99,9 @@ def where_in(
     against every row (measured: 40 ms a batch at 3,500 devices before the table was analysed).
     """
     if not postgres:
-        return statement.where(column.in_(bindparam(name, expanding=True)))
+        # One JSON parameter: an expanding ``in (?, ?, ...)`` is rendered anew for every call.
+        values = func.json_each(bindparam(name, type_=JSON)).table_valued("value")
+        return statement.where(column.in_(select(values.c.value)))
     array = bindparam(name, type_=postgresql.ARRAY(column.type))
     keys = func.unnest(array).table_valued("key").render_derived(name="k")
     # OFFSET 0 keeps the subquery a per-key probe (PostgreSQL would otherwise flatten it).
@@ -112,14 +114,21 @@ def take_ids(session: Session, table: Table, count: int) -> list[int]:
     if count == 0:
         return []
     if is_postgres(session):
-        rows = core(session).execute(
-            text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
-            {"t": table.name, "n": count},
-        )
-        return [row[0] for row in rows]
+        return core(session).scalar(select(reserved_ids(table, count))) or []
     # SQLite: the caller already wrote in this transaction, so it holds the only write lock.
     start = core(session).scalar(select(func.coalesce(func.max(table.c.id), 0))) or 0
     return list(range(start + 1, start + 1 + count))
+
+
+def reserved_ids(table: Table, count: Any) -> Any:
+    """PostgreSQL: an array of ``count`` fresh ids of ``table``, as an expression that another
+    statement can return (the batch claim reserves its readings' ids in its own round trip)."""
+    sequence = func.nextval(func.pg_get_serial_sequence(table.name, "id"))
+    return (
+        select(func.array_agg(sequence))
+        .select_from(func.generate_series(1, count))
+        .scalar_subquery()
+    )
 
 
 def insert_rows(
@@ -161,11 +170,96 @@ def insert_rows(
             ],
         )
         return []
-    params = {"rows": orjson.dumps(list(rows), default=_json_default).decode()}
+    params = {"rows": json_rows(rows)}
     if returning:
         return list(connection.execute(statement, params))
     connection.execute(statement, params)
     return []
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRows:
+    """Rows for ``table`` made ready before the write, but for the ``late`` columns, which only
+    the write knows (the ids it reserves).  ``rows`` are tuples in ``columns`` order; on SQLite
+    they already hold the driver's values (each column's own conversion, run before SQLite's
+    single writer turn, which every other upload waits for)."""
+
+    table: Table
+    late: tuple[str, ...]
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+
+
+def prepare_rows(
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    rows: list[tuple[Any, ...]],
+    *,
+    late: Sequence[str],
+) -> PreparedRows:
+    """``rows`` (tuples in ``columns`` order) ready for ``insert_prepared``."""
+    if rows and not is_postgres(session):
+        processors = _processors(table, tuple(columns), session.get_bind().dialect)
+        if any(processors):
+            rows = [
+                tuple(p(v) if p else v for v, p in zip(row, processors, strict=True))
+                for row in rows
+            ]
+    return PreparedRows(table, tuple(late), tuple(columns), rows)
+
+
+def insert_prepared(
+    session: Session, prepared: PreparedRows, late_values: Sequence[tuple[Any, ...]]
+) -> None:
+    """Insert prepared rows in one statement, each completed by its ``late`` values (integer
+    ids, which need no conversion), given in the same order as the rows."""
+    if not prepared.rows:
+        return
+    if is_postgres(session):
+        insert_rows(session, prepared.table, completed_rows(prepared, late_values))
+        return
+    dialect = session.get_bind().dialect
+    core(session).exec_driver_sql(
+        _plain_insert_sql(prepared.table, prepared.late + prepared.columns, dialect),
+        [late + row for late, row in zip(late_values, prepared.rows, strict=True)],
+    )
+
+
+def completed_rows(
+    prepared: PreparedRows, late_values: Sequence[tuple[Any, ...]]
+) -> list[dict[str, Any]]:
+    """The prepared rows, completed by their ``late`` values, as dicts by column name."""
+    names = prepared.late + prepared.columns
+    return [
+        dict(zip(names, late + row, strict=True))
+        for late, row in zip(late_values, prepared.rows, strict=True)
+    ]
+
+
+def json_rows(rows: Sequence[dict[str, Any]]) -> str:
+    """Rows as the one ``json`` parameter PostgreSQL shreds (``recordset_columns``)."""
+    return orjson.dumps(list(rows), default=_json_default).decode()
+
+
+def recordset_columns(table: Table, names: Sequence[str]) -> str:
+    """The column definitions of ``json_to_recordset(...) AS r(...)`` for ``names`` of
+    ``table``, for statements written as SQL text; each with its column's own type."""
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    return ", ".join(f"{name} {table.c[name].type.compile(dialect=dialect)}" for name in names)
+
+
+@lru_cache(maxsize=32)
+def _processors(table: Table, columns: tuple[str, ...], dialect: Any) -> tuple[Any, ...]:
+    return tuple(_processor(table.c[name].type, dialect) for name in columns)
+
+
+@lru_cache(maxsize=32)
+def _plain_insert_sql(table: Table, columns: tuple[str, ...], dialect: Any) -> str:
+    """``insert into table (columns) values (?, ...)``: names from the schema, quoted."""
+    quote = dialect.identifier_preparer.quote
+    target = f"{dialect.identifier_preparer.format_table(table)} ({', '.join(map(quote, columns))})"
+    return f"INSERT INTO {target} VALUES ({', '.join('?' * len(columns))})"  # noqa: S608
 
 
 @lru_cache(maxsize=128)

@@ -118,7 +118,7 @@ def resolve_devices(
             session.execute(
                 update(Device).where(Device.id == known.id).values(identity=known.identity)
             )
-    ids = _upsert(session, customer_id, _merged(sightings, targets, now))
+    ids = _upsert(session, customer_id, _merged(sightings, targets, now), index)
     return [ids[target] for target in targets]
 
 
@@ -240,7 +240,12 @@ def _empty_row(identity: str, address: str, now: datetime) -> dict[str, Any]:
     }
 
 
-def _upsert(session: Session, customer_id: int, rows: list[dict[str, Any]]) -> dict[str, int]:
+def _upsert(
+    session: Session, customer_id: int, rows: list[dict[str, Any]], index: _Index
+) -> dict[str, int]:
+    """Every row's device id by identity.  PostgreSQL returns them from the upsert itself;
+    SQLite returns nothing from ``executemany``, but the rows are ours under its write lock, so
+    the devices found before keep the ids found, and only new ones are read back."""
     returned = insert_rows(
         session,
         Device.__table__,
@@ -249,18 +254,16 @@ def _upsert(session: Session, customer_id: int, rows: list[dict[str, Any]]) -> d
         update=_merge,
         returning=("id", "identity"),
     )
-    if not returned:  # SQLite: read the ids back (the rows are ours under its write lock)
-        returned = (
-            core(session)
-            .execute(
-                select(Device.id, Device.identity).where(
-                    Device.customer_id == customer_id,
-                    Device.identity.in_([row["identity"] for row in rows]),
-                )
-            )
-            .all()
+    if is_postgres(session):
+        return {identity: device_id for device_id, identity in returned}
+    ids = {known.identity: known.id for known in index.by_identity.values() if known.id}
+    new = [row["identity"] for row in rows if row["identity"] not in ids]
+    if new:
+        found = core(session).execute(
+            _lookup_statement(False, False), {"customer": customer_id, "identities": new}
         )
-    return {identity: device_id for device_id, identity in returned}
+        ids.update((identity, device_id) for device_id, identity, _ in found)
+    return ids
 
 
 def _merge(new: Any) -> dict[str, Any]:
