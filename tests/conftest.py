@@ -29,6 +29,30 @@ GARBAGE_FIXTURES = FIXTURES / "garbage"
 SIMULATED_FIXTURES = FIXTURES / "simulated"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--database-only",
+        action="store_true",
+        help="only the tests whose outcome can depend on the database backend: those that use "
+        "the test database, but for the agent_side ones (CI's PostgreSQL pass)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``--database-only``: CI runs the whole suite on SQLite, then again on PostgreSQL only
+    what the database can change; a test that never opens it, or that tests the agent against
+    a server, would pass or fail the same way twice."""
+    if not config.getoption("--database-only"):
+        return
+    kept, skipped = [], []
+    for item in items:
+        uses_database = "migrated_url" in getattr(item, "fixturenames", ())
+        agent_side = item.get_closest_marker("agent_side") is not None
+        (kept if uses_database and not agent_side else skipped).append(item)
+    config.hook.pytest_deselected(items=skipped)
+    items[:] = kept
+
+
 @pytest.fixture(scope="session")
 def snmpsim() -> Iterator[Snmpsim]:
     server = start_snmpsim(

@@ -20,7 +20,7 @@ from support.processes import agent_toml, console_script, start_agent_run
 
 from ingest.models import DeviceReading
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.agent_side]
 CASE = "bieniu-brother__hl-2270dw"
 SLACK = timedelta(minutes=5)
 LIBFAKETIME = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1")

@@ -26,6 +26,7 @@ from ingest.models import DeviceReading, UploadBatch
 
 pytestmark = [
     pytest.mark.e2e,
+    pytest.mark.agent_side,
     pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root"),
 ]
 CASE = "bieniu-brother__hl-2270dw"

@@ -25,7 +25,7 @@ from ingest.models import DeviceReading
 from shared.agent_config import Credential, RemoteConfig
 from shared.reading import Reading, utc_now
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.agent_side]
 CASE = "bieniu-brother__hl-2270dw"
 
 

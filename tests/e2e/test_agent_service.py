@@ -35,7 +35,7 @@ from ingest.models import Agent, DeviceReading, UploadBatch
 from ingest.models.agents import AgentStatus
 from shared.agent_config import Credential, RemoteConfig
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.agent_side]
 CASE = "bieniu-brother__hl-2270dw"  # a small capture: 288 reads in the 72 h test
 STEP_S = 300  # the simulated clock moves in 5-minute steps: the default upload interval
 READS = 40  # ~17 KB of readings of CASE: over a 0.01 MB spool

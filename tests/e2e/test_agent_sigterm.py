@@ -16,7 +16,7 @@ from support.sigterm_soak import cpu_load, deliver_rest, soak
 
 from ingest.models import DeviceReading
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.agent_side]
 CASE = "bieniu-brother__hl-2270dw"
 
 

@@ -15,7 +15,7 @@ from support.processes import agent_toml, start_agent_run
 
 from agent.config import parse_local
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.agent_side]
 CASE = "bieniu-brother__hl-2270dw"
 
 

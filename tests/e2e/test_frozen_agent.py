@@ -24,6 +24,7 @@ FROZEN = os.environ.get("SCM_FROZEN_AGENT")
 pytestmark = [
     pytest.mark.frozen,
     pytest.mark.e2e,
+    pytest.mark.agent_side,
     pytest.mark.skipif(not FROZEN, reason="SCM_FROZEN_AGENT not set (installers/build_linux.sh)"),
 ]
 CASES = ["librenms__sharp", "bieniu-brother__dcp-l3550cdw", "librenms__jetdirect"]

@@ -33,6 +33,7 @@ NEXT = os.environ.get("SCM_FROZEN_AGENT_NEXT")
 pytestmark = [
     pytest.mark.frozen,
     pytest.mark.e2e,
+    pytest.mark.agent_side,
     pytest.mark.skipif(not (CURRENT and NEXT), reason="needs both builds (build_linux.sh)"),
 ]
 ROOT = Path(__file__).parents[2]
