@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from ingest.domain.errors import DomainError
@@ -88,9 +89,16 @@ def enroll_agent(
     return agent, True
 
 
+@lru_cache(maxsize=1)
+def _agent_by_public_id() -> Select[tuple[Agent]]:
+    """Built once: every upload starts with it (building it and its cache key cost more than
+    the query)."""
+    return select(Agent).where(Agent.public_id == bindparam("public_id"))
+
+
 def find_agent(session: Session, public_id: str) -> Agent:
     """An active agent by the id it signs with; unknown or disabled agents are refused alike."""
-    agent = session.scalar(select(Agent).where(Agent.public_id == public_id))
+    agent = session.scalar(_agent_by_public_id(), {"public_id": public_id})
     if agent is None or not agent.active:
         raise DomainError("unknown_agent", "unknown or disabled agent", 401)
     return agent

@@ -118,7 +118,7 @@ def resolve_devices(
             session.execute(
                 update(Device).where(Device.id == known.id).values(identity=known.identity)
             )
-    ids = _upsert(session, customer_id, _merged(sightings, targets, now), index)
+    ids = _upsert(session, customer_id, _merged(customer_id, sightings, targets, now), index)
     return [ids[target] for target in targets]
 
 
@@ -208,13 +208,17 @@ def identity_order(session: Session) -> ColumnElement[Any]:
     return identity.collate("C") if is_postgres(session) else identity
 
 
-def _merged(sightings: list[Sighting], targets: list[str], now: datetime) -> list[dict[str, Any]]:
+def _merged(
+    customer_id: int, sightings: list[Sighting], targets: list[str], now: datetime
+) -> list[dict[str, Any]]:
     """One row per device: the newest word on each field, the span of dates that count."""
     rows: dict[str, dict[str, Any]] = {}
     order = sorted(range(len(sightings)), key=lambda i: sightings[i].seen_at or NEVER)
     for i in order:
         sighting = sightings[i]
-        row = rows.setdefault(targets[i], _empty_row(targets[i], sighting.address, now))
+        row = rows.get(targets[i]) or rows.setdefault(
+            targets[i], _empty_row(customer_id, targets[i], sighting.address, now)
+        )
         for name in ("manufacturer", "model", "serial", "mac"):
             row[name] = getattr(sighting.info, name) or row[name]
         if sighting.seen_at is not None:
@@ -226,8 +230,9 @@ def _merged(sightings: list[Sighting], targets: list[str], now: datetime) -> lis
     return [rows[identity] for identity in sorted(rows)]
 
 
-def _empty_row(identity: str, address: str, now: datetime) -> dict[str, Any]:
+def _empty_row(customer_id: int, identity: str, address: str, now: datetime) -> dict[str, Any]:
     return {
+        "customer_id": customer_id,
         "identity": identity,
         "manufacturer": None,
         "model": None,
@@ -249,7 +254,7 @@ def _upsert(
     returned = insert_rows(
         session,
         Device.__table__,
-        [{**row, "customer_id": customer_id} for row in rows],
+        rows,
         conflict=("customer_id", "identity"),
         update=_merge,
         returning=("id", "identity"),

@@ -8,7 +8,13 @@ import pytest
 from sqlalchemy import func, select
 
 from ingest.domain.accounts import get_or_create_customer
-from ingest.domain.registry import identity_keys, manufacturer_key, resolve_device
+from ingest.domain.registry import (
+    Sighting,
+    identity_keys,
+    manufacturer_key,
+    resolve_device,
+    resolve_devices,
+)
 from ingest.models import Device
 from shared.reading import Device as Info
 
@@ -120,3 +126,27 @@ def test_a_field_the_device_stops_reporting_is_kept(session, customer):
     )
     device = resolve_device(session, customer.id, Info(manufacturer="OKI", serial="S"), "h", T0)
     assert device.model == "C332"
+
+
+def test_one_batch_of_known_upgraded_new_and_repeated_devices(session, customer):
+    """Every sighting of a batch gets its device's id, whichever way it was found: known by
+    serial, known by MAC and upgraded to its serial, new, or named twice in the batch."""
+    known = resolve_device(session, customer.id, Info(manufacturer="Ricoh", serial="K1"), "a", T0)
+    by_mac = resolve_device(session, customer.id, Info(mac="00:80:77:0a:0b:0c"), "b", T0)
+    session.commit()
+    later = T0 + timedelta(hours=1)
+    sightings = [
+        Sighting(Info(manufacturer="Ricoh", serial="K1"), "a2", later),
+        Sighting(Info(manufacturer="Brother", serial="B9", mac="00:80:77:0a:0b:0c"), "b", later),
+        Sighting(Info(manufacturer="Canon", serial="NEW1"), "c", later),
+        Sighting(Info(manufacturer="Canon", serial="NEW1"), "c", later + timedelta(minutes=1)),
+        Sighting(Info(manufacturer="Xerox", serial="NEW2"), "d", None),
+    ]
+    ids = resolve_devices(session, customer.id, sightings, later)
+    session.commit()
+    stored = dict(session.execute(select(Device.identity, Device.id)).all())
+    assert ids[0] == known.id == stored["sn:ricoh:K1"]
+    assert ids[1] == by_mac.id == stored["sn:brother:B9"]
+    assert ids[2] == ids[3] == stored["sn:canon:NEW1"]
+    assert ids[4] == stored["sn:xerox:NEW2"]
+    assert len(set(ids)) == 4 == count(session)
