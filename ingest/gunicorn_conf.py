@@ -7,6 +7,7 @@ exits is marked dead, so ``/metrics`` on any worker reports the whole server.
 
 from __future__ import annotations
 
+import gc
 import os
 from typing import Any
 
@@ -15,6 +16,16 @@ from prometheus_client import multiprocess
 worker_class = "sync"
 timeout = 60
 accesslog = None  # the application logs one line per request, with its request id
+
+
+def post_worker_init(_worker: Any) -> None:
+    """Move everything the loaded application holds out of the garbage collector's sight.
+
+    A worker holds some 230,000 long-lived objects (Flask, SQLAlchemy, Babel...) that every
+    full collection walked again: measured 1.3 ms of each 100-reading upload, and a stall of
+    about 130 ms on the request that triggered it.  Frozen, they are never scanned (nor freed:
+    they live as long as the worker anyway); collections cost 0.2 ms an upload."""
+    gc.freeze()
 
 
 def child_exit(_server: Any, worker: Any) -> None:
