@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from ingest.domain.alert_rules import freshness
 from ingest.domain.alerts import silence_threshold
 from ingest.domain.meters import billable_points
 from ingest.domain.supplies import SlotForecast, slot_forecasts, slot_of
-from ingest.models import Device, Machine, MeterRead, SupplyLevel
+from ingest.models import Device, DeviceReading, Machine, MeterRead, SupplyLevel
 
 HISTORY: Final = timedelta(days=180)
 
@@ -66,11 +66,22 @@ def supply_history(session: Session, machine: Machine, now: datetime) -> list[Su
         return []
     forecasts = {slot: f for (_m, slot), f in slot_forecasts(session, [machine]).items()}
     levels: dict[str, dict[date, tuple[datetime, int]]] = {}
+    since = now - HISTORY
+    # Through the device's readings (their index), then each one's levels (theirs): supply
+    # levels keep no index by device, which every upload would pay for.
     rows = session.scalars(
         select(SupplyLevel)
+        .join(
+            DeviceReading,
+            and_(
+                DeviceReading.id == SupplyLevel.reading_id,
+                DeviceReading.observed_at == SupplyLevel.observed_at,
+            ),
+        )
         .where(
-            SupplyLevel.device_id == machine.device_id,
-            SupplyLevel.observed_at >= now - HISTORY,
+            DeviceReading.device_id == machine.device_id,
+            DeviceReading.observed_at >= since,
+            SupplyLevel.observed_at >= since,
             SupplyLevel.percent.is_not(None),
         )
         .order_by(SupplyLevel.observed_at)

@@ -79,7 +79,6 @@ class SupplyLevel(Base):
     """One supply slot in one reading: the history toner forecasts are made from."""
 
     __tablename__ = "supply_levels"
-    __table_args__ = (Index("ix_supply_levels_device_observed", "device_id", "observed_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reading_id: Mapped[int] = mapped_column(ForeignKey("device_readings.id"), index=True)

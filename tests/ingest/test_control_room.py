@@ -10,8 +10,8 @@ from support.fleet import add_consumable, add_machine, push
 from support.web import add_user, csrf_token, sign_in
 
 from ingest.domain.alerts import evaluate_alerts
-from ingest.domain.machine_detail import freshness
-from ingest.models import OrderLine, Reorder
+from ingest.domain.machine_detail import freshness, supply_history
+from ingest.models import Machine, OrderLine, Reorder
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -163,3 +163,27 @@ def test_the_machine_and_device_lists_search_and_sort(app, client, agent, sessio
     assert oldest_first.index("SCM-0002") < oldest_first.index("SCM-0001")
     devices = client.get("/devices?sort=last_read&q=SN-").get_data(as_text=True)
     assert devices.index('data-serial="SN-0002"') < devices.index('data-serial="SN-0001"')
+
+
+def test_supply_chart_holds_the_machines_own_levels_a_day(app, client, agent, session):
+    """The machine page's toner chart: each day's lowest level of this machine's device, over
+    the last 180 days, nobody else's (found through the device's readings)."""
+    add_machine(app, serial="SN-0001")
+    add_machine(app, scm_id="SCM-0002", serial="SN-0002")
+    day = timedelta(days=1)
+
+    def at(days_ago: int, hour: int = 8) -> datetime:
+        return (NOW - days_ago * day).replace(hour=hour, minute=0, second=0)
+
+    push(client, agent, at(200), 1000, serial="SN-0001", black=90)  # beyond the chart
+    push(client, agent, at(6), 4000, serial="SN-0001", black=30)
+    push(client, agent, at(4), 4400, serial="SN-0001", black=22)
+    push(client, agent, at(4, hour=10), 4500, serial="SN-0001", black=20)
+    push(client, agent, at(2), 5000, serial="SN-0001", black=10)
+    push(client, agent, at(3), 900, serial="SN-0002", black=55, mac="00:11:22:33:44:66")
+    machine = session.scalar(select(Machine).where(Machine.scm_id == "SCM-0001"))
+
+    [black] = supply_history(session, machine, NOW)
+
+    assert [percent for _, percent in black.points] == [30, 20, 10]
+    assert [at.date() for at, _ in black.points] == [(NOW - n * day).date() for n in (6, 4, 2)]
