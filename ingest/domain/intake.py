@@ -212,11 +212,12 @@ def _store_readings(
     parameter per supply.  SQLite's JSON functions parse a value again for every field they
     read, so there the rows were made in Python before the writer's turn."""
     late = [(i, d, batch_pk) for i, d in zip(reading_ids, device_ids, strict=True)]
-    if supplies is None:
+    if is_postgres(session):
         rows = json_rows(completed_rows(readings, late))
         core(session).execute(_readings_with_supplies(), {"rows": rows})
         return
     insert_prepared(session, readings, late)
+    assert supplies is not None  # made on SQLite by ``_prepared_supplies``
     levels, owners = supplies
     insert_prepared(session, levels, [(reading_ids[i], device_ids[i]) for i in owners])
 

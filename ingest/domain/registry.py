@@ -112,7 +112,9 @@ def resolve_devices(
     """
     keys = [identity_keys(s.info, s.address) for s in sightings]
     index = _load(session, customer_id, keys)
-    targets = [_target(index, k, s.info) for k, s in zip(keys, sightings, strict=True)]
+    devices = [_target(index, k, s.info) for k, s in zip(keys, sightings, strict=True)]
+    # Read only now: a later sighting of the batch may have upgraded an earlier one's device.
+    targets = [device.identity for device in devices]
     for known in index.by_identity.values():
         if known.renamed_from is not None and known.id is not None:
             session.execute(
@@ -169,8 +171,9 @@ def _lookup_statement(postgres: bool, by_mac: bool) -> Any:
     return statement
 
 
-def _target(index: _Index, keys: IdentityKeys, info: DeviceInfo) -> str:
-    """The identity this reading's device is stored under, after the rule in the docstring."""
+def _target(index: _Index, keys: IdentityKeys, info: DeviceInfo) -> _Known:
+    """The device this reading belongs to, after the rule in the docstring (its identity may
+    still change: a later reading of the batch can name its serial)."""
     found = _find(index, keys)
     if found is None:
         found = _Known(keys.primary, info.mac)
@@ -181,7 +184,7 @@ def _target(index: _Index, keys: IdentityKeys, info: DeviceInfo) -> str:
         found.renamed_from = found.renamed_from or found.identity
         found.identity = keys.serial
         index.by_identity[found.identity] = found
-    return found.identity
+    return found
 
 
 def _find(index: _Index, keys: IdentityKeys) -> _Known | None:

@@ -150,3 +150,25 @@ def test_one_batch_of_known_upgraded_new_and_repeated_devices(session, customer)
     assert ids[2] == ids[3] == stored["sn:canon:NEW1"]
     assert ids[4] == stored["sn:xerox:NEW2"]
     assert len(set(ids)) == 4 == count(session)
+
+
+@pytest.mark.parametrize("known_before", [False, True])
+def test_a_batch_that_names_the_serial_after_the_mac_only_reading_keeps_one_device(
+    session, customer, known_before
+):
+    """A MAC-only reading, then one with the serial, of the same printer in one batch: both
+    belong to the device under its serial (the first one's target moved with the upgrade)."""
+    mac = "00:80:77:0d:0e:0f"
+    if known_before:
+        resolve_device(session, customer.id, Info(mac=mac), "h:161", T0)
+        session.commit()
+    later = T0 + timedelta(hours=1)
+    sightings = [
+        Sighting(Info(mac=mac), "h:161", later),
+        Sighting(Info(manufacturer="Brother", serial="E7", mac=mac), "h:161", later),
+    ]
+    ids = resolve_devices(session, customer.id, sightings, later)
+    session.commit()
+    stored = dict(session.execute(select(Device.identity, Device.id)).all())
+    assert stored == {"sn:brother:E7": ids[0]}
+    assert ids[0] == ids[1]
