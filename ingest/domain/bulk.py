@@ -11,7 +11,7 @@ next ids under SQLite's single writer lock), so no statement needs ``RETURNING``
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -165,11 +165,7 @@ def insert_rows(
         sql, order, processors, constants = form
         connection.exec_driver_sql(
             sql,
-            [
-                tuple(p(row[n]) if p else row[n] for n, p in zip(order, processors, strict=True))
-                + constants
-                for row in rows
-            ],
+            [_driver_values((row[n] for n in order), processors) + constants for row in rows],
         )
         return []
     params = {"rows": json_rows(rows)}
@@ -204,10 +200,7 @@ def prepare_rows(
     if rows and not is_postgres(session):
         processors = _processors(table, tuple(columns), session.get_bind().dialect)
         if any(processors):
-            rows = [
-                tuple(p(v) if p else v for v, p in zip(row, processors, strict=True))
-                for row in rows
-            ]
+            rows = [_driver_values(row, processors) for row in rows]
     return PreparedRows(table, tuple(late), tuple(columns), rows)
 
 
@@ -249,6 +242,11 @@ def recordset_columns(table: Table, names: Sequence[str]) -> str:
     ``table``, for statements written as SQL text; each with its column's own type."""
     dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
     return ", ".join(f"{name} {table.c[name].type.compile(dialect=dialect)}" for name in names)
+
+
+def _driver_values(values: Iterable[Any], processors: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A row's values as the driver takes them: each through its column's conversion."""
+    return tuple(p(v) if p else v for v, p in zip(values, processors, strict=True))
 
 
 @lru_cache(maxsize=32)

@@ -132,7 +132,7 @@ def store_batch(
             _reading_row(agent, received_at, r, flag)
             for r, flag in zip(batch.readings, flags, strict=True)
         ],
-        late=("id", "device_id", "batch_id"),
+        late=_READING_LATE,
     )
     supplies = _prepared_supplies(session, batch, flags)
     with single_writer(session):
@@ -226,16 +226,16 @@ def _store_readings(
 def _readings_with_supplies() -> TextClause:
     """PostgreSQL: insert the readings (one ``json`` parameter) and, from what the insert
     returns, their supply levels, numbered by their place in the reading (``slot``)."""
-    columns = ("id", "device_id", "batch_id", *READING_COLUMNS)
+    columns = (*_READING_LATE, *READING_COLUMNS)
     names = ", ".join(columns)
     definitions = recordset_columns(DeviceReading.__table__, columns)
+    supply_columns = ", ".join((*_SUPPLY_LATE, *_SUPPLY_COLUMNS))
     return text(
         f"WITH stored AS (INSERT INTO device_readings ({names}) SELECT {names} "  # noqa: S608
         f"FROM json_to_recordset(CAST(:rows AS json)) AS r({definitions}) "
         "RETURNING id, device_id, observed_at, flag, payload) "
-        "INSERT INTO supply_levels (reading_id, slot, device_id, observed_at, kind, colour, "
-        "description, level, max_capacity, percent, state) "
-        "SELECT r.id, s.n - 1, r.device_id, r.observed_at, s.kind, s.colour, s.description, "
+        f"INSERT INTO supply_levels ({supply_columns}) "
+        "SELECT r.id, r.device_id, s.n - 1, r.observed_at, s.kind, s.colour, s.description, "
         "s.level, s.max, s.percent, s.state "
         "FROM stored r CROSS JOIN LATERAL ROWS FROM (json_to_recordset("
         "r.payload -> 'supplies') AS (kind varchar, colour varchar, description varchar, "
@@ -324,7 +324,9 @@ def _agent_seen_statement(postgres: bool) -> Any:
     )
 
 
-#: A reading's columns but for its id, device and batch, which the write itself decides.
+#: A reading's id, device and batch: the write itself decides them.
+_READING_LATE: Final = ("id", "device_id", "batch_id")
+#: A reading's other columns, in ``_reading_row``'s order.
 READING_COLUMNS: Final = (
     "agent_id",
     "observed_at",

@@ -219,9 +219,9 @@ def _merged(
     order = sorted(range(len(sightings)), key=lambda i: sightings[i].seen_at or NEVER)
     for i in order:
         sighting = sightings[i]
-        row = rows.get(targets[i]) or rows.setdefault(
-            targets[i], _empty_row(customer_id, targets[i], sighting.address, now)
-        )
+        row = rows.get(targets[i])
+        if row is None:
+            row = rows[targets[i]] = _empty_row(customer_id, targets[i], sighting.address, now)
         for name in ("manufacturer", "model", "serial", "mac"):
             row[name] = getattr(sighting.info, name) or row[name]
         if sighting.seen_at is not None:
