@@ -15,10 +15,11 @@ import json
 import logging
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Final
+
+from msgspec.structs import replace
 
 from shared.reading import Reading
 

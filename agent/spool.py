@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Final
 
 from shared.batch import MAX_READINGS, Batch, encode_batch, new_batch_id
-from shared.reading import Reading, utc_now
+from shared.reading import Reading, reading_from_json, utc_now
 
 DEFAULT_MAX_BYTES: Final = 100 * 1024 * 1024
 DEFAULT_BATCH_SIZE: Final = 500
@@ -173,7 +173,7 @@ class Spool:
                 batch_id=new_batch_id(),
                 seq=seq,
                 created_at=utc_now(),
-                readings=tuple(Reading.from_dict(json.loads(body)) for _, body in rows),
+                readings=tuple(reading_from_json(body.encode()) for _, body in rows),
             )
             body = encode_batch(batch)
             db.execute(

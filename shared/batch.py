@@ -13,11 +13,20 @@ import uuid
 import zlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Annotated, Any, Final, Literal
 
+import msgspec
 import orjson
 
-from shared.reading import Reading, ReadingError, format_timestamp, parse_timestamp
+from shared.reading import (
+    Reading,
+    ReadingError,
+    decoded_as_checked,
+    decoded_moment_as_checked,
+    format_timestamp,
+    parse_timestamp,
+    plain_json,
+)
 
 SCHEMA: Final = "scm.batch.v1"
 CONTENT_TYPE: Final = "application/json"
@@ -90,8 +99,53 @@ def gunzip_bounded(body: bytes, limit: int = MAX_DECOMPRESSED_BYTES) -> bytes:
 
 
 def decode_batch(body: bytes) -> Batch:
-    """Check an untrusted body end to end and return the batch; raises ``BatchError``."""
+    """Check an untrusted body end to end and return the batch; raises ``BatchError``.
+
+    Nearly every body is a well-formed batch: msgspec decodes it straight into the contract's
+    structs, checking types, lengths and ranges in C (a tenth of the time of parsing, then
+    checking in Python).  Whatever it refuses or cannot vouch for is read again by
+    ``_checked_batch``, which accepts exactly what the fast path accepts, builds the same
+    objects, and names the field at fault in its refusal.
+    """
     raw = gunzip_bounded(body)
+    return _decoded_batch(raw) or _checked_batch(raw)
+
+
+class _Envelope(msgspec.Struct, frozen=True):
+    """The batch as the fast path decodes it: the envelope's checks as types."""
+
+    schema: Literal[SCHEMA]  # type: ignore[valid-type]
+    agent_id: Annotated[str, msgspec.Meta(min_length=1)]
+    batch_id: str
+    seq: Annotated[int, msgspec.Meta(gt=0, le=_MAX_SEQ)]
+    created_at: datetime
+    readings: Annotated[tuple[Reading, ...], msgspec.Meta(max_length=MAX_READINGS)]
+
+
+_ENVELOPE: Final = msgspec.json.Decoder(_Envelope)
+
+
+def _decoded_batch(raw: bytes) -> Batch | None:
+    """The batch decoded by msgspec, or None for anything ``_checked_batch`` must judge."""
+    if not plain_json(raw):
+        return None
+    try:
+        envelope = _ENVELOPE.decode(raw)
+    except (msgspec.DecodeError, RecursionError):
+        return None
+    if not (
+        decoded_moment_as_checked(envelope.created_at)
+        and _is_uuid(envelope.batch_id)
+        and all(map(decoded_as_checked, envelope.readings))
+    ):
+        return None
+    return Batch(
+        envelope.agent_id, envelope.batch_id, envelope.seq, envelope.created_at, envelope.readings
+    )
+
+
+def _checked_batch(raw: bytes) -> Batch:
+    """The batch checked field by field in Python, each refusal naming its field."""
     data = parse_json(raw)
     if not isinstance(data, dict):
         raise BatchError("batch: expected a JSON object")

@@ -1,19 +1,23 @@
 """One device reading: the contract both the agent and the ingest service speak.
 
 The JSON shape is fixed by ``contracts/reading.md``: ``scm-agent read --json`` prints it and every
-upload batch carries a list of it.  These frozen dataclasses are the only place that shape is
-spelled out; ``to_dict`` writes it and ``from_dict`` checks untrusted input (the ingest side) so a
-malformed reading is refused with a message naming the field, never stored half-understood.
+upload batch carries a list of it.  These frozen msgspec structs are the only place that shape is
+spelled out: ``to_dict`` writes it, the ingest decodes untrusted uploads straight into them (in
+C, ``reading_from_json`` and ``shared.batch``), and ``checked_reading`` takes over wherever that
+decoder cannot vouch for a reading, so a malformed one is refused with a message naming the
+field, never stored half-understood.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import attrgetter
-from typing import Any, Final
+from typing import Annotated, Any, Final, Literal, get_args
+
+import msgspec
+import orjson
 
 COUNTER_KEYS: Final = (
     "total",
@@ -27,28 +31,31 @@ COUNTER_KEYS: Final = (
     "scan",
     "duplex",
 )
-SUPPLY_KINDS: Final = frozenset(
-    {
-        "toner",
-        "ink",
-        "drum",
-        "developer",
-        "waste_toner",
-        "waste_ink",
-        "fuser",
-        "transfer",
-        "maintenance",
-        "staples",
-        "other",
-    }
-)
-SUPPLY_STATES: Final = frozenset({"ok", "low", "empty", "some_remaining", "unknown"})
+SupplyKind = Literal[
+    "toner",
+    "ink",
+    "drum",
+    "developer",
+    "waste_toner",
+    "waste_ink",
+    "fuser",
+    "transfer",
+    "maintenance",
+    "staples",
+    "other",
+]
+SupplyState = Literal["ok", "low", "empty", "some_remaining", "unknown"]
 #: Which clock stamped ``observed_at``: the agent's own, or its own corrected by the offset it
 #: learnt from the server's ``server_time``.  Absent in the JSON means "local".
-CLOCKS: Final = frozenset({"server", "local"})
+Clock = Literal["server", "local"]
 #: Counters an agent may compute from other counters (through vendor data), never guess.
-DERIVABLE_COUNTERS: Final = frozenset({"mono", "colour"})
-ALERT_SEVERITIES: Final = frozenset({"critical", "warning", "info"})
+DerivableCounter = Literal["mono", "colour"]
+AlertSeverity = Literal["critical", "warning", "info"]
+SUPPLY_KINDS: Final = frozenset(get_args(SupplyKind))
+SUPPLY_STATES: Final = frozenset(get_args(SupplyState))
+CLOCKS: Final = frozenset(get_args(Clock))
+DERIVABLE_COUNTERS: Final = frozenset(get_args(DerivableCounter))
+ALERT_SEVERITIES: Final = frozenset(get_args(AlertSeverity))
 
 #: Printer-MIB sentinels for prtMarkerSuppliesLevel / MaxCapacity.
 LEVEL_OTHER: Final = -1
@@ -117,12 +124,13 @@ def format_timestamp(moment: datetime) -> str:
 
 
 def parse_timestamp(text: Any, where: str) -> datetime:
-    """Parse an RFC 3339 timestamp; a naive one is refused because its zone would be a guess."""
+    """Parse an RFC 3339 timestamp (msgspec's parser, the one the fast path decodes with, so
+    both build the same moment); a naive one is refused because its zone would be a guess."""
     if not isinstance(text, str):
         raise ReadingError(f"{where}: expected an RFC 3339 timestamp string")
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as err:
+        moment = msgspec.convert(text, datetime)
+    except (msgspec.ValidationError, UnicodeEncodeError) as err:
         raise ReadingError(f"{where}: not an RFC 3339 timestamp: {text[:40]!r}") from err
     if moment.tzinfo is None:
         raise ReadingError(f"{where}: timestamp has no time zone")
@@ -135,46 +143,55 @@ def parse_timestamp(text: Any, where: str) -> datetime:
     return moment
 
 
-@dataclass(frozen=True, slots=True)
-class Device:
+def _limited(limit: int) -> Any:
+    """Text of at most ``limit`` characters (NUL and lone surrogates: see ``reading_from_json``)."""
+    return Annotated[str, msgspec.Meta(max_length=limit)]
+
+
+_Name = _limited(TEXT_LIMITS["device.model"])
+_Mac = Annotated[str, msgspec.Meta(pattern=_MAC_RE.pattern)]
+_Counter = Annotated[int, msgspec.Meta(ge=0, le=_MAX_COUNTER)]
+_Level = Annotated[int, msgspec.Meta(ge=-_MAX_COUNTER, le=_MAX_COUNTER)]
+_Percent = Annotated[int, msgspec.Meta(ge=0, le=100)]
+
+
+class Device(msgspec.Struct, frozen=True):
     """Who the device says it is; ``None`` means the device does not say."""
 
-    manufacturer: str | None = None
-    model: str | None = None
-    serial: str | None = None
-    mac: str | None = None
-    firmware: str | None = None
-    sys_object_id: str | None = None
-    sys_descr: str | None = None
+    manufacturer: _Name | None = None
+    model: _Name | None = None
+    serial: _Name | None = None
+    mac: _Mac | None = None
+    firmware: _Name | None = None
+    sys_object_id: _Name | None = None
+    sys_descr: _limited(TEXT_LIMITS["device.sys_descr"]) | None = None  # type: ignore[valid-type]
 
 
-@dataclass(frozen=True, slots=True)
-class Counters:
+class Counters(msgspec.Struct, frozen=True):
     """Lifetime page counters; ``None`` means "not reported", never zero."""
 
-    total: int | None = None
-    mono: int | None = None
-    colour: int | None = None
-    print_mono: int | None = None
-    print_colour: int | None = None
-    copy_mono: int | None = None
-    copy_colour: int | None = None
-    fax: int | None = None
-    scan: int | None = None
-    duplex: int | None = None
+    total: _Counter | None = None
+    mono: _Counter | None = None
+    colour: _Counter | None = None
+    print_mono: _Counter | None = None
+    print_colour: _Counter | None = None
+    copy_mono: _Counter | None = None
+    copy_colour: _Counter | None = None
+    fax: _Counter | None = None
+    scan: _Counter | None = None
+    duplex: _Counter | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Supply:
+class Supply(msgspec.Struct, frozen=True):
     """One consumable slot, with the raw MIB level and max kept beside the derived percent."""
 
-    kind: str
-    colour: str | None
-    description: str | None
-    level: int | None
-    max: int | None
-    percent: int | None
-    state: str
+    kind: SupplyKind
+    colour: _limited(TEXT_LIMITS["supply.colour"]) | None  # type: ignore[valid-type]
+    description: _limited(TEXT_LIMITS["supply.description"]) | None  # type: ignore[valid-type]
+    level: _Level | None
+    max: _Level | None
+    percent: _Percent | None
+    state: SupplyState
 
     @classmethod
     def from_raw(
@@ -187,39 +204,43 @@ class Supply:
     ) -> Supply:
         """Build a supply from raw MIB values, deriving percent and state by the contract's rule."""
         return cls(
-            kind=kind,
+            kind=kind,  # type: ignore[arg-type]
             colour=colour,
             description=description,
             level=level,
             max=max_capacity,
             percent=supply_percent(level, max_capacity),
-            state=supply_state(level, max_capacity),
+            state=supply_state(level, max_capacity),  # type: ignore[arg-type]
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Alert:
+class Alert(msgspec.Struct, frozen=True):
     """An active alert on the device."""
 
-    severity: str
-    code: str
-    description: str | None = None
+    severity: AlertSeverity
+    code: _limited(TEXT_LIMITS["alert.code"])  # type: ignore[valid-type]
+    description: _limited(TEXT_LIMITS["alert.description"]) | None = None  # type: ignore[valid-type]
 
 
-@dataclass(frozen=True, slots=True)
-class Reading:
-    """Everything one poll of one device produced."""
+class Reading(msgspec.Struct, frozen=True, omit_defaults=True):
+    """Everything one poll of one device produced.
 
-    address: str
+    A msgspec ``Struct``: the same class is the decoder's schema (``reading_from_json``), so an
+    upload is parsed and checked against the contract in C, and written back to JSON in C
+    (``to_json``).  ``omit_defaults`` leaves out ``clock`` and ``derived`` when unset, as the
+    contract does; every other field is always written.
+    """
+
+    address: _limited(TEXT_LIMITS["address"])  # type: ignore[valid-type]
     observed_at: datetime
-    device: Device = field(default_factory=Device)
-    counters: Counters = field(default_factory=Counters)
-    supplies: tuple[Supply, ...] = ()
-    alerts: tuple[Alert, ...] = ()
+    device: Device
+    counters: Counters
+    supplies: Annotated[tuple[Supply, ...], msgspec.Meta(max_length=_MAX_SUPPLIES)]
+    alerts: Annotated[tuple[Alert, ...], msgspec.Meta(max_length=_MAX_ALERTS)]
     #: "server" or "local" (see ``CLOCKS``); None when the agent does not say.
-    clock: str | None = None
+    clock: Clock | None = None
     #: Counters the agent computed from split counters rather than read (e.g. ``("mono",)``).
-    derived: tuple[str, ...] = ()
+    derived: tuple[DerivableCounter, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The contract's JSON object, keys in the contract's order (optional keys when set)."""
@@ -231,34 +252,99 @@ class Reading:
         return {
             "address": self.address,
             "observed_at": format_timestamp(self.observed_at),
-            "device": dict(zip(Device.__slots__, _DEVICE_VALUES(self.device), strict=True)),
+            "device": dict(zip(Device.__struct_fields__, _DEVICE_VALUES(self.device), strict=True)),
             "counters": dict(zip(COUNTER_KEYS, COUNTER_VALUES(self.counters), strict=True)),
             "supplies": [
-                dict(zip(Supply.__slots__, SUPPLY_VALUES(s), strict=True)) for s in self.supplies
+                dict(zip(Supply.__struct_fields__, SUPPLY_VALUES(s), strict=True))
+                for s in self.supplies
             ],
             "alerts": [
-                dict(zip(Alert.__slots__, _ALERT_VALUES(a), strict=True)) for a in self.alerts
+                dict(zip(Alert.__struct_fields__, _ALERT_VALUES(a), strict=True))
+                for a in self.alerts
             ],
             **optional,
         }
 
+    def to_json(self) -> bytes:
+        """``to_dict`` as compact JSON, written in C when the moment is a whole second in UTC
+        (every reading an upload decodes); other moments go through ``to_dict``, which drops
+        the fraction and converts the zone as the contract wants."""
+        moment = self.observed_at
+        if moment.tzinfo is UTC and not moment.microsecond:
+            return _ENCODER.encode(self)
+        return orjson.dumps(self.to_dict())
+
     @classmethod
     def from_dict(cls, data: Any) -> Reading:
-        """Check an untrusted reading against the contract and build it; raises ReadingError.
-
-        Nearly every reading an agent sends is already plain (ASCII text within its limits,
-        integers in range): ``_plain_reading`` takes those in a few type tests per field, the
-        ingest's hottest loop.  Anything else goes through ``checked_reading``, which names the
-        field at fault; both accept exactly the same readings and build the same objects.
-        """
-        return _plain_reading(data) or checked_reading(data)
+        """Check an untrusted reading against the contract and build it; raises ReadingError
+        naming the field at fault (``checked_reading``)."""
+        return checked_reading(data)
 
 
 #: Each class's field values in field order, read in C (``to_dict`` runs per stored reading).
-_DEVICE_VALUES: Final = attrgetter(*Device.__slots__)
+_DEVICE_VALUES: Final = attrgetter(*Device.__struct_fields__)
 COUNTER_VALUES: Final = attrgetter(*COUNTER_KEYS)
-SUPPLY_VALUES: Final = attrgetter(*Supply.__slots__)
-_ALERT_VALUES: Final = attrgetter(*Alert.__slots__)
+SUPPLY_VALUES: Final = attrgetter(*Supply.__struct_fields__)
+_ALERT_VALUES: Final = attrgetter(*Alert.__struct_fields__)
+_ENCODER: Final = msgspec.json.Encoder()
+_DECODER: Final = msgspec.json.Decoder(Reading)
+
+
+def reading_from_json(raw: bytes) -> Reading:
+    """One reading from its JSON text; raises ReadingError naming the field at fault."""
+    return decoded_reading(raw) or checked_reading(_parsed(raw))
+
+
+def decoded_reading(raw: bytes) -> Reading | None:
+    """The reading decoded in C, or None wherever ``checked_reading`` must judge: whatever
+    this returns, the careful path would build the same (``tests/shared/test_reading_paths``)."""
+    if not plain_json(raw):
+        return None
+    try:
+        reading = _DECODER.decode(raw)
+    except (msgspec.DecodeError, RecursionError):
+        return None
+    return reading if decoded_as_checked(reading) else None
+
+
+def _parsed(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as err:
+        raise ReadingError(f"reading: not valid JSON: {err}") from err
+
+
+def plain_json(raw: bytes) -> bool:
+    """JSON text whose every string msgspec's decoder would check as ``checked_reading`` does.
+
+    The decoder refuses lone surrogates and control characters but lets ``\\u0000`` through,
+    and it does not look at text in fields it skips; NUL and invalid UTF-8 are refused by the
+    careful path, so their presence sends the text there (``\\\\u0000``, a harmless escaped
+    backslash, only costs the careful path)."""
+    if b"\\u0000" in raw:
+        return False
+    if raw.isascii():
+        return True
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def decoded_as_checked(reading: Reading) -> bool:
+    """What msgspec's types cannot say, tested on a decoded reading: its moment in UTC (another
+    zone is converted by the careful path) within ``_YEARS``, and ``derived`` without repeats.
+    True means ``checked_reading`` builds the very same reading."""
+    derived = reading.derived
+    return decoded_moment_as_checked(reading.observed_at) and (
+        not derived or len(set(derived)) == len(derived)
+    )
+
+
+def decoded_moment_as_checked(moment: datetime) -> bool:
+    """A moment msgspec decoded that ``parse_timestamp`` would return unchanged."""
+    return moment.tzinfo is UTC and moment.year in _YEARS
 
 
 def checked_reading(data: Any) -> Reading:
@@ -282,98 +368,13 @@ def checked_reading(data: Any) -> Reading:
             _alert(item, f"alerts[{i}]")
             for i, item in enumerate(_array(data.get("alerts"), "alerts", _MAX_ALERTS))
         ),
-        clock=_clock(data.get("clock")),
-        derived=_derived(data.get("derived")),
-    )
-
-
-_DEVICE_LIMITS: Final = tuple(TEXT_LIMITS[f"device.{name}"] for name in Device.__slots__)
-_SUPPLY_TEXT_LIMITS: Final = (TEXT_LIMITS["supply.colour"], TEXT_LIMITS["supply.description"])
-
-
-def _plain_text(value: Any, limit: int) -> bool:
-    """None, or ASCII text without NUL within ``limit``: valid as it is."""
-    return value is None or (
-        type(value) is str and len(value) <= limit and value.isascii() and "\x00" not in value
-    )
-
-
-def _plain_integer(value: Any, low: int) -> bool:
-    """None, or an ``int`` (not a bool, not a float) from ``low`` to the largest counter."""
-    return value is None or (type(value) is int and low <= value <= _MAX_COUNTER)
-
-
-def _plain_supply(item: Any) -> Supply | None:
-    if type(item) is not dict:
-        return None
-    kind, state, percent = item.get("kind"), item.get("state"), item.get("percent")
-    colour, description = item.get("colour"), item.get("description")
-    level, capacity = item.get("level"), item.get("max")
-    plain = (
-        type(kind) is str
-        and kind in SUPPLY_KINDS
-        and type(state) is str
-        and state in SUPPLY_STATES
-        and _plain_integer(percent, 0)
-        and (percent is None or percent <= 100)
-        and _plain_integer(level, -_MAX_COUNTER)
-        and _plain_integer(capacity, -_MAX_COUNTER)
-        and _plain_text(colour, _SUPPLY_TEXT_LIMITS[0])
-        and _plain_text(description, _SUPPLY_TEXT_LIMITS[1])
-    )
-    return Supply(kind, colour, description, level, capacity, percent, state) if plain else None
-
-
-def _plain_reading(data: Any) -> Reading | None:
-    """The reading when all its text and numbers are plain, else None (see ``from_dict``).
-
-    The checks run in ``checked_reading``'s order, so where both refuse, they name the same
-    field: the plain tests first (None on any doubt), then the checks that can only fail as
-    ``checked_reading`` would, once everything before them is known valid.
-    """
-    if type(data) is not dict:
-        return None
-    device, counters = data.get("device"), data.get("counters")
-    items, address = data.get("supplies"), data.get("address")
-    if not (
-        type(address) is str
-        and _plain_text(address, TEXT_LIMITS["address"])
-        and type(device) is dict
-        and type(counters) is dict
-        and type(items) is list
-        and len(items) <= _MAX_SUPPLIES
-    ):
-        return None
-    names = [device.get(name) for name in Device.__slots__]
-    if not all(map(_plain_text, names, _DEVICE_LIMITS)):
-        return None
-    mac = names[3]
-    if mac is not None and not _MAC_RE.match(mac):
-        return None
-    values = [counters.get(name) for name in COUNTER_KEYS]
-    if not all(_plain_integer(value, 0) for value in values):
-        return None
-    supplies = tuple(map(_plain_supply, items))
-    if None in supplies:
-        return None
-    observed_at = parse_timestamp(data.get("observed_at"), "observed_at")
-    return Reading(
-        address,
-        observed_at,
-        Device(*names),
-        Counters(*values),
-        supplies,  # type: ignore[arg-type]  # no None: tested above
-        tuple(
-            _alert(item, f"alerts[{i}]")
-            for i, item in enumerate(_array(data.get("alerts"), "alerts", _MAX_ALERTS))
-        ),
-        _clock(data.get("clock")),
-        _derived(data.get("derived")),
+        clock=_clock(data.get("clock")),  # type: ignore[arg-type]
+        derived=_derived(data.get("derived")),  # type: ignore[arg-type]
     )
 
 
 def _checked_device(device: dict[str, Any]) -> dict[str, str | None]:
-    values = {name: _text(device.get(name), f"device.{name}") for name in Device.__slots__}
+    values = {name: _text(device.get(name), f"device.{name}") for name in Device.__struct_fields__}
     mac = values["mac"]
     if mac is not None and not _MAC_RE.match(mac):
         raise ReadingError("device.mac: expected lower-case aa:bb:cc:dd:ee:ff")

@@ -246,6 +246,7 @@ def _reading(address: str, *supplies: Supply, total: int | None = 1200) -> Readi
         device=Device(manufacturer="Sharp", model="MX-3570N", serial="65094", mac=None),
         counters=Counters(total=total),
         supplies=supplies,
+        alerts=(),
     )
 
 

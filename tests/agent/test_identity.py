@@ -20,7 +20,7 @@ from agent.identity import (
     serial_key,
 )
 from ingest.domain.registry import identity_keys
-from shared.reading import Device, Reading
+from shared.reading import Counters, Device, Reading
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
@@ -54,7 +54,9 @@ def test_keys():
 
 def _reading(address: str, serial: str | None, mac: str | None, maker: str = "Sharp") -> Reading:
     device = Device(manufacturer=maker, model="MX-1", serial=serial, mac=mac)
-    return Reading(address=address, observed_at=NOW, device=device)
+    return Reading(
+        address=address, observed_at=NOW, device=device, counters=Counters(), supplies=(), alerts=()
+    )
 
 
 def _merge(*readings: Reading) -> list[MergedDevice[str]]:

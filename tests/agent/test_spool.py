@@ -21,6 +21,8 @@ def _reading(i: int) -> Reading:
         observed_at=datetime(2026, 11, 22, 10, 0, i % 60, tzinfo=UTC),
         device=Device(manufacturer="HP", serial=f"SER{i:05d}"),
         counters=Counters(total=1000 + i),
+        supplies=(),
+        alerts=(),
     )
 
 
@@ -174,10 +176,11 @@ import sys, itertools
 from datetime import UTC, datetime
 from pathlib import Path
 from agent.spool import Spool
-from shared.reading import Device, Reading
+from shared.reading import Counters, Device, Reading
 spool = Spool(Path(sys.argv[1]))
 for i in itertools.count():
-    one = Reading(address="a", observed_at=datetime.now(UTC), device=Device(serial=str(i)))
+    device = Device(serial=str(i))
+    one = Reading("a", datetime.now(UTC), device, Counters(), supplies=(), alerts=())
     spool.add([one] * 20)
     print(i, flush=True)
 """

@@ -38,7 +38,16 @@ def test_summary_shows_device_counters_supplies_and_alerts():
 
 
 def test_summary_of_an_empty_reading():
-    text = format_summary(Reading(address="192.0.2.8:161", observed_at=NOW))
+    text = format_summary(
+        Reading(
+            address="192.0.2.8:161",
+            observed_at=NOW,
+            device=Device(),
+            counters=Counters(),
+            supplies=(),
+            alerts=(),
+        )
+    )
     assert "unknown" in text.splitlines()[0]
     assert "counters: none reported" in text
     assert "supplies: none reported" in text

@@ -19,7 +19,7 @@ from agent.backoff import Backoff
 from agent.ingest_client import IngestClient
 from agent.spool import Spool
 from agent.uploader import MAX_CONFLICTS, Uploader
-from shared.reading import Device, Reading
+from shared.reading import Counters, Device, Reading
 from shared.signing import generate_private_key
 
 AGENT = "agt_test"
@@ -27,7 +27,14 @@ AGENT = "agt_test"
 
 def readings(count: int, clock: FakeClock) -> list[Reading]:
     return [
-        Reading(address=f"192.0.2.{i}:161", observed_at=clock(), device=Device(serial=f"S{i}"))
+        Reading(
+            address=f"192.0.2.{i}:161",
+            observed_at=clock(),
+            device=Device(serial=f"S{i}"),
+            counters=Counters(),
+            supplies=(),
+            alerts=(),
+        )
         for i in range(count)
     ]
 

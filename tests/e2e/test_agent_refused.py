@@ -23,7 +23,7 @@ from agent.spool import Spool
 from agent.state import AgentHome
 from ingest.models import DeviceReading
 from shared.agent_config import Credential, RemoteConfig
-from shared.reading import Reading, utc_now
+from shared.reading import Counters, Device, Reading, utc_now
 
 pytestmark = [pytest.mark.e2e, pytest.mark.agent_side]
 CASE = "bieniu-brother__hl-2270dw"
@@ -86,7 +86,18 @@ def test_spool_requeue_brings_back_batches_an_older_agent_dead_lettered(
     pushed = run_agent(agent_home, "push", "--target", f"{snmpsim.endpoint}/{CASE}")
     assert pushed.returncode == 0, pushed.stderr
     with Spool(AgentHome(agent_home).spool_path) as spool:  # what an older agent did on a 401
-        spool.add([Reading(address="192.0.2.7:161", observed_at=utc_now())])
+        spool.add(
+            [
+                Reading(
+                    address="192.0.2.7:161",
+                    observed_at=utc_now(),
+                    device=Device(),
+                    counters=Counters(),
+                    supplies=(),
+                    alerts=(),
+                )
+            ]
+        )
         cut = spool.next_batch(json.loads((agent_home / "identity.json").read_text())["agent_id"])
         spool.reject(cut.batch_id, 401, "HTTP 401 unknown_agent")
     requeued = run_agent(agent_home, "spool", "requeue")

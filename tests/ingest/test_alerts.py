@@ -106,7 +106,7 @@ def test_a_printer_alert_opens_and_clears_as_the_printer_reports_it(app, client,
 
 
 def reading_with(alerts):
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     return replace(reading(), alerts=alerts)
 

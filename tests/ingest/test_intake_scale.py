@@ -128,7 +128,7 @@ def test_a_reading_older_than_any_spool_is_flagged(app, client, agent, session):
 
 
 def test_clock_and_derived_are_stored(app, client, agent, session):
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     row = replace(reading(), clock="server", derived=("mono", "colour"))
     batch_id, body = agent.batch(row)

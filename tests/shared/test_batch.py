@@ -30,6 +30,7 @@ def _reading(serial="S1"):
         ),
         counters=Counters(total=1000, mono=600, colour=400),
         supplies=(Supply.from_raw("toner", "black", "Black Toner", 30, 100),),
+        alerts=(),
     )
 
 
@@ -99,3 +100,54 @@ def test_truncated_gzip_is_refused():
     body = encode_batch(_batch())
     with pytest.raises(BatchError):
         decode_batch(body[: len(body) // 2])
+
+
+def _envelope(**change):
+    data = {**_batch().to_dict(), **change}
+    return json.dumps(data, ensure_ascii=False).encode("utf-8", "surrogatepass")
+
+
+def _answer(decode, raw):
+    try:
+        return decode(raw)
+    except BatchError as err:
+        return f"refused {type(err).__name__}: {err}"
+
+
+@pytest.mark.parametrize(
+    ("raw", "fast"),
+    [
+        (_envelope(), True),
+        (_envelope(created_at="2026-11-22t10:00:00z"), True),  # RFC 3339 allows lower case
+        (_envelope(created_at="2026-11-22T11:00:00+01:00"), False),
+        (_envelope(created_at="2026-11-22T10:00:00"), False),
+        (_envelope(created_at="2026-11-22T10:00:59.9999996Z"), True),  # one parser: same moment
+        (_envelope(created_at="2026-11-22"), False),
+        (_envelope(seq=0), False),
+        (_envelope(seq=True), False),
+        (_envelope(seq=7.0), False),
+        (_envelope(seq=2**63), False),
+        (_envelope(agent_id=""), False),
+        (_envelope(batch_id="not-a-uuid"), False),
+        (_envelope(batch_id="6F9619FF-8B86-D011-B42D-00C04FC964FF"), True),
+        (_envelope(schema="scm.batch.v2"), False),
+        (_envelope(readings={}), False),
+        (_envelope(extra={"deep": [1, {"a": None}]}), True),  # unknown fields are ignored
+        (_envelope(extra="\x00"), False),
+        (_envelope(extra="\ud800"), False),
+        (_envelope(extra="caf\u00e9"), True),
+        (_envelope()[:-1] + b', "extra": "\xff"}', False),  # invalid UTF-8, even where unread
+        (_envelope()[:-1] + b', "extra": ' + b"[" * 5000 + b"]" * 5000 + b"}", False),
+        (_envelope(readings=[_reading().to_dict()] * (MAX_READINGS + 1)), False),
+        (b"[]", False),
+        (b"", False),
+    ],
+)
+def test_the_fast_decoder_takes_only_what_the_careful_one_builds_alike(raw, fast):
+    from shared.batch import _checked_batch, _decoded_batch
+
+    decoded = _decoded_batch(raw)
+    assert (decoded is not None) == fast
+    if decoded is not None:
+        assert decoded == _checked_batch(raw)
+    assert _answer(decode_batch, gzip.compress(raw)) == _answer(_checked_batch, raw)

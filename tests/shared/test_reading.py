@@ -4,7 +4,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared.reading import Reading, ReadingError, Supply, supply_percent, supply_state
+from shared.reading import (
+    Counters,
+    Device,
+    Reading,
+    ReadingError,
+    Supply,
+    supply_percent,
+    supply_state,
+)
 
 
 @pytest.mark.parametrize(
@@ -33,7 +41,12 @@ def test_percent_and_state_follow_the_contract(level, maximum, percent, state):
 
 def _valid():
     return Reading(
-        address="10.0.0.5:161", observed_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+        address="10.0.0.5:161",
+        observed_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        device=Device(),
+        counters=Counters(),
+        supplies=(),
+        alerts=(),
     ).to_dict()
 
 

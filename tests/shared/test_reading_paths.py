@@ -1,12 +1,17 @@
-"""``Reading.from_dict`` has a fast path for plain readings and a careful one that names the
-field at fault; they must accept the same readings, build the same objects and refuse with the
-same message.  Hypothesis mixes valid values with every kind of wrong one."""
+"""A reading's JSON text has a fast path (msgspec decodes it into the contract's structs, in C)
+and a careful one (``checked_reading``, which names the field at fault).  Whatever the fast path
+accepts, the careful one must accept too and build the very same reading; everything else falls
+to the careful path, so both refuse alike.  Hypothesis mixes valid values with every kind of
+wrong one, written as JSON both ASCII-escaped and as raw UTF-8."""
 
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
+import orjson
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +22,8 @@ from shared.reading import (
     Reading,
     ReadingError,
     checked_reading,
+    decoded_reading,
+    reading_from_json,
 )
 
 _ODD = st.one_of(
@@ -121,17 +128,46 @@ def _readings(draw: st.DrawFn) -> Any:
     return data
 
 
-def _outcome(parse: Any, data: Any) -> Any:
+def _outcome(parse: Any, raw: bytes) -> Any:
     try:
-        return parse(data)
+        return parse(raw)
     except ReadingError as err:
         return f"refused: {err}"
+
+
+def _careful(raw: bytes) -> Reading:
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as err:
+        raise ReadingError(f"reading: not valid JSON: {err}") from err
+    return checked_reading(data)
+
+
+def _texts(data: Any) -> list[bytes]:
+    """The reading as JSON, ASCII-escaped and as raw UTF-8 (lone surrogates as CESU bytes)."""
+    return [
+        json.dumps(data).encode(),
+        json.dumps(data, ensure_ascii=False).encode("utf-8", "surrogatepass"),
+    ]
+
+
+def _same_answer(data: Any) -> int:
+    """How many of the reading's texts the fast path took (each checked against the careful
+    path's answer)."""
+    taken = 0
+    for raw in _texts(data):
+        fast = decoded_reading(raw)
+        if fast is not None:
+            assert fast == _careful(raw), raw
+            taken += 1
+        assert _outcome(reading_from_json, raw) == _outcome(_careful, raw), raw
+    return taken
 
 
 @settings(max_examples=3000, deadline=None)
 @given(_readings())
 def test_both_paths_accept_build_and_refuse_alike(data: Any) -> None:
-    assert _outcome(Reading.from_dict, data) == _outcome(checked_reading, data)
+    _same_answer(data)
 
 
 def test_a_plain_reading_takes_the_fast_path_and_equals_the_careful_one() -> None:
@@ -141,15 +177,44 @@ def test_a_plain_reading_takes_the_fast_path_and_equals_the_careful_one() -> Non
         "device": {"manufacturer": "Kyocera", "serial": "ABC123", "mac": "00:20:6b:01:02:03"},
         "counters": {"total": 1200, "mono": 900, "colour": 300},
         "supplies": [
-            {"kind": "toner", "colour": "black", "level": 40, "max": 100, "percent": 40,
-             "state": "ok"}
+            {"kind": "toner", "colour": "black", "description": None, "level": 40, "max": 100,
+             "percent": 40, "state": "ok"}
         ],
         "alerts": [],
     }  # fmt: skip
-    reading = Reading.from_dict(data)
-    assert reading == checked_reading(data)
-    assert Reading.from_dict(reading.to_dict()) == reading
+    raw = orjson.dumps(data)
+    reading = decoded_reading(raw)
+    assert reading is not None
+    assert reading == checked_reading(data) == Reading.from_dict(data)
+    assert decoded_reading(reading.to_json()) == reading
+    assert orjson.loads(reading.to_json()) == reading.to_dict()
     assert reading.counters.colour == 300 and reading.supplies[0].percent == 40
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"observed_at": "2026-11-20T11:00:00+01:00"}, "another zone: converted"),
+        ({"observed_at": "1999-12-31T23:59:59Z"}, "year out of range"),
+        ({"derived": ["mono", "mono"]}, "derived repeats"),
+        ({"address": "a\x00b"}, "NUL"),
+        ({"counters": {"total": 5.0}}, "integral float: the careful path takes it"),
+        ({"alerts": None}, "missing array"),
+    ],
+)
+def test_what_the_fast_path_cannot_vouch_for_goes_the_careful_way(change, why) -> None:
+    data = {
+        "address": "10.0.0.5:161",
+        "observed_at": "2026-11-20T10:00:00Z",
+        "device": {},
+        "counters": {},
+        "supplies": [],
+        "alerts": [],
+        **change,
+    }
+    raw = orjson.dumps(data)
+    assert decoded_reading(raw) is None, why
+    assert _outcome(reading_from_json, raw) == _outcome(_careful, raw)
 
 
 _EDGE_VALUES: list[Any] = [
@@ -167,11 +232,11 @@ def test_every_edge_value_in_every_place_gets_the_same_answer_from_both_paths() 
         "observed_at": "2026-11-20T10:00:00Z",
         "device": {"manufacturer": "Kyocera", "serial": "ABC123", "mac": "00:20:6b:01:02:03"},
         "counters": {"total": 1200, "mono": 900, "colour": 300},
-        "supplies": [{"kind": "toner", "colour": "black", "level": 40, "max": 100,
-                      "percent": 40, "state": "ok"}],
+        "supplies": [{"kind": "toner", "colour": "black", "description": None, "level": 40,
+                      "max": 100, "percent": 40, "state": "ok"}],
         "alerts": [],
     }  # fmt: skip
-    compared = 0
+    compared = taken = 0
     for path in _BAD:
         for value in _EDGE_VALUES:
             data = copy.deepcopy(base)
@@ -179,9 +244,7 @@ def test_every_edge_value_in_every_place_gets_the_same_answer_from_both_paths() 
             for step in path[:-1]:
                 parent = parent[step]
             parent[path[-1]] = value
-            assert _outcome(Reading.from_dict, data) == _outcome(checked_reading, data), (
-                path,
-                value,
-            )
+            taken += _same_answer(data)
             compared += 1
     assert compared == len(_BAD) * len(_EDGE_VALUES)
+    assert 0 < taken < 2 * compared  # both paths were exercised

@@ -85,6 +85,7 @@ def reading(
         device=Device(manufacturer=manufacturer, model="Laser 1", serial=serial, mac=mac),
         counters=Counters(total=total, mono=total - colour, colour=colour),
         supplies=(Supply.from_raw("toner", "black", "Black Toner", black, 100), *extra_supplies),
+        alerts=(),
     )
 
 
