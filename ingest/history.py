@@ -5,7 +5,9 @@ they are partitioned by month of ``observed_at`` (a partition per month, created
 ``history_partitions`` job, plus a default partition that catches what no month holds), so
 recent data stays in small, hot tables and old months leave by ``DROP`` rather than by a
 ``DELETE`` of millions of rows.  Partitioned tables need the partition key in every unique key:
-their primary key is ``(id, observed_at)``, and rows elsewhere cannot hold a foreign key to them
+their primary keys are ``(id, observed_at)`` (readings; supply levels too until migration 0015
+keyed them by ``(reading_id, slot, observed_at)``, which is why ``_rebuild``, run by migration
+0005b, still expects an ``id``), and rows elsewhere cannot hold a foreign key to them
 (``supply_levels.reading_id`` and ``meter_reads.device_reading_id`` keep the id without one on
 PostgreSQL; SQLite, unpartitioned, keeps every key).
 

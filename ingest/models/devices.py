@@ -44,7 +44,7 @@ class DeviceReading(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"))
     batch_id: Mapped[int] = mapped_column(ForeignKey("upload_batches.id"), index=True)
-    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), index=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
     observed_at: Mapped[datetime]
     received_at: Mapped[datetime]
     address: Mapped[str] = mapped_column(String(300))
@@ -76,15 +76,16 @@ class DeviceReading(Base):
 
 
 class SupplyLevel(Base):
-    """One supply slot in one reading: the history toner forecasts are made from."""
+    """One supply slot in one reading: the history toner forecasts are made from.  Keyed by its
+    reading and slot (and ``observed_at``, by which PostgreSQL partitions), the one index every
+    reader goes through; no id of its own (migration 0015 says why)."""
 
     __tablename__ = "supply_levels"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    reading_id: Mapped[int] = mapped_column(ForeignKey("device_readings.id"), index=True)
+    reading_id: Mapped[int] = mapped_column(ForeignKey("device_readings.id"), primary_key=True)
+    slot: Mapped[int] = mapped_column(primary_key=True)
+    observed_at: Mapped[datetime] = mapped_column(primary_key=True)
     device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"))
-    observed_at: Mapped[datetime]
-    slot: Mapped[int]
     kind: Mapped[str] = mapped_column(String(32))
     colour: Mapped[str | None] = mapped_column(String(64))
     description: Mapped[str | None] = mapped_column(String(512))
