@@ -12,7 +12,9 @@ readings (each with 4 toner levels) as fast as answers come, after ``--warmup`` 
 batch stored once); times a raw COPY of the same rows into the same server (SQLite: a raw
 ``executemany``); loads ``--history`` readings (with their supply levels) straight into the
 tables, then vacuums and checkpoints them as weeks of arrivals would have been; measures the
-upload again; times the customer's ``/machines`` page (p95).
+upload again; times the customer's ``/machines`` page (p95).  Each measurement also prints
+(stderr) the CPU a batch cost the service, PostgreSQL and the clients: on a machine shared with
+others, throughput moves with the neighbours, that cost much less.
 """
 
 from __future__ import annotations
@@ -73,17 +75,17 @@ def main() -> None:
     queue.flushdb()  # the bench's own Redis database: no worker reads it, nothing is kept
     with _database(args) as url:
         _seed(url, args)
-        with _gunicorn(url, args) as port:
+        with _gunicorn(url, args) as (port, server):
             # One reading a minute per batch sequence, both measurements ending ten minutes ago:
             # every reading counts (one dated ahead of the server's clock would be stored
             # flagged, without its supply levels: cheaper, and not what is measured).
             minutes = args.warmup + 2 * args.batches + 10
             start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=minutes)
-            rate, p50, p99 = _measure(port, url, args, start, first_batch=0, warmup=args.warmup)
+            rate, p50, p99 = _measure(port, server, args, start, first_batch=0, warmup=args.warmup)
             once = _stored_once(url, _sent(args, args.warmup + args.batches))
             copy = _copy_limit(url, args)
             history = _load_history(url, args.history, start)
-            rate2, _, _ = _measure(port, url, args, start, args.warmup + args.batches, warmup=0)
+            rate2, _, _ = _measure(port, server, args, start, args.warmup + args.batches, warmup=0)
             sent = _sent(args, args.warmup + 2 * args.batches)
             once = once and _stored_once(url, sent, loaded=history)
             page = _machines_p95(port, args)
@@ -184,7 +186,7 @@ def _serial(index: int) -> str:
 
 
 @contextmanager
-def _gunicorn(url: str, args: argparse.Namespace) -> Iterator[int]:
+def _gunicorn(url: str, args: argparse.Namespace) -> Iterator[tuple[int, int]]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -223,7 +225,7 @@ def _gunicorn(url: str, args: argparse.Namespace) -> Iterator[int]:
                     break
             except requests.RequestException:
                 time.sleep(0.2)
-        yield port
+        yield port, process.pid
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
@@ -232,14 +234,18 @@ def _gunicorn(url: str, args: argparse.Namespace) -> Iterator[int]:
 
 def _measure(
     port: int,
-    url: str,
+    server: int,
     args: argparse.Namespace,
     start: datetime,
     first_batch: int,
     *,
     warmup: int,
 ) -> tuple[float, float, float]:
-    """Readings per second and p50/p99 latency of ``--conns`` processes posting batches."""
+    """Readings per second and p50/p99 latency of ``--conns`` processes posting batches.
+
+    Also printed (stderr): the CPU each 100-reading batch cost the service, PostgreSQL and the
+    posting clients, which on a machine shared with others moves far less than throughput does,
+    and what that cost allows on this machine's cores."""
     barrier = multiprocessing.Barrier(args.conns + 1)
     results: multiprocessing.Queue[Any] = multiprocessing.Queue()
     workers = [
@@ -252,7 +258,10 @@ def _measure(
     for worker in workers:
         worker.start()
     barrier.wait()
+    service, database = _cpu_seconds(_family(server)), _cpu_seconds(_postgres())
     outcomes = [results.get(timeout=600) for _ in workers]
+    service = _cpu_seconds(_family(server)) - service
+    database = _cpu_seconds(_postgres()) - database
     for worker in workers:
         worker.join()
     failures = sum(o["failures"] for o in outcomes)
@@ -263,7 +272,47 @@ def _measure(
     ended = max(o["ended"] for o in outcomes)
     readings = len(latencies) * READINGS_PER_BATCH
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    per_batch = [1000 * s / len(latencies) for s in (service, database)]
+    clients = 1000 * sum(o["cpu"] for o in outcomes) / len(latencies)
+    ceiling = (os.cpu_count() or 1) * 1000 / (sum(per_batch) + clients) * READINGS_PER_BATCH
+    print(
+        f"ingest cpu per batch: service_ms={per_batch[0]:.2f} postgres_ms={per_batch[1]:.2f} "
+        f"clients_ms={clients:.2f} cores={os.cpu_count()} ceiling_readings_per_s={ceiling:.0f}",
+        file=sys.stderr,
+    )
     return readings / (ended - began), statistics.median(latencies) * 1000, p99 * 1000
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU the processes have used so far (those gone in between are lost)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _processes() -> Iterator[tuple[int, int, str]]:
+    """Every process: its pid, its parent's and its name."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                name, rest = (entry / "stat").read_text().split(" (", 1)[1].rsplit(")", 1)
+            except (OSError, ValueError):
+                continue
+            yield int(entry.name), int(rest.split()[1]), name
+
+
+def _family(root: int) -> list[int]:
+    """``root`` and its children (gunicorn's master and workers)."""
+    return [root] + [pid for pid, parent, _ in _processes() if parent == root]
+
+
+def _postgres() -> list[int]:
+    return [pid for pid, _, name in _processes() if name.startswith("postgres")]
 
 
 def _client(
@@ -290,6 +339,7 @@ def _client(
     errors = [error for request in requests_[:warmup] if (error := _post(port, *request)[1])]
     barrier.wait()
     latencies = []
+    cpu = time.process_time()
     began = time.perf_counter()
     for request in requests_[warmup:]:
         seconds, error = _post(port, *request)
@@ -297,8 +347,10 @@ def _client(
         if error:
             errors.append(error)
     ended = time.perf_counter()
+    cpu = time.process_time() - cpu
     results.put(
         {
+            "cpu": cpu,
             "latencies": latencies,
             "began": began,
             "ended": ended,

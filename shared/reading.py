@@ -148,7 +148,6 @@ def _limited(limit: int) -> Any:
     return Annotated[str, msgspec.Meta(max_length=limit)]
 
 
-_Name = _limited(TEXT_LIMITS["device.model"])
 _Mac = Annotated[str, msgspec.Meta(pattern=_MAC_RE.pattern)]
 _Counter = Annotated[int, msgspec.Meta(ge=0, le=_MAX_COUNTER)]
 _Level = Annotated[int, msgspec.Meta(ge=-_MAX_COUNTER, le=_MAX_COUNTER)]
@@ -158,12 +157,12 @@ _Percent = Annotated[int, msgspec.Meta(ge=0, le=100)]
 class Device(msgspec.Struct, frozen=True):
     """Who the device says it is; ``None`` means the device does not say."""
 
-    manufacturer: _Name | None = None
-    model: _Name | None = None
-    serial: _Name | None = None
+    manufacturer: _limited(TEXT_LIMITS["device.manufacturer"]) | None = None  # type: ignore[valid-type]
+    model: _limited(TEXT_LIMITS["device.model"]) | None = None  # type: ignore[valid-type]
+    serial: _limited(TEXT_LIMITS["device.serial"]) | None = None  # type: ignore[valid-type]
     mac: _Mac | None = None
-    firmware: _Name | None = None
-    sys_object_id: _Name | None = None
+    firmware: _limited(TEXT_LIMITS["device.firmware"]) | None = None  # type: ignore[valid-type]
+    sys_object_id: _limited(TEXT_LIMITS["device.sys_object_id"]) | None = None  # type: ignore[valid-type]
     sys_descr: _limited(TEXT_LIMITS["device.sys_descr"]) | None = None  # type: ignore[valid-type]
 
 

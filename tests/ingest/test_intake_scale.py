@@ -136,6 +136,18 @@ def test_clock_and_derived_are_stored(app, client, agent, session):
     stored = session.scalar(select(DeviceReading))
     assert (stored.clock, stored.derived) == ("server", "mono,colour")
     assert stored.payload["derived"] == ["mono", "colour"]
+    assert stored.payload == row.to_dict()  # the contract's object, as the agent sent it
+
+
+def test_the_stored_payload_is_the_contract_object_without_unset_optional_keys(
+    app, client, agent, session
+):
+    sent = reading()
+    batch_id, body = agent.batch(sent)
+    assert agent.post(client, batch_id, body).status_code == 200
+    stored = session.scalar(select(DeviceReading))
+    assert stored.payload == sent.to_dict()
+    assert "clock" not in stored.payload and "derived" not in stored.payload
 
 
 def test_a_follow_up_never_run_is_run_by_the_sweeper(app, client, agent, session):
