@@ -81,11 +81,15 @@ def main() -> None:
             # flagged, without its supply levels: cheaper, and not what is measured).
             minutes = args.warmup + 2 * args.batches + 10
             start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=minutes)
-            rate, p50, p99 = _measure(port, server, args, start, first_batch=0, warmup=args.warmup)
+            rate, p50, p99 = _measure(
+                (port, server, url), args, start, first_batch=0, warmup=args.warmup
+            )
             once = _stored_once(url, _sent(args, args.warmup + args.batches))
             copy = _copy_limit(url, args)
             history = _load_history(url, args.history, start)
-            rate2, _, _ = _measure(port, server, args, start, args.warmup + args.batches, warmup=0)
+            rate2, _, _ = _measure(
+                (port, server, url), args, start, args.warmup + args.batches, warmup=0
+            )
             sent = _sent(args, args.warmup + 2 * args.batches)
             once = once and _stored_once(url, sent, loaded=history)
             page = _machines_p95(port, args)
@@ -233,8 +237,7 @@ def _gunicorn(url: str, args: argparse.Namespace) -> Iterator[tuple[int, int]]:
 
 
 def _measure(
-    port: int,
-    server: int,
+    service: tuple[int, int, str],
     args: argparse.Namespace,
     start: datetime,
     first_batch: int,
@@ -246,6 +249,7 @@ def _measure(
     Also printed (stderr): the CPU each 100-reading batch cost the service, PostgreSQL and the
     posting clients, which on a machine shared with others moves far less than throughput does,
     and what that cost allows on this machine's cores."""
+    port, server, url = service
     barrier = multiprocessing.Barrier(args.conns + 1)
     results: multiprocessing.Queue[Any] = multiprocessing.Queue()
     workers = [
@@ -258,10 +262,10 @@ def _measure(
     for worker in workers:
         worker.start()
     barrier.wait()
-    service, database = _cpu_seconds(_family(server)), _cpu_seconds(_postgres())
+    web, backends = _family(server), _backends(url)
+    before = _cpu_seconds(web), _cpu_seconds(backends)
     outcomes = [results.get(timeout=600) for _ in workers]
-    service = _cpu_seconds(_family(server)) - service
-    database = _cpu_seconds(_postgres()) - database
+    spent = _cpu_seconds(web) - before[0], _cpu_seconds(backends) - before[1]
     for worker in workers:
         worker.join()
     failures = sum(o["failures"] for o in outcomes)
@@ -272,7 +276,7 @@ def _measure(
     ended = max(o["ended"] for o in outcomes)
     readings = len(latencies) * READINGS_PER_BATCH
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-    per_batch = [1000 * s / len(latencies) for s in (service, database)]
+    per_batch = [1000 * s / len(latencies) for s in spent]
     clients = 1000 * sum(o["cpu"] for o in outcomes) / len(latencies)
     ceiling = (os.cpu_count() or 1) * 1000 / (sum(per_batch) + clients) * READINGS_PER_BATCH
     print(
@@ -311,8 +315,24 @@ def _family(root: int) -> list[int]:
     return [root] + [pid for pid, parent, _ in _processes() if parent == root]
 
 
-def _postgres() -> list[int]:
-    return [pid for pid, _, name in _processes() if name.startswith("postgres")]
+def _backends(url: str) -> list[int]:
+    """The PostgreSQL backends serving the bench's database (the web workers' connections,
+    open since the warm-up); none on SQLite.  The server's shared processes (WAL writer,
+    checkpointer) are not counted: the same server may serve other databases."""
+    if not url.startswith("postgresql"):
+        return []
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        pids = list(
+            connection.scalars(
+                text(
+                    "SELECT pid FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+        )
+    engine.dispose()
+    return pids
 
 
 def _client(

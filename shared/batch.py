@@ -16,7 +16,6 @@ from datetime import datetime
 from typing import Annotated, Any, Final, Literal
 
 import msgspec
-import orjson
 
 from shared.reading import (
     Reading,
@@ -27,6 +26,7 @@ from shared.reading import (
     parse_timestamp,
     plain_json,
 )
+from shared.reading import parse_json as parse_reading_json
 
 SCHEMA: Final = "scm.batch.v1"
 CONTENT_TYPE: Final = "application/json"
@@ -111,7 +111,7 @@ def decode_batch(body: bytes) -> Batch:
     return _decoded_batch(raw) or _checked_batch(raw)
 
 
-class _Envelope(msgspec.Struct, frozen=True):
+class _Envelope(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """The batch as the fast path decodes it: the envelope's checks as types."""
 
     schema: Literal[SCHEMA]  # type: ignore[valid-type]
@@ -173,12 +173,11 @@ def _checked_batch(raw: bytes) -> Batch:
 
 
 def parse_json(raw: bytes) -> Any:
-    """Strict, bounded JSON: orjson refuses nesting deeper than 1024, invalid UTF-8 and lone
-    surrogates, so hostile input costs a ``BatchError``, never a ``RecursionError``."""
+    """The body's JSON, strictly (``shared.reading.parse_json``); a ``BatchError`` if not."""
     try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as err:
-        raise BatchError(f"body is not valid JSON: {err}") from err
+        return parse_reading_json(raw, "body")
+    except ReadingError as err:
+        raise BatchError(str(err)) from err
 
 
 def new_batch_id() -> str:

@@ -65,7 +65,7 @@ LEVEL_SOME_REMAINING: Final = -3
 #: At or below this percentage a supply counts as "low" when the device gives a numeric level.
 LOW_PERCENT: Final = 10
 
-_MAC_RE: Final = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+_MAC_RE: Final = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}\Z")
 #: Longest text per field: the ingest's columns are exactly this wide (``ingest.models``).
 TEXT_LIMITS: Final = {
     "address": 300,
@@ -125,7 +125,9 @@ def format_timestamp(moment: datetime) -> str:
 
 def parse_timestamp(text: Any, where: str) -> datetime:
     """Parse an RFC 3339 timestamp (msgspec's parser, the one the fast path decodes with, so
-    both build the same moment); a naive one is refused because its zone would be a guess."""
+    both build the same moment); a naive one is refused because its zone would be a guess.
+    Strictly RFC 3339, as agents write it (``format_timestamp``): ISO 8601's other forms
+    (``20261120T100000Z``, ``10:00Z`` without seconds, week dates) are refused."""
     if not isinstance(text, str):
         raise ReadingError(f"{where}: expected an RFC 3339 timestamp string")
     try:
@@ -144,17 +146,17 @@ def parse_timestamp(text: Any, where: str) -> datetime:
 
 
 def _limited(limit: int) -> Any:
-    """Text of at most ``limit`` characters (NUL and lone surrogates: see ``reading_from_json``)."""
+    """Text of at most ``limit`` characters (NUL and lone surrogates: see ``plain_json``)."""
     return Annotated[str, msgspec.Meta(max_length=limit)]
 
 
-_Mac = Annotated[str, msgspec.Meta(pattern=_MAC_RE.pattern)]
+_Mac = Annotated[str, msgspec.Meta(max_length=TEXT_LIMITS["device.mac"], pattern=_MAC_RE.pattern)]
 _Counter = Annotated[int, msgspec.Meta(ge=0, le=_MAX_COUNTER)]
 _Level = Annotated[int, msgspec.Meta(ge=-_MAX_COUNTER, le=_MAX_COUNTER)]
 _Percent = Annotated[int, msgspec.Meta(ge=0, le=100)]
 
 
-class Device(msgspec.Struct, frozen=True):
+class Device(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Who the device says it is; ``None`` means the device does not say."""
 
     manufacturer: _limited(TEXT_LIMITS["device.manufacturer"]) | None = None  # type: ignore[valid-type]
@@ -166,7 +168,7 @@ class Device(msgspec.Struct, frozen=True):
     sys_descr: _limited(TEXT_LIMITS["device.sys_descr"]) | None = None  # type: ignore[valid-type]
 
 
-class Counters(msgspec.Struct, frozen=True):
+class Counters(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Lifetime page counters; ``None`` means "not reported", never zero."""
 
     total: _Counter | None = None
@@ -181,7 +183,7 @@ class Counters(msgspec.Struct, frozen=True):
     duplex: _Counter | None = None
 
 
-class Supply(msgspec.Struct, frozen=True):
+class Supply(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """One consumable slot, with the raw MIB level and max kept beside the derived percent."""
 
     kind: SupplyKind
@@ -213,7 +215,7 @@ class Supply(msgspec.Struct, frozen=True):
         )
 
 
-class Alert(msgspec.Struct, frozen=True):
+class Alert(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """An active alert on the device."""
 
     severity: AlertSeverity
@@ -221,7 +223,7 @@ class Alert(msgspec.Struct, frozen=True):
     description: _limited(TEXT_LIMITS["alert.description"]) | None = None  # type: ignore[valid-type]
 
 
-class Reading(msgspec.Struct, frozen=True, omit_defaults=True):
+class Reading(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
     """Everything one poll of one device produced.
 
     A msgspec ``Struct``: the same class is the decoder's schema (``reading_from_json``), so an
@@ -266,8 +268,8 @@ class Reading(msgspec.Struct, frozen=True, omit_defaults=True):
 
     def to_json(self) -> bytes:
         """``to_dict`` as compact JSON, written in C when the moment is a whole second in UTC
-        (every reading an upload decodes); other moments go through ``to_dict``, which drops
-        the fraction and converts the zone as the contract wants."""
+        (as agents stamp them); other moments go through ``to_dict``, which drops the fraction
+        and converts the zone as the contract wants."""
         moment = self.observed_at
         if moment.tzinfo is UTC and not moment.microsecond:
             return _ENCODER.encode(self)
@@ -275,8 +277,7 @@ class Reading(msgspec.Struct, frozen=True, omit_defaults=True):
 
     @classmethod
     def from_dict(cls, data: Any) -> Reading:
-        """Check an untrusted reading against the contract and build it; raises ReadingError
-        naming the field at fault (``checked_reading``)."""
+        """Check an untrusted reading (parsed JSON) against the contract and build it."""
         return checked_reading(data)
 
 
@@ -291,7 +292,7 @@ _DECODER: Final = msgspec.json.Decoder(Reading)
 
 def reading_from_json(raw: bytes) -> Reading:
     """One reading from its JSON text; raises ReadingError naming the field at fault."""
-    return decoded_reading(raw) or checked_reading(_parsed(raw))
+    return decoded_reading(raw) or checked_reading(parse_json(raw, "reading"))
 
 
 def decoded_reading(raw: bytes) -> Reading | None:
@@ -306,20 +307,25 @@ def decoded_reading(raw: bytes) -> Reading | None:
     return reading if decoded_as_checked(reading) else None
 
 
-def _parsed(raw: bytes) -> Any:
+def parse_json(raw: bytes, what: str) -> Any:
+    """Strict, bounded JSON: orjson refuses nesting deeper than 1024, invalid UTF-8, lone
+    surrogates and numbers beyond a double, so hostile input costs a ``ReadingError`` (naming
+    ``what`` it was), never a ``RecursionError``."""
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as err:
-        raise ReadingError(f"reading: not valid JSON: {err}") from err
+        raise ReadingError(f"{what} is not valid JSON: {err}") from err
 
 
 def plain_json(raw: bytes) -> bool:
-    """JSON text whose every string msgspec's decoder would check as ``checked_reading`` does.
+    """JSON text whose every string msgspec's decoder checks as ``checked_reading`` does.
 
-    The decoder refuses lone surrogates and control characters but lets ``\\u0000`` through,
-    and it does not look at text in fields it skips; NUL and invalid UTF-8 are refused by the
-    careful path, so their presence sends the text there (``\\\\u0000``, a harmless escaped
-    backslash, only costs the careful path)."""
+    The decoder refuses lone surrogates, control characters, invalid UTF-8 in the strings it
+    reads and every field the contract does not name (``forbid_unknown_fields``: an unknown
+    field may hold what orjson refuses, such as ``1e400``), but it lets ``\\u0000`` through;
+    NUL is the careful path's to refuse, so its escape sends the text there (``\\\\u0000``, a
+    harmless escaped backslash, only costs the careful path).  Invalid UTF-8 anywhere goes
+    there too, whatever the decoder would make of it."""
     if b"\\u0000" in raw:
         return False
     if raw.isascii():
@@ -347,7 +353,8 @@ def decoded_moment_as_checked(moment: datetime) -> bool:
 
 
 def checked_reading(data: Any) -> Reading:
-    """``Reading.from_dict`` field by field, each refusal naming its field."""
+    """A reading checked field by field in Python; a ``ReadingError`` names the field at
+    fault.  The careful path: anything the fast one (``decoded_reading``) cannot vouch for."""
     if not isinstance(data, dict):
         raise ReadingError("reading: expected an object")
     device = _object(data.get("device"), "device")

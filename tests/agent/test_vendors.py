@@ -47,7 +47,7 @@ def test_every_vendor_module_is_discovered():
 
 @pytest.mark.parametrize("profile", PROFILES, ids=lambda profile: profile.key)
 def test_every_counter_key_in_a_table_is_a_contract_counter(profile):
-    assert profile.counter_keys() <= set(Counters.__slots__)
+    assert profile.counter_keys() <= set(Counters.__struct_fields__)
 
 
 @pytest.mark.parametrize("profile", PROFILES, ids=lambda profile: profile.key)
@@ -57,7 +57,7 @@ def test_every_oid_in_a_profile_is_numeric(profile):
 
 
 def test_brother_tables_name_contract_fields():
-    assert set(brother.COUNTER_CODES.values()) <= set(Counters.__slots__)
+    assert set(brother.COUNTER_CODES.values()) <= set(Counters.__struct_fields__)
     assert {kind for kind, _, _ in brother.MAINTENANCE_CODES.values()} <= SUPPLY_KINDS
 
 

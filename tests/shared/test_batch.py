@@ -132,10 +132,12 @@ def _answer(decode, raw):
         (_envelope(batch_id="6F9619FF-8B86-D011-B42D-00C04FC964FF"), True),
         (_envelope(schema="scm.batch.v2"), False),
         (_envelope(readings={}), False),
-        (_envelope(extra={"deep": [1, {"a": None}]}), True),  # unknown fields are ignored
+        (_envelope(extra={"deep": [1, {"a": None}]}), False),  # unknown: the careful way
         (_envelope(extra="\x00"), False),
         (_envelope(extra="\ud800"), False),
-        (_envelope(extra="caf\u00e9"), True),
+        (_envelope(extra="caf\u00e9"), False),
+        (_envelope()[:-1] + b', "extra": 1e400}', False),  # beyond a double: orjson refuses
+        (_envelope()[:-1] + b', "extra": ' + b"9" * 400 + b"}", False),
         (_envelope()[:-1] + b', "extra": "\xff"}', False),  # invalid UTF-8, even where unread
         (_envelope()[:-1] + b', "extra": ' + b"[" * 5000 + b"]" * 5000 + b"}", False),
         (_envelope(readings=[_reading().to_dict()] * (MAX_READINGS + 1)), False),

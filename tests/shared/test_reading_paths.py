@@ -23,6 +23,7 @@ from shared.reading import (
     ReadingError,
     checked_reading,
     decoded_reading,
+    parse_json,
     reading_from_json,
 )
 
@@ -136,11 +137,7 @@ def _outcome(parse: Any, raw: bytes) -> Any:
 
 
 def _careful(raw: bytes) -> Reading:
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as err:
-        raise ReadingError(f"reading: not valid JSON: {err}") from err
-    return checked_reading(data)
+    return checked_reading(parse_json(raw, "reading"))
 
 
 def _texts(data: Any) -> list[bytes]:
@@ -200,6 +197,7 @@ def test_a_plain_reading_takes_the_fast_path_and_equals_the_careful_one() -> Non
         ({"address": "a\x00b"}, "NUL"),
         ({"counters": {"total": 5.0}}, "integral float: the careful path takes it"),
         ({"alerts": None}, "missing array"),
+        ({"vendor_note": "x"}, "a field the contract does not name"),
     ],
 )
 def test_what_the_fast_path_cannot_vouch_for_goes_the_careful_way(change, why) -> None:
@@ -217,10 +215,29 @@ def test_what_the_fast_path_cannot_vouch_for_goes_the_careful_way(change, why) -
     assert _outcome(reading_from_json, raw) == _outcome(_careful, raw)
 
 
+def test_a_number_beyond_a_double_in_an_unknown_field_is_refused_as_the_careful_path_does():
+    raw = (
+        orjson.dumps(
+            {
+                "address": "a",
+                "observed_at": "2026-11-20T10:00:00Z",
+                "device": {},
+                "counters": {},
+                "supplies": [],
+                "alerts": [],
+            }
+        )[:-1]
+        + b', "x": 1e400}'
+    )
+    assert decoded_reading(raw) is None
+    assert _outcome(reading_from_json, raw).startswith("refused: reading is not valid JSON")
+
+
 _EDGE_VALUES: list[Any] = [
     None, True, -1, 0, 5, 100, 101, 2**63 - 1, 2**63, -(2**63 - 1), -(2**63),
     0.0, 5.0, 101.0, 0.5, float("inf"), float("nan"), "", "ok", "toner", "nonsense",
     "a\x00b", "\ud800", "caf\u00e9", "00:20:6b:01:02:03", "00:20:6B:01:02:03",
+    "00:20:6b:01:02:03\n",
     "2026-11-20T10:00:00Z", "2026-11-20T10:00:00", [], {}, [1], {"a": 1},
     *("x" * n for n in _EDGE_LENGTHS),
 ]  # fmt: skip
