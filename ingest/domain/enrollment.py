@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
+from ingest.domain.bulk import core
 from ingest.domain.errors import DomainError
 from ingest.models import Agent, Customer, EnrollmentToken
 
@@ -89,16 +92,48 @@ def enroll_agent(
     return agent, True
 
 
-@lru_cache(maxsize=1)
-def _agent_by_public_id() -> Select[tuple[Agent]]:
-    """Built once: every upload starts with it (building it and its cache key cost more than
-    the query)."""
-    return select(Agent).where(Agent.public_id == bindparam("public_id"))
+@dataclass(frozen=True, slots=True)
+class SigningAgent:
+    """What a signed request needs of its agent: who it is, whose it is, the key it signs with."""
+
+    id: int
+    public_id: str
+    customer_id: int
+    public_key: str
+
+
+def signing_agent(session: Session, public_id: str) -> SigningAgent:
+    """An active agent by the id it signs with, as plain values: every upload starts here, and
+    loading an ORM object for it cost more than the query (requests that change the agent use
+    ``find_agent``)."""
+    row = core(session).execute(_signing_agent_statement(), {"public_id": public_id}).first()
+    _refuse_unless_active(row)
+    return SigningAgent(row.id, row.public_id, row.customer_id, row.public_key)
 
 
 def find_agent(session: Session, public_id: str) -> Agent:
-    """An active agent by the id it signs with; unknown or disabled agents are refused alike."""
+    """An active agent by the id it signs with, as the ORM object a request may change."""
     agent = session.scalar(_agent_by_public_id(), {"public_id": public_id})
+    _refuse_unless_active(agent)
+    return agent
+
+
+def _refuse_unless_active(agent: Any) -> None:
+    """Unknown or disabled agents are refused alike (an unknown id tells nothing more)."""
     if agent is None or not agent.active:
         raise DomainError("unknown_agent", "unknown or disabled agent", 401)
-    return agent
+
+
+@lru_cache(maxsize=1)
+def _signing_agent_statement() -> Select[Any]:
+    """Built once (building it and its cache key cost more than the query)."""
+    columns = ("id", "public_id", "customer_id", "public_key", "active")
+    table = Agent.__table__
+    return select(*(table.c[name] for name in columns)).where(
+        table.c.public_id == bindparam("public_id")
+    )
+
+
+@lru_cache(maxsize=1)
+def _agent_by_public_id() -> Select[tuple[Agent]]:
+    return select(Agent).where(Agent.public_id == bindparam("public_id"))

@@ -25,7 +25,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import orjson
 from sqlalchemy import TextClause, bindparam, func, select, text, update
@@ -67,6 +67,17 @@ MAX_READING_AGE: Final = timedelta(days=366)
 FOLLOWUP_JOB: Final = "batch_followup"
 
 
+class Uploader(Protocol):
+    """The agent a batch comes from, as intake needs it: an ORM ``Agent`` or the plain
+    ``enrollment.SigningAgent`` the upload route looks up."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def customer_id(self) -> int: ...
+
+
 @dataclass(frozen=True, slots=True)
 class IntakeResult:
     """What the API answers: the stored response, whether this request was a re-send, and the
@@ -87,7 +98,7 @@ def reading_flag(observed_at: datetime, now: datetime) -> str | None:
 
 
 def previous_result(
-    session: Session, agent: Agent, batch_id: str, digest: str
+    session: Session, agent: Uploader, batch_id: str, digest: str
 ) -> IntakeResult | None:
     """The stored answer when this batch id was seen before; a conflict if the bytes differ."""
     stored = session.execute(
@@ -106,7 +117,7 @@ def previous_result(
 
 def store_batch(
     session: Session,
-    agent: Agent,
+    agent: Uploader,
     batch: Batch,
     *,
     digest: str,
@@ -262,7 +273,7 @@ def _response(batch: Batch, flags: list[str | None], received_at: datetime) -> d
 
 def _claim(
     session: Session,
-    agent: Agent,
+    agent: Uploader,
     batch: Batch,
     digest: str,
     signature: str,
@@ -342,7 +353,7 @@ READING_COLUMNS: Final = (
 
 
 def _reading_row(
-    agent: Agent, received_at: datetime, reading: Reading, flag: str | None
+    agent: Uploader, received_at: datetime, reading: Reading, flag: str | None
 ) -> tuple[Any, ...]:
     """A reading's values in ``READING_COLUMNS`` order."""
     return (
