@@ -20,11 +20,11 @@ import msgspec
 from shared.reading import (
     Reading,
     ReadingError,
+    decode_plain,
     decoded_as_checked,
     decoded_moment_as_checked,
     format_timestamp,
     parse_timestamp,
-    plain_json,
 )
 from shared.reading import parse_json as parse_reading_json
 
@@ -127,13 +127,8 @@ _ENVELOPE: Final = msgspec.json.Decoder(_Envelope)
 
 def _decoded_batch(raw: bytes) -> Batch | None:
     """The batch decoded by msgspec, or None for anything ``_checked_batch`` must judge."""
-    if not plain_json(raw):
-        return None
-    try:
-        envelope = _ENVELOPE.decode(raw)
-    except (msgspec.DecodeError, RecursionError):
-        return None
-    if not (
+    envelope = decode_plain(_ENVELOPE, raw)
+    if envelope is None or not (
         decoded_moment_as_checked(envelope.created_at)
         and _is_uuid(envelope.batch_id)
         and all(map(decoded_as_checked, envelope.readings))

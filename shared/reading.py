@@ -14,7 +14,7 @@ import math
 import re
 from datetime import UTC, datetime
 from operator import attrgetter
-from typing import Annotated, Any, Final, Literal, get_args
+from typing import Annotated, Any, Final, Literal, TypeVar, get_args
 
 import msgspec
 import orjson
@@ -86,6 +86,9 @@ _YEARS: Final = range(2000, 2200)
 _MAX_COUNTER: Final = 2**63 - 1
 _MAX_SUPPLIES: Final = 256
 _MAX_ALERTS: Final = 256
+
+
+_Decoded = TypeVar("_Decoded")
 
 
 class ReadingError(ValueError):
@@ -298,13 +301,19 @@ def reading_from_json(raw: bytes) -> Reading:
 def decoded_reading(raw: bytes) -> Reading | None:
     """The reading decoded in C, or None wherever ``checked_reading`` must judge: whatever
     this returns, the careful path would build the same (``tests/shared/test_reading_paths``)."""
+    reading = decode_plain(_DECODER, raw)
+    return reading if reading is not None and decoded_as_checked(reading) else None
+
+
+def decode_plain(decoder: msgspec.json.Decoder[_Decoded], raw: bytes) -> _Decoded | None:
+    """What msgspec's ``decoder`` makes of ``raw``; None where the text is not plain
+    (``plain_json``) or the decoder refuses it, both for the careful path to judge."""
     if not plain_json(raw):
         return None
     try:
-        reading = _DECODER.decode(raw)
+        return decoder.decode(raw)
     except (msgspec.DecodeError, RecursionError):
         return None
-    return reading if decoded_as_checked(reading) else None
 
 
 def parse_json(raw: bytes, what: str) -> Any:
