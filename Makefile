@@ -18,9 +18,12 @@ $(VENV)/.installed: pyproject.toml
 demo: venv
 	$(PY) demo/run.py
 
-## The whole test suite (set SCM_TEST_DATABASE_URL to run the ingest side on PostgreSQL).
+## The whole test suite (set SCM_TEST_DATABASE_URL to run the ingest side on PostgreSQL), in
+## TEST_WORKERS processes (pytest-xdist; a test file stays in one process; each process has a
+## database of its own).  Much of the suite waits on real processes, so 2 halve it on 2 cores.
+TEST_WORKERS ?= 2
 test: venv
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: venv
 	$(VENV)/bin/ruff check .

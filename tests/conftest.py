@@ -20,7 +20,12 @@ if str(ROOT) not in sys.path:
     sys.path.append(str(ROOT))
 
 import pytest  # noqa: E402
-from support.database import build_schema, empty_tables, test_database_url  # noqa: E402
+from support.database import (  # noqa: E402
+    build_schema,
+    drop_worker_database,
+    empty_tables,
+    test_database_url,
+)
 from support.snmpsim import Snmpsim, start_snmpsim  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -65,11 +70,12 @@ def snmpsim() -> Iterator[Snmpsim]:
 
 
 @pytest.fixture(scope="session")
-def migrated_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def migrated_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The test database (SQLite, or PostgreSQL from SCM_TEST_DATABASE_URL), migrated once."""
     url = test_database_url(tmp_path_factory.mktemp("db"))
     build_schema(url)
-    return url
+    yield url
+    drop_worker_database(url)
 
 
 @pytest.fixture

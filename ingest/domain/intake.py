@@ -7,12 +7,13 @@ batch holds is written in one transaction, so a batch is stored whole or not at 
 the outbox row of its follow-up job (meter reads, reorders: ``ingest.jobs.followup``), which
 therefore can never be lost.
 
-Per batch: claim the id (``insert ... on conflict do nothing``) and reserve the readings' ids,
-resolve every device at once (``registry.resolve_devices``), insert the readings and their
-supply levels (on PostgreSQL one statement that takes the supplies from the payloads it
-stores), move the agent's ``last_seq`` with ``greatest`` (no lost update under concurrency),
-enqueue the follow-up, which folds the supplies into their latest state
-(``supply_state.fold_batch``) off the request path.
+Per batch: claim the id (``insert ... on conflict do nothing``), reserve the readings' ids, move
+the agent's ``last_seq`` with ``greatest`` (no lost update under concurrency) and enqueue the
+follow-up, which folds the supplies into their latest state (``supply_state.fold_batch``) off
+the request path (on PostgreSQL all in one statement); resolve every device at once
+(``registry.resolve_devices``); insert the readings and their supply levels (on PostgreSQL one
+statement that takes the supplies from the payloads it stores).  On PostgreSQL a batch of
+known printers is three round trips and the commit.
 
 On SQLite every upload waits for the one writer, so everything that needs no database (the
 rows in the driver's form, the supply rows) is made before the writer's turn, and the turn
@@ -28,7 +29,7 @@ from functools import lru_cache
 from typing import Any, Final, Protocol
 
 import orjson
-from sqlalchemy import TextClause, bindparam, func, select, text, update
+from sqlalchemy import String, TextClause, bindparam, func, literal, select, text, true, update
 from sqlalchemy.orm import Session
 
 from ingest.domain.bulk import (
@@ -48,7 +49,7 @@ from ingest.domain.bulk import (
 )
 from ingest.domain.errors import DomainError
 from ingest.domain.registry import Sighting, resolve_devices
-from ingest.jobs.outbox import enqueue
+from ingest.jobs.outbox import enqueue, enqueue_from
 from ingest.models import Agent, DeviceReading, SupplyLevel, UploadBatch
 from shared.batch import Batch
 from shared.reading import (
@@ -155,7 +156,7 @@ def store_batch(
             if earlier is None:
                 raise DomainError("retry", "a concurrent upload of this batch failed: retry", 503)
             return earlier
-        batch_pk, reading_ids = claimed
+        batch_pk, reading_ids, job = claimed
         device_ids = resolve_devices(
             session,
             agent.customer_id,
@@ -166,11 +167,6 @@ def store_batch(
             received_at,
         )
         _store_readings(session, batch_pk, readings, supplies, reading_ids, device_ids)
-        core(session).execute(
-            _agent_seen_statement(is_postgres(session)),
-            {"agent": agent.id, "seq": batch.seq, "seen": received_at},
-        )
-        job = enqueue(session, FOLLOWUP_JOB, {"batch_id": batch_pk}, now=received_at)
         session.commit()
         return IntakeResult(response, duplicate=False, jobs=(job,))
 
@@ -279,9 +275,11 @@ def _claim(
     signature: str,
     received_at: datetime,
     response: dict[str, Any],
-) -> tuple[int, list[int]] | None:
-    """Insert the batch row and reserve its readings' ids: the batch's key and those ids, or
-    None when this batch id is already stored (PostgreSQL does both in one round trip)."""
+) -> tuple[int, list[int], int] | None:
+    """What the batch as a whole writes: its row, its readings' reserved ids, the agent's
+    progress and the batch's follow-up job.  The batch's key, those ids and the job's, or None
+    when this batch id is already stored (and nothing was written).  PostgreSQL does it all in
+    one round trip."""
     values = {
         "agent_id": agent.id,
         "batch_uuid": batch.batch_id,
@@ -298,13 +296,19 @@ def _claim(
     if claimed is None:
         return None
     if postgres:
-        return claimed.id, claimed.reading_ids or []
-    return claimed.id, take_ids(session, DeviceReading.__table__, len(batch.readings))
+        return claimed.id, claimed.reading_ids or [], claimed.job_id
+    core(session).execute(
+        _agent_seen_statement(), {"agent": agent.id, "seq": batch.seq, "seen": received_at}
+    )
+    job = enqueue(session, FOLLOWUP_JOB, {"batch_id": claimed.id}, now=received_at)
+    return claimed.id, take_ids(session, DeviceReading.__table__, len(batch.readings)), job
 
 
 @lru_cache(maxsize=2)
 def _claim_statement(postgres: bool) -> Any:
-    """Built once per backend: the upload path runs it for every batch."""
+    """Built once per backend: the upload path runs it for every batch.  On PostgreSQL the
+    agent's update and the job's insert read the claimed row, so a batch id seen before (no
+    row claimed) writes neither."""
     table = UploadBatch.__table__
     claim = (
         backend_insert(postgres, table)
@@ -314,21 +318,42 @@ def _claim_statement(postgres: bool) -> Any:
     if not postgres:
         return claim.returning(table.c.id)
     reserved = reserved_ids(DeviceReading.__table__, table.c.reading_count)
-    return claim.returning(table.c.id, reserved.label("reading_ids"))
+    claimed = claim.returning(
+        table.c.id,
+        table.c.agent_id,
+        table.c.seq,
+        table.c.received_at,
+        reserved.label("reading_ids"),
+    ).cte("claimed")
+    seen = _agent_seen(True, claimed.c.agent_id, claimed.c.seq, claimed.c.received_at)
+    args = func.json_build_object(literal("batch_id", String), claimed.c.id)
+    job = enqueue_from(FOLLOWUP_JOB, args, claimed.c.received_at).cte("job")
+    return (
+        select(claimed.c.id, claimed.c.reading_ids, job.c.id.label("job_id"))
+        .join_from(claimed, job, true())
+        .add_cte(seen.cte("seen"))
+    )
 
 
-@lru_cache(maxsize=2)
-def _agent_seen_statement(postgres: bool) -> Any:
-    """The agent's ``last_seq`` and ``last_seen_at`` moved forward, never back (Core, built once:
-    an ORM update would also look for the agent among the session's objects)."""
+@lru_cache(maxsize=1)
+def _agent_seen_statement() -> Any:
+    """SQLite: ``_agent_seen`` with the values as parameters, built once."""
     table = Agent.__table__
-    seq, seen = (
+    return _agent_seen(
+        False,
+        bindparam("agent"),
         bindparam("seq", type_=table.c.last_seq.type),
         bindparam("seen", type_=table.c.last_seen_at.type),
     )
+
+
+def _agent_seen(postgres: bool, agent: Any, seq: Any, seen: Any) -> Any:
+    """The agent's ``last_seq`` and ``last_seen_at`` moved forward, never back (Core: an ORM
+    update would also look for the agent among the session's objects)."""
+    table = Agent.__table__
     return (
         update(table)
-        .where(table.c.id == bindparam("agent"))
+        .where(table.c.id == agent)
         .values(
             last_seq=greatest(postgres, table.c.last_seq, seq),
             last_seen_at=greatest(postgres, func.coalesce(table.c.last_seen_at, seen), seen),

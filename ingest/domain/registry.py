@@ -10,6 +10,7 @@ is upgraded in place to its serial identity when a later reading names the seria
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -128,19 +129,77 @@ def _load(session: Session, customer_id: int, keys: list[IdentityKeys]) -> _Inde
     """The customer's devices these keys can match.
 
     First by serial alone (one index probe per device: nearly every reading of a known printer
-    stops here); then every key of the readings still unmatched (new devices, devices known by
-    MAC or address), whose rule needs them all.
+    stops here, and on PostgreSQL a batch of printers seen stored by serial needs no query at
+    all: ``_stored_serials``); then every key of the readings still unmatched (new devices,
+    devices known by MAC or address), whose rule needs them all.
     """
     index = _Index()
     serials = sorted({key.serial for key in keys if key.serial})
+    stored = _stored_serials(session)
+    if (
+        stored is not None
+        and all(key.serial for key in keys)
+        and stored.cover(customer_id, serials)
+    ):
+        for serial in serials:
+            index.add(_Known(serial, None))
+        return index
     if serials:
         _add_found(session, index, customer_id, serials, [])
+        if stored is not None:
+            stored.remember(customer_id, [k for k in serials if k in index.by_identity])
     rest = [key for key in keys if not key.serial or key.serial not in index.by_identity]
     identities = {k for key in rest for k in (key.serial, key.mac, key.address) if k}
     macs = {key.mac.removeprefix("mac:") for key in rest if key.mac}
     if identities:
         _add_found(session, index, customer_id, sorted(identities), sorted(macs))
     return index
+
+
+@dataclass(slots=True)
+class _StoredSerials:
+    """The serial identities a database was seen to hold, by customer (bounded: forgotten
+    whole past ``limit``, about 100 bytes an entry)."""
+
+    by_customer: dict[int, set[str]] = field(default_factory=dict)
+    size: int = 0
+    limit: int = 200_000
+
+    def cover(self, customer_id: int, serials: list[str]) -> bool:
+        known = self.by_customer.get(customer_id)
+        return known is not None and known.issuperset(serials)
+
+    def remember(self, customer_id: int, serials: list[str]) -> None:
+        if self.size + len(serials) > self.limit:
+            self.by_customer.clear()
+            self.size = 0
+        known = self.by_customer.setdefault(customer_id, set())
+        before = len(known)
+        known.update(serials)
+        self.size += len(known) - before
+
+
+#: Per database (the session's engine), on PostgreSQL only: see ``_load``.
+_STORED_SERIALS: weakref.WeakKeyDictionary[Any, _StoredSerials] = weakref.WeakKeyDictionary()
+
+
+def _stored_serials(session: Session) -> _StoredSerials | None:
+    """PostgreSQL: the serial identities this database holds, as far as lookups have seen.
+
+    A device stored under its serial keeps that identity for ever (identities are only ever
+    upgraded *to* a serial, and devices are never deleted), so a batch of such devices needs
+    no lookup: the upsert finds each by its unique key and returns its id.  The lookup serves
+    only the identity rule (a device known by MAC or address that now names its serial), which
+    cannot apply to a serial already stored.  Filled only from what lookups read (committed
+    rows).  SQLite takes the ids the lookup finds, so it always looks up (in-process, cheap).
+    """
+    if not is_postgres(session):
+        return None
+    bind = session.get_bind()
+    stored = _STORED_SERIALS.get(bind)
+    if stored is None:
+        stored = _STORED_SERIALS[bind] = _StoredSerials()
+    return stored
 
 
 def _add_found(

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Insert, String, bindparam, func, insert, literal, null, select, update
 from sqlalchemy.orm import Session
 
 from ingest.domain.bulk import core
@@ -42,6 +42,15 @@ def enqueue(
     """
     values = {"name": name, "args": args, "unique_key": unique_key, "created_at": now}
     return core(session).execute(_ENQUEUE, {**values, "run_after": now}).scalar_one()
+
+
+def enqueue_from(name: str, args: Any, now: Any) -> Insert:
+    """``enqueue`` as SQL over other SQL: a job for each row that ``args`` and ``now`` (column
+    expressions) come from, returning its id.  PostgreSQL's upload path writes a batch's
+    follow-up job in the round trip that stores the batch itself (``intake._claim``)."""
+    values = select(literal(name, String), args, null(), now, now, literal(0))
+    columns = ["name", "args", "unique_key", "created_at", "run_after", "attempts"]
+    return insert(_JOBS).from_select(columns, values).returning(_JOBS.c.id)
 
 
 _JOBS = Job.__table__

@@ -51,10 +51,11 @@ class UploadBatch(Base):
     """One accepted upload; the stored answer makes a re-send idempotent."""
 
     __tablename__ = "upload_batches"
+    # The unique key leads with ``agent_id``: it serves an agent's batches, no index of its own.
     __table_args__ = (UniqueConstraint("agent_id", "batch_uuid"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), index=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
     batch_uuid: Mapped[str] = mapped_column(String(36))
     seq: Mapped[int] = mapped_column(BigInteger)
     body_digest: Mapped[str] = mapped_column(String(80))

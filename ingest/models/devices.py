@@ -17,7 +17,12 @@ class Device(Base):
     """A printer of one customer, keyed by ``identity`` (see ``ingest.domain.registry``)."""
 
     __tablename__ = "devices"
-    __table_args__ = (UniqueConstraint("customer_id", "identity"),)
+    # Every upload updates its devices' rows: room left on each page keeps those updates
+    # "HOT" (no new index entries), measured 2.4 -> 1.7 ms a batch's upsert (migration 0016).
+    __table_args__ = (
+        UniqueConstraint("customer_id", "identity"),
+        {"postgresql_with": {"fillfactor": 70}},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))  # uq index leads with it

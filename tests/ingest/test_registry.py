@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from ingest.domain.accounts import get_or_create_customer
 from ingest.domain.registry import (
@@ -172,3 +172,47 @@ def test_a_batch_that_names_the_serial_after_the_mac_only_reading_keeps_one_devi
     stored = dict(session.execute(select(Device.identity, Device.id)).all())
     assert stored == {"sn:brother:E7": ids[0]}
     assert ids[0] == ids[1]
+
+
+def test_printers_seen_stored_by_serial_need_no_lookup_and_the_rule_still_holds(session, customer):
+    """On PostgreSQL the serial identities a lookup found are remembered: a batch of only those
+    is resolved by the upsert alone, with the right ids; a batch that also holds anything else
+    is looked up as before, so a MAC-only device naming its serial is still upgraded.  SQLite
+    always looks up."""
+    lookups: list[str] = []
+
+    def count_lookups(_conn, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith("SELECT") and "devices" in statement:
+            lookups.append(statement)
+
+    known = [Sighting(Info(manufacturer="Ricoh", serial=f"R{i}"), f"h{i}", T0) for i in range(3)]
+    ids = resolve_devices(session, customer.id, known, T0)
+    session.commit()
+    resolve_devices(session, customer.id, known, T0)  # found by serial: remembered
+    session.commit()
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", count_lookups)
+    try:
+        later = T0 + timedelta(hours=1)
+        known = [Sighting(s.info, s.address, later) for s in known]
+        again = resolve_devices(session, customer.id, known, later)
+        session.commit()
+        assert again == ids
+        assert len(lookups) == (0 if engine.dialect.name == "postgresql" else 1)
+        by_mac = resolve_device(session, customer.id, Info(mac="00:80:77:aa:bb:cc"), "m", T0)
+        session.commit()
+        lookups.clear()
+        named = Sighting(
+            Info(manufacturer="Brother", serial="B1", mac="00:80:77:aa:bb:cc"), "m", later
+        )
+        mixed = resolve_devices(session, customer.id, [*known, named], later)
+        session.commit()
+    finally:
+        event.remove(engine, "before_cursor_execute", count_lookups)
+    assert lookups
+    assert mixed == [*ids, by_mac.id]
+    stored = dict(session.execute(select(Device.identity, Device.id)).all())
+    assert stored["sn:brother:B1"] == by_mac.id
+    assert stored["sn:ricoh:R0"] == ids[0]
+    assert count(session) == 4
+    assert session.get(Device, ids[0], populate_existing=True).last_seen_at == later

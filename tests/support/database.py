@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from ingest.migrate import upgrade
 from ingest.models import Base
@@ -19,8 +20,37 @@ ENV_TEST_DATABASE_URL = "SCM_TEST_DATABASE_URL"
 
 
 def test_database_url(tmp_dir: Path) -> str:
-    """The URL the ingest tests run against."""
-    return os.environ.get(ENV_TEST_DATABASE_URL) or f"sqlite:///{tmp_dir / 'ingest-test.sqlite'}"
+    """The URL the ingest tests run against: under pytest-xdist, each worker's own database
+    (the named one with the worker's id appended, created here) so workers never share rows."""
+    url = os.environ.get(ENV_TEST_DATABASE_URL)
+    if not url:
+        return f"sqlite:///{tmp_dir / 'ingest-test.sqlite'}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return _recreated(url, f"{make_url(url).database}_{worker}") if worker else url
+
+
+def drop_worker_database(url: str) -> None:
+    """Drop a database ``test_database_url`` made for an xdist worker (none otherwise)."""
+    named = os.environ.get(ENV_TEST_DATABASE_URL)
+    if named and os.environ.get("PYTEST_XDIST_WORKER") and url != named:
+        _admin(url, f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+
+
+def _recreated(url: str, name: str) -> str:
+    """``url`` naming database ``name``, dropped if a previous run left it and made anew."""
+    server = make_url(url).set(database=name)
+    rendered = server.render_as_string(hide_password=False)
+    _admin(rendered, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _admin(rendered, f'CREATE DATABASE "{name}"')
+    return rendered
+
+
+def _admin(url: str, statement: str) -> None:
+    """Run ``statement`` on the server's ``postgres`` database, outside a transaction."""
+    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(statement))
+    admin.dispose()
 
 
 def is_postgres(url: str) -> bool:
