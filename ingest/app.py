@@ -72,10 +72,6 @@ def create_app(
     limits.init_app(app)
     app.register_blueprint(api.blueprint)
     csrf.exempt(api.blueprint)
-    # No address limits for agents (they prove who they are by signature, and a whole office
-    # shares one address): the limiter skips the agent API at once, not per limit (2 % of an
-    # upload's CPU).
-    limits.limiter.exempt(api.blueprint)
     read_api.init_app(app)
     csrf.exempt(read_api.blueprint)
     app.register_blueprint(agent_downloads.blueprint)

@@ -13,7 +13,8 @@ follow-up, which folds the supplies into their latest state (``supply_state.fold
 the request path (on PostgreSQL all in one statement); resolve every device at once
 (``registry.resolve_devices``); insert the readings and their supply levels (on PostgreSQL one
 statement that takes the supplies from the payloads it stores).  On PostgreSQL a batch of
-known printers is three round trips and the commit.
+printers this process has already seen stored under their serials is four statements (the
+agent's lookup, the claim, the device upsert, the readings) and the commit.
 
 On SQLite every upload waits for the one writer, so everything that needs no database (the
 rows in the driver's form, the supply rows) is made before the writer's turn, and the turn

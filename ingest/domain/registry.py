@@ -159,7 +159,7 @@ def _load(session: Session, customer_id: int, keys: list[IdentityKeys]) -> _Inde
 @dataclass(slots=True)
 class _StoredSerials:
     """The serial identities a database was seen to hold, by customer (bounded: forgotten
-    whole past ``limit``, about 100 bytes an entry)."""
+    whole past ``limit``: about 120 bytes an entry, 25 MB at the limit)."""
 
     by_customer: dict[int, set[str]] = field(default_factory=dict)
     size: int = 0
@@ -170,13 +170,14 @@ class _StoredSerials:
         return known is not None and known.issuperset(serials)
 
     def remember(self, customer_id: int, serials: list[str]) -> None:
-        if self.size + len(serials) > self.limit:
+        known = self.by_customer.setdefault(customer_id, set())
+        new = set(serials) - known
+        if self.size + len(new) > self.limit:
             self.by_customer.clear()
             self.size = 0
-        known = self.by_customer.setdefault(customer_id, set())
-        before = len(known)
-        known.update(serials)
-        self.size += len(known) - before
+            known = self.by_customer[customer_id] = set()
+        known.update(new)
+        self.size += len(new)
 
 
 #: Per database (the session's engine), on PostgreSQL only: see ``_load``.
@@ -190,8 +191,11 @@ def _stored_serials(session: Session) -> _StoredSerials | None:
     upgraded *to* a serial, and devices are never deleted), so a batch of such devices needs
     no lookup: the upsert finds each by its unique key and returns its id.  The lookup serves
     only the identity rule (a device known by MAC or address that now names its serial), which
-    cannot apply to a serial already stored.  Filled only from what lookups read (committed
-    rows).  SQLite takes the ids the lookup finds, so it always looks up (in-process, cheap).
+    cannot apply to a serial already stored.  Filled only from what lookups read (on the upload
+    path, before its transaction writes any device).  Whoever breaks that rule (a tool that
+    deletes or merges devices, a restored backup) must restart the web workers, or a batch
+    could store a second device beside one known by MAC.  SQLite takes the ids the lookup
+    finds, so it always looks up (in-process, cheap).
     """
     if not is_postgres(session):
         return None

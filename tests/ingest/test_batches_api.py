@@ -21,7 +21,7 @@ from support.ingest import (
     signed_headers,
 )
 
-from ingest.models import Device, DeviceReading, SupplyLevel, UploadBatch
+from ingest.models import Agent, Device, DeviceReading, Job, SupplyLevel, UploadBatch
 from shared.batch import MAX_BODY_BYTES, SCHEMA, new_batch_id
 from shared.signing import generate_private_key
 
@@ -66,6 +66,27 @@ def test_resent_batch_gets_the_original_answer_and_stores_nothing_twice(client, 
     assert answer["received_at"] == first["received_at"]
     assert answer["accepted"] == first["accepted"]
     assert stored(session) == (1, 1, 1, 1)
+
+
+def test_a_resent_batch_moves_no_agent_progress_and_queues_no_job(client, agent, session):
+    """The batch's claim also moves the agent's progress and queues the follow-up (one
+    statement on PostgreSQL): a batch id seen before must do neither."""
+    first_id, first = agent.batch(reading(total=10))
+    assert agent.post(client, first_id, first).status_code == 200
+    later_id, later = agent.batch(reading(total=20))
+    assert agent.post(client, later_id, later).status_code == 200
+    session.expire_all()
+    row = session.scalar(select(Agent).where(Agent.public_id == agent.agent_id))
+    before = (row.last_seq, row.last_seen_at, session.scalar(select(func.count(Job.id))))
+    assert before[0] == 2
+    assert before[2] == 2
+    time.sleep(0.01)  # a later clock, which an update would write
+    again = agent.post(client, first_id, first)
+    assert again.get_json()["duplicate"] is True
+    session.expire_all()
+    row = session.scalar(select(Agent).where(Agent.public_id == agent.agent_id))
+    assert (row.last_seq, row.last_seen_at, session.scalar(select(func.count(Job.id)))) == before
+    assert stored(session) == (2, 1, 2, 2)
 
 
 def test_same_batch_id_with_another_body_is_a_conflict(client, agent, session):
