@@ -40,17 +40,28 @@ def enqueue(
 
     One ``insert ... returning``, not an ORM object and a flush: it runs on every upload.
     """
-    values = {"name": name, "args": args, "unique_key": unique_key, "created_at": now}
-    return core(session).execute(_ENQUEUE, {**values, "run_after": now}).scalar_one()
+    values = {"name": name, "args": args, "unique_key": unique_key, "now": now}
+    return core(session).execute(_ENQUEUE, values).scalar_one()
 
 
 def enqueue_from(name: str, args: Any, now: Any) -> Insert:
     """``enqueue`` as SQL over other SQL: a job for each row that ``args`` and ``now`` (column
     expressions) come from, returning its id.  PostgreSQL's upload path writes a batch's
     follow-up job in the round trip that stores the batch itself (``intake._claim``)."""
-    values = select(literal(name, String), args, null(), now, now, literal(0))
-    columns = ["name", "args", "unique_key", "created_at", "run_after", "attempts"]
-    return insert(_JOBS).from_select(columns, values).returning(_JOBS.c.id)
+    row = _new_job(literal(name, String), args, null(), now)
+    return insert(_JOBS).from_select(list(row), select(*row.values())).returning(_JOBS.c.id)
+
+
+def _new_job(name: Any, args: Any, unique_key: Any, now: Any) -> dict[str, Any]:
+    """A new job's columns, as SQL expressions: due from ``now``, never tried."""
+    return {
+        "name": name,
+        "args": args,
+        "unique_key": unique_key,
+        "created_at": now,
+        "run_after": now,
+        "attempts": literal(0),
+    }
 
 
 _JOBS = Job.__table__
@@ -58,13 +69,10 @@ _JOBS = Job.__table__
 _ENQUEUE: Final = (
     insert(_JOBS)
     .values(
-        {
-            **{
-                name: bindparam(name, type_=_JOBS.c[name].type)
-                for name in ("name", "args", "unique_key", "created_at", "run_after")
-            },
-            "attempts": 0,
-        }
+        _new_job(
+            *(bindparam(name, type_=_JOBS.c[name].type) for name in ("name", "args", "unique_key")),
+            bindparam("now", type_=_JOBS.c.created_at.type),
+        )
     )
     .returning(_JOBS.c.id)
 )

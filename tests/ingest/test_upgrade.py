@@ -16,7 +16,7 @@ from alembic import command
 from click.testing import CliRunner
 from sqlalchemy import create_engine, func, inspect, select, text
 from sqlalchemy.engine import make_url
-from support.database import build_schema, is_postgres
+from support.database import build_schema, drop_database, fresh_database, is_postgres
 from support.fleet import add_consumable, add_machine, push, utc
 from support.ingest import enroll_agent, issue_token
 
@@ -40,18 +40,10 @@ def upgrade_url(migrated_url: str, tmp_path: Path) -> Iterator[str]:
         build_schema(url)
         yield url
         return
-    server = make_url(migrated_url)
-    name = f"{server.database}_upgrade"
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name).render_as_string(hide_password=False)
+    url = fresh_database(migrated_url, f"{make_url(migrated_url).database}_upgrade")
     build_schema(url)
     yield url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    drop_database(url)
 
 
 def fill(url: str, tmp_path: Path) -> None:

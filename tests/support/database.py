@@ -26,23 +26,29 @@ def test_database_url(tmp_dir: Path) -> str:
     if not url:
         return f"sqlite:///{tmp_dir / 'ingest-test.sqlite'}"
     worker = os.environ.get("PYTEST_XDIST_WORKER")
-    return _recreated(url, f"{make_url(url).database}_{worker}") if worker else url
+    return fresh_database(url, f"{make_url(url).database}_{worker}") if worker else url
 
 
 def drop_worker_database(url: str) -> None:
     """Drop a database ``test_database_url`` made for an xdist worker (none otherwise)."""
     named = os.environ.get(ENV_TEST_DATABASE_URL)
     if named and os.environ.get("PYTEST_XDIST_WORKER") and url != named:
-        _admin(url, f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+        drop_database(url)
 
 
-def _recreated(url: str, name: str) -> str:
-    """``url`` naming database ``name``, dropped if a previous run left it and made anew."""
+def fresh_database(url: str, name: str) -> str:
+    """PostgreSQL: ``url`` naming database ``name`` on the same server, dropped if a previous
+    run left it and made anew (empty)."""
     server = make_url(url).set(database=name)
     rendered = server.render_as_string(hide_password=False)
-    _admin(rendered, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    drop_database(rendered)
     _admin(rendered, f'CREATE DATABASE "{name}"')
     return rendered
+
+
+def drop_database(url: str) -> None:
+    """PostgreSQL: drop the database ``url`` names, whoever is still connected to it."""
+    _admin(url, f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
 
 
 def _admin(url: str, statement: str) -> None:
