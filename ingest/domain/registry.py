@@ -10,7 +10,6 @@ is upgraded in place to its serial identity when a later reading names the seria
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -19,7 +18,7 @@ from typing import Any, Final
 from sqlalchemy import ColumnElement, and_, bindparam, case, func, select, union, update
 from sqlalchemy.orm import Session
 
-from ingest.domain.bulk import core, insert_rows, is_postgres, where_in
+from ingest.domain.bulk import DatabaseMemory, core, insert_rows, is_postgres, where_in
 from ingest.models import Device
 from shared.identity import address_key, mac_key, manufacturer_key, serial_key
 from shared.reading import Device as DeviceInfo
@@ -180,8 +179,8 @@ class _StoredSerials:
         self.size += len(new)
 
 
-#: Per database (the session's engine), on PostgreSQL only: see ``_load``.
-_STORED_SERIALS: weakref.WeakKeyDictionary[Any, _StoredSerials] = weakref.WeakKeyDictionary()
+#: Per database, on PostgreSQL only: see ``_load``.
+_STORED_SERIALS: Final = DatabaseMemory(_StoredSerials)
 
 
 def _stored_serials(session: Session) -> _StoredSerials | None:
@@ -197,13 +196,7 @@ def _stored_serials(session: Session) -> _StoredSerials | None:
     could store a second device beside one known by MAC.  SQLite takes the ids the lookup
     finds, so it always looks up (in-process, cheap).
     """
-    if not is_postgres(session):
-        return None
-    bind = session.get_bind()
-    stored = _STORED_SERIALS.get(bind)
-    if stored is None:
-        stored = _STORED_SERIALS[bind] = _StoredSerials()
-    return stored
+    return _STORED_SERIALS.of(session) if is_postgres(session) else None
 
 
 def _add_found(

@@ -88,7 +88,8 @@ def slot_forecast(state: SupplyState) -> Forecast:
 def fold_batch(session: Session, batch_id: int) -> int:
     """Fold a stored batch's supply levels into ``supply_latest``; the cartridge changes seen.
 
-    Run by the batch's follow-up job, off the upload path: the upload only stores the levels.
+    Run by the batch's follow-up job, off the upload path, once it has stored the levels
+    (``intake.store_supply_levels``).
     The batch's devices are locked first, in the order uploads lock them (``identity_order``),
     so two jobs never fold one slot at once and a job and an upload never deadlock; a job run
     twice folds nothing more (every level it would fold is then no newer than the slot's latest

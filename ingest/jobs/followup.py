@@ -1,5 +1,5 @@
-"""An upload's follow-up: supplies' latest state, meter reads of machines under contract,
-reorders of their supplies.
+"""An upload's follow-up: supply levels and their latest state, meter reads of machines under
+contract, reorders of their supplies.
 
 Idempotent: a reading already turned into a meter read is skipped, a reorder already closed or
 opened stays as it is (``Reorder.open_slot`` is unique), and reorder decisions come from the
@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ingest.domain.intake import FOLLOWUP_JOB
+from ingest.domain.intake import FOLLOWUP_JOB, store_supply_levels
 from ingest.domain.meters import machines_for_devices, record_agent_read
 from ingest.domain.supplies import close_answered_reorders, current_slots, reorder_machine
 from ingest.domain.supply_state import fold_batch
@@ -24,10 +24,12 @@ from ingest.models import DeviceReading, Machine, MeterRead, UploadBatch
 
 @job(FOLLOWUP_JOB)
 def batch_followup(session: Session, args: dict[str, Any], now: datetime) -> None:
-    """Meter reads, closed and opened reorders for the devices of one stored batch."""
+    """Supply levels and their latest state, meter reads, closed and opened reorders for the
+    devices of one stored batch."""
     batch = session.get(UploadBatch, int(args["batch_id"]))
     if batch is None:
         return
+    store_supply_levels(session, batch.id)
     fold_batch(session, batch.id)
     device_ids = sorted(
         set(

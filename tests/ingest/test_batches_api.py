@@ -158,6 +158,27 @@ def test_unknown_agent_is_refused(client, agent, session):
     assert stored(session) == NOTHING
 
 
+def test_an_agent_disabled_after_uploading_is_refused_at_its_next_batch(client, agent, session):
+    """The upload route remembers an agent's key after its first batch; whether the agent is
+    still active is asked by the statement that claims each batch, so disabling still bites at
+    once, for new batches and for re-sends alike."""
+    first_id, first = agent.batch(reading(total=100))
+    assert agent.post(client, first_id, first).status_code == 200
+    row = session.scalar(select(Agent))
+    row.active = False
+    session.commit()
+    for batch_id, body in (agent.batch(reading(total=200)), (first_id, first)):
+        response = agent.post(client, batch_id, body)
+        assert response.status_code == 401
+        assert response.get_json()["error"] == "unknown_agent"
+    assert stored(session) == (1, 1, 1, 1)
+    row.active = True
+    session.commit()
+    batch_id, body = agent.batch(reading(total=300))
+    assert agent.post(client, batch_id, body).status_code == 200
+    assert stored(session) == (2, 1, 2, 2)
+
+
 def test_other_agents_key_cannot_upload_as_this_agent(app, client, agent, session):
     intruder = enroll_agent(client, issue_token(app, "Bianchi spa"))
     batch_id, body = agent.batch(reading())

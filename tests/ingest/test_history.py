@@ -12,6 +12,7 @@ from ingest.db import database
 from ingest.domain.intake import store_batch
 from ingest.history import ensure_partitions, is_partitioned, month_start, partition_name
 from ingest.jobs.maintenance import create_partitions, expire_history
+from ingest.jobs.queue import job_queue
 from ingest.models import Agent, DeviceDaily, DeviceReading, SupplyLevel
 from shared.batch import decode_batch
 
@@ -22,8 +23,9 @@ def store(app, agent, when: datetime, total: int) -> None:
     _, body = agent.batch(reading(total=total, observed_at=when))
     with database(app).session() as db:
         owner = db.scalar(select(Agent))
-        store_batch(db, owner, decode_batch(body), digest=f"sha-256=:{total}:", signature="s",
-                    received_at=when)  # fmt: skip
+        stored = store_batch(db, owner, decode_batch(body), digest=f"sha-256=:{total}:",
+                             signature="s", received_at=when)  # fmt: skip
+    job_queue(app).dispatch(stored.jobs)  # as the upload route does: supply levels and the rest
 
 
 def test_old_readings_become_daily_summaries_recent_ones_stay(app, agent, session):

@@ -13,6 +13,7 @@ from support.ingest import TestAgent, enroll_agent, issue_token, reading
 
 from ingest.db import database
 from ingest.domain.intake import store_batch
+from ingest.jobs.followup import batch_followup
 from ingest.jobs.queue import JobQueue, job_queue, utc_now
 from ingest.models import (
     Agent,
@@ -22,10 +23,12 @@ from ingest.models import (
     MeterRead,
     Order,
     Reorder,
+    SupplyLevel,
     SupplyState,
     UploadBatch,
 )
 from shared.batch import decode_batch
+from shared.reading import Supply
 
 AGENTS = 8
 #: A Redis database of the tests' own (CI starts Redis like PostgreSQL).
@@ -168,6 +171,38 @@ def test_a_follow_up_never_run_is_run_by_the_sweeper(app, client, agent, session
     assert [r.total for r in session.scalars(select(MeterRead))] == [4321]
     assert count(session, Job, Job.done_at.is_(None)) == 0
     assert job_queue(app).sweep(later + timedelta(seconds=1)) == 0  # each period's run once
+
+
+def test_supply_levels_come_with_the_follow_up_from_the_stored_json_once(app, agent, session):
+    """The upload stores the readings with their JSON; the follow-up writes their supply levels
+    (every field as sent, numbered in the reading's order) with the slots' latest state, and a
+    follow-up run again writes no level twice.  A flagged reading gets none."""
+    cyan = Supply.from_raw("toner", "cyan", "Cyan Toner ®", 300, 1000)
+    counted = reading(total=10, black=40, extra_supplies=(cyan,))
+    flagged = reading("SN-OLD", total=20, observed_at=now() - timedelta(days=400))
+    _, body = agent.batch(counted, flagged)
+    with database(app).session() as db:
+        owner = db.scalar(select(Agent))
+        result = store_batch(db, owner, decode_batch(body), digest="sha-256=:s:", signature="s",
+                             received_at=now())  # fmt: skip
+    assert count(session, SupplyLevel) == count(session, SupplyState) == 0
+    [job_id] = result.jobs
+    args = session.get(Job, job_id).args
+    for _ in range(2):
+        with database(app).session() as db:
+            batch_followup(db, dict(args), now())
+            db.commit()
+    session.expire_all()
+    levels = session.scalars(select(SupplyLevel).order_by(SupplyLevel.slot)).all()
+    assert [
+        (lv.slot, lv.kind, lv.colour, lv.description, lv.level, lv.max_capacity, lv.percent)
+        for lv in levels
+    ] == [
+        (0, "toner", "black", "Black Toner", 40, 100, 40),
+        (1, "toner", "cyan", "Cyan Toner ®", 300, 1000, 30),
+    ]
+    assert {lv.observed_at for lv in levels} == {counted.observed_at}
+    assert count(session, SupplyState) == 2
 
 
 def test_jobs_reach_a_dramatiq_worker_over_redis(app, agent, session):
