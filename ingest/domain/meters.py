@@ -7,10 +7,12 @@ before it; a flagged read waits for staff (``resolve``) and is never billed unti
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Integer, Select, and_, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from ingest.domain.billing import MeterPoint
@@ -29,7 +31,6 @@ from ingest.models import (
     MeterRead,
     MeterReadRequest,
     Ticket,
-    UploadBatch,
     User,
 )
 from ingest.models.fleet import fold_serial
@@ -97,29 +98,159 @@ def machines_for_devices(session: Session, device_ids: list[int]) -> dict[int, M
     return linked
 
 
-def record_agent_read(
-    session: Session, machine: Machine, reading: DeviceReading, batch: UploadBatch
-) -> MeterRead | None:
-    """A meter read from a verified agent reading; None when it carries no usable counters."""
+@dataclass(frozen=True, slots=True)
+class AgentReading:
+    """What a meter read takes from a stored device reading (``agent_readings``)."""
+
+    id: int
+    batch_id: int
+    observed_at: datetime
+    total: int | None
+    mono: int | None
+    colour: int | None
+    reported_serial: str | None
+
+
+def agent_readings(*where: Any) -> Select[Any]:
+    """The readings matching ``where`` as ``AgentReading`` rows, oldest first: the columns a
+    meter read needs, the reported serial read out of the stored JSON by the database."""
+    return (
+        select(
+            DeviceReading.id,
+            DeviceReading.batch_id,
+            DeviceReading.observed_at,
+            DeviceReading.total,
+            DeviceReading.mono,
+            DeviceReading.colour,
+            DeviceReading.payload["device"]["serial"].as_string(),
+        )
+        .where(*where)
+        .order_by(DeviceReading.observed_at, DeviceReading.id)
+    )
+
+
+def record_agent_reads(
+    session: Session, readings: Sequence[tuple[Machine, AgentReading]], now: datetime
+) -> list[MeterRead]:
+    """Meter reads from verified agent readings (those with usable counters), oldest first.
+
+    Each is judged as if the reads were recorded one by one in that order: against its
+    machine's latest billable read at or before it (one recorded here included) and the first
+    one after it; a valid read closes the requests it answers.  Two queries load what every
+    judgement needs and one flush writes the reads, whatever their number (it was four round
+    trips and a flush per read, most of a batch's follow-up).
+    """
+    ordered = sorted(readings, key=lambda pair: (pair[1].observed_at, pair[1].id))
+    firsts: dict[int, datetime] = {}
+    for machine, reading in ordered:
+        firsts.setdefault(machine.id, reading.observed_at)
+    stored = _billable_from(session, firsts)
+    recorded: dict[int, list[MeterRead]] = {machine_id: [] for machine_id in firsts}
+    reads: list[MeterRead] = []
+    for machine, reading in ordered:
+        read = _agent_read(machine, reading, now)
+        if read is None:
+            continue
+        _judge(
+            machine,
+            read,
+            previous=_latest_billable(stored[machine.id], recorded[machine.id], read.taken_at),
+            following=next((r for r in stored[machine.id] if r.taken_at > read.taken_at), None),
+        )
+        if read.status == "ok":
+            recorded[machine.id].append(read)
+        reads.append(read)
+    session.add_all(reads)
+    session.flush()
+    _close_answered_requests(session, {m.id: m for m, _ in ordered}, recorded)
+    return reads
+
+
+def _agent_read(machine: Machine, reading: AgentReading, now: datetime) -> MeterRead | None:
     counters = split_counters(
         reading.total, reading.mono, reading.colour, colour_machine=machine.colour
     )
     if counters is None:
         return None
-    read = MeterRead(
+    return MeterRead(
         machine_id=machine.id,
         taken_at=reading.observed_at,
         source="agent",
         total=reading.total,
         mono=counters[0],
         colour=counters[1],
-        reported_serial=reading.payload.get("device", {}).get("serial"),
+        reported_serial=reading.reported_serial,
         device_reading_id=reading.id,
-        batch_id=batch.id,
+        batch_id=reading.batch_id,
         signature_verified=True,
-        created_at=datetime.now(UTC),
+        created_at=now,
     )
-    return _validate_and_add(session, machine, read)
+
+
+def _billable_from(session: Session, firsts: dict[int, datetime]) -> dict[int, list[MeterRead]]:
+    """Per machine, oldest first: its latest billable read at or before ``firsts[machine]``
+    and every billable read after it, which is all a read from then on is judged by."""
+    found: dict[int, list[MeterRead]] = {machine_id: [] for machine_id in firsts}
+    if not firsts:
+        return found
+    ok = MeterRead.status == "ok"
+    moment = MeterRead.taken_at.type
+    pairs = union_all(
+        *(
+            select(literal(m, Integer).label("machine_id"), literal(t, moment).label("first"))
+            for m, t in firsts.items()
+        )
+    ).subquery()
+    latest_before = (
+        select(MeterRead.id)
+        .where(MeterRead.machine_id == pairs.c.machine_id, ok, MeterRead.taken_at <= pairs.c.first)
+        .order_by(MeterRead.taken_at.desc(), MeterRead.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    after = or_(
+        *(and_(MeterRead.machine_id == m, MeterRead.taken_at > t) for m, t in firsts.items())
+    )
+    for read in session.scalars(
+        select(MeterRead)
+        .where(ok, or_(MeterRead.id.in_(select(latest_before).select_from(pairs)), after))
+        .order_by(MeterRead.taken_at, MeterRead.id)
+    ):
+        found[read.machine_id].append(read)
+    return found
+
+
+def _latest_billable(
+    stored: list[MeterRead], recorded: list[MeterRead], at: datetime
+) -> MeterRead | None:
+    """The read a database query would find last by (time, id) at or before ``at``: the
+    reads recorded here come after every stored one (higher ids), each later than the last."""
+    before = [r for r in stored if r.taken_at <= at]
+    latest = before[-1] if before else None
+    if recorded and (latest is None or recorded[-1].taken_at >= latest.taken_at):
+        return recorded[-1]
+    return latest
+
+
+def _close_answered_requests(
+    session: Session, machines: dict[int, Machine], recorded: dict[int, list[MeterRead]]
+) -> None:
+    """Each open request of these machines closed by the first valid read that answers it."""
+    answering = {machine_id: reads for machine_id, reads in recorded.items() if reads}
+    if not answering:
+        return
+    for request in session.scalars(
+        select(MeterReadRequest)
+        .where(
+            MeterReadRequest.machine_id.in_(sorted(answering)),
+            MeterReadRequest.closed_at.is_(None),
+        )
+        .order_by(MeterReadRequest.id)
+    ):
+        read = next((r for r in answering[request.machine_id] if _answers(r, request)), None)
+        if read is not None:
+            request.closed_at = datetime.now(UTC)
+            request.closing_read_id = read.id
 
 
 def typed_read_time(session: Session, machine: Machine, day: date, now: datetime) -> datetime:
@@ -191,9 +322,22 @@ def record_manual_read(
 
 
 def _validate_and_add(session: Session, machine: Machine, read: MeterRead) -> MeterRead:
+    _judge(
+        machine,
+        read,
+        previous=_previous_ok(session, machine, read.taken_at),
+        following=_next_ok(session, machine, read.taken_at),
+    )
+    session.add(read)
+    session.flush()
+    return read
+
+
+def _judge(
+    machine: Machine, read: MeterRead, *, previous: MeterRead | None, following: MeterRead | None
+) -> None:
+    """Offsets, flags and status of ``read`` against its billable neighbours."""
     read.offset_mono, read.offset_colour = _offsets_at(machine, read.taken_at)
-    previous = _previous_ok(session, machine, read.taken_at)
-    following = _next_ok(session, machine, read.taken_at)
     flags = check_read(
         _counter(previous) if previous else None,
         _counter(read),
@@ -204,11 +348,6 @@ def _validate_and_add(session: Session, machine: Machine, read: MeterRead) -> Me
     )
     read.flags = ",".join(flags)
     read.status = "flagged" if flags else "ok"
-    session.add(read)
-    session.flush()
-    if read.status == "ok" and read.source == "agent":
-        _close_requests(session, machine, read)
-    return read
 
 
 def _offsets_at(machine: Machine, taken_at: datetime) -> tuple[int, int]:
@@ -277,10 +416,14 @@ def _close_requests(session: Session, machine: Machine, read: MeterRead) -> None
             MeterReadRequest.machine_id == machine.id, MeterReadRequest.closed_at.is_(None)
         )
     ):
-        if read.taken_at.date() < request.period_end - REQUEST_WINDOW:
-            continue  # an older read does not answer this period's request
-        request.closed_at = datetime.now(UTC)
-        request.closing_read_id = read.id
+        if _answers(read, request):
+            request.closed_at = datetime.now(UTC)
+            request.closing_read_id = read.id
+
+
+def _answers(read: MeterRead, request: MeterReadRequest) -> bool:
+    """An older read does not answer a period's request."""
+    return read.taken_at.date() >= request.period_end - REQUEST_WINDOW
 
 
 def resolve(
@@ -419,20 +562,12 @@ def assign_device(session: Session, device: Device, machine: Machine) -> int:
         raise DomainError("machine_linked", "this machine is already linked to another device", 409)
     machine.device_id = device.id
     session.flush()
-    done = set(
-        session.scalars(
-            select(MeterRead.device_reading_id).where(MeterRead.machine_id == machine.id)
-        )
+    done = select(MeterRead.device_reading_id).where(MeterRead.machine_id == machine.id)
+    readings = session.execute(
+        agent_readings(DeviceReading.device_id == device.id, DeviceReading.id.not_in(done))
     )
-    count = 0
-    for reading in session.scalars(
-        select(DeviceReading)
-        .where(DeviceReading.device_id == device.id)
-        .order_by(DeviceReading.observed_at)
-    ):
-        if reading.id not in done and record_agent_read(session, machine, reading, reading.batch):
-            count += 1
-    return count
+    pairs = [(machine, AgentReading(*row)) for row in readings]
+    return len(record_agent_reads(session, pairs, datetime.now(UTC)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from ingest.domain.bulk import insert_rows
@@ -95,14 +95,20 @@ def fold_batch(session: Session, batch_id: int) -> int:
     twice folds nothing more (every level it would fold is then no newer than the slot's latest
     state).
     """
+    levels, readings = SupplyLevel.__table__.c, DeviceReading.__table__.c
     rows = session.execute(
-        select(SupplyLevel, DeviceReading.total)
-        .join(DeviceReading, DeviceReading.id == SupplyLevel.reading_id)
-        .where(DeviceReading.batch_id == batch_id, DeviceReading.flag.is_(None))
+        select(*(levels[name] for name in _LEVEL_COLUMNS), readings.total)
+        .join_from(
+            SupplyLevel.__table__,
+            DeviceReading.__table__,
+            # the moment too: each reading's levels are then looked for in one partition only
+            and_(readings.id == levels.reading_id, readings.observed_at == levels.observed_at),
+        )
+        .where(readings.batch_id == batch_id, readings.flag.is_(None))
     ).all()
     if not rows:
         return 0
-    device_ids = sorted({level.device_id for level, _ in rows})
+    device_ids = sorted({row.device_id for row in rows})
     session.execute(
         select(Device.id)
         .where(Device.id.in_(device_ids))
@@ -110,27 +116,29 @@ def fold_batch(session: Session, batch_id: int) -> int:
         .with_for_update()
     ).all()
     observations = [
-        SlotObservation(
-            level.device_id,
-            level.reading_id,
-            level.observed_at,
-            level.slot,
-            Supply(
-                level.kind,
-                level.colour,
-                level.description,
-                level.level,
-                level.max_capacity,
-                level.percent,
-                level.state,
-            ),
-            total,
-        )
-        for level, total in rows
+        SlotObservation(device_id, reading_id, observed_at, slot, Supply(*supply), total)
+        for device_id, reading_id, observed_at, slot, *supply, total in rows
     ]
     changes = fold_observations(session, observations, batch_id)
     insert_rows(session, CartridgeChange.__table__, changes)
     return len(changes)
+
+
+#: A supply level as ``fold_batch`` reads it: whose, when, which, then the supply's fields in
+#: ``Supply``'s order.
+_LEVEL_COLUMNS: Final = (
+    "device_id",
+    "reading_id",
+    "observed_at",
+    "slot",
+    "kind",
+    "colour",
+    "description",
+    "level",
+    "max_capacity",
+    "percent",
+    "state",
+)
 
 
 def fold_observations(
@@ -207,7 +215,27 @@ def _write_states(session: Session, rows: list[dict[str, Any]]) -> None:
             SupplyState.__table__,
             rows,
             conflict=("device_id", "slot"),
-            update=lambda new: {
-                name: new[name] for name in rows[0] if name not in ("device_id", "slot")
-            },
+            update=_state_update,
         )
+
+
+def _state_update(new: Any) -> dict[str, Any]:
+    """A slot's stored latest state rewritten by a newer one (module level: ``insert_rows``
+    then builds its statement once per process, not once per batch)."""
+    return {name: new[name] for name in _STATE_UPDATED}
+
+
+#: Every column ``_next_state`` fills but the slot's key (device and slot).
+_STATE_UPDATED: Final = (
+    "position",
+    "observed_at",
+    "kind",
+    "colour",
+    "description",
+    "level",
+    "max_capacity",
+    "percent",
+    "state",
+    "reading_id",
+    *_FIT_COLUMNS,
+)

@@ -8,14 +8,19 @@ latest supply state, so running late, twice, or after a newer batch's job decide
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ingest.domain.intake import FOLLOWUP_JOB, store_supply_levels
-from ingest.domain.meters import machines_for_devices, record_agent_read
+from ingest.domain.meters import (
+    AgentReading,
+    agent_readings,
+    machines_for_devices,
+    record_agent_reads,
+)
 from ingest.domain.supplies import close_answered_reorders, current_slots, reorder_machine
 from ingest.domain.supply_state import fold_batch
 from ingest.jobs.registry import job
@@ -59,14 +64,13 @@ def batch_followup(session: Session, args: dict[str, Any], now: datetime) -> Non
 
 def _meter_reads(session: Session, batch: UploadBatch, machines: dict[int, Machine]) -> None:
     done = select(MeterRead.device_reading_id).where(MeterRead.batch_id == batch.id)
-    for reading in session.scalars(
-        select(DeviceReading)
-        .where(
+    readings = session.execute(
+        agent_readings(
             DeviceReading.batch_id == batch.id,
             DeviceReading.device_id.in_(sorted(machines)),
             DeviceReading.flag.is_(None),
             DeviceReading.id.not_in(done),
-        )
-        .order_by(DeviceReading.observed_at, DeviceReading.id)
-    ):
-        record_agent_read(session, machines[reading.device_id], reading, batch)
+        ).add_columns(DeviceReading.device_id)
+    )
+    pairs = [(machines[row[-1]], AgentReading(*row[:-1])) for row in readings]
+    record_agent_reads(session, pairs, datetime.now(UTC))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 from support.fleet import add_machine, push, utc
+from support.ingest import reading
 
 from ingest.db import database
 from ingest.domain.accounts import create_user
@@ -175,6 +176,34 @@ def test_a_back_dated_read_higher_than_a_later_one_is_flagged(app, client, agent
     assert "out_of_sequence" in late.flags
     points = billable_points(session, session.get(Machine, machine_id))
     assert [p.mono for p in points] == [1000, 3000, 5000]
+
+
+def test_readings_of_one_machine_in_one_batch_are_judged_one_after_another(
+    app, client, agent, session
+):
+    """A batch's follow-up records its reads together, each judged as if recorded alone in time
+    order: against the reads stored before and after it and the batch's own valid ones."""
+    machine_id = add_machine(app, colour=False)
+    push(client, agent, utc(2026, 11, 1), 1000)
+    push(client, agent, utc(2026, 11, 20), 3000)
+    batch_id, body = agent.batch(
+        reading(total=1200, observed_at=utc(2026, 11, 5)),
+        reading(total=900, observed_at=utc(2026, 11, 3)),  # below Nov 1st's 1000
+        reading(total=5000, observed_at=utc(2026, 11, 10)),  # above Nov 20th's 3000
+        reading(total=1250, observed_at=utc(2026, 11, 6)),  # after the valid 1200, not 900
+    )
+    assert agent.post(client, batch_id, body).status_code == 200
+    judged = [(r.taken_at.day, r.mono, r.status, r.flags) for r in reads(session, machine_id)]
+    assert judged == [
+        (1, 1000, "ok", ""),
+        (3, 900, "flagged", "counter_backwards"),
+        (5, 1200, "ok", ""),
+        (6, 1250, "ok", ""),
+        (10, 5000, "flagged", "out_of_sequence"),
+        (20, 3000, "ok", ""),
+    ]
+    points = billable_points(session, session.get(Machine, machine_id))
+    assert [p.mono for p in points] == [1000, 1200, 1250, 3000]
 
 
 def test_staff_can_withdraw_an_accepted_read_not_yet_billed(app, client, agent, session, staff):
