@@ -62,6 +62,7 @@ from ingest.domain.bulk import (
 from ingest.domain.enrollment import require_active
 from ingest.domain.errors import DomainError
 from ingest.domain.registry import Sighting, resolve_devices
+from ingest.domain.supply_state import SUPPLY_COLUMNS
 from ingest.jobs.outbox import enqueue, enqueue_from
 from ingest.models import Agent, DeviceReading, UploadBatch
 from shared.batch import Batch
@@ -250,19 +251,7 @@ def _supply_levels_statement(postgres: bool) -> TextClause:
 
 
 #: A supply level's columns: its reading, device, slot and moment, then the supply's fields.
-_SUPPLY_COLUMNS: Final = (
-    "reading_id",
-    "device_id",
-    "slot",
-    "observed_at",
-    "kind",
-    "colour",
-    "description",
-    "level",
-    "max_capacity",
-    "percent",
-    "state",
-)
+_SUPPLY_COLUMNS: Final = ("reading_id", "device_id", "slot", "observed_at", *SUPPLY_COLUMNS)
 #: A supply's fields in the contract's JSON (``max`` goes to ``max_capacity``), with the types
 #: PostgreSQL reads them as.
 _SUPPLY_FIELDS: Final = {

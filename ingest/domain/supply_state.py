@@ -19,7 +19,7 @@ from ingest.domain.bulk import insert_rows
 from ingest.domain.forecast import Forecast, LevelPoint, RunningFit, is_change
 from ingest.domain.registry import identity_order
 from ingest.models import CartridgeChange, Device, DeviceReading, SupplyLevel, SupplyState
-from shared.reading import Supply
+from shared.reading import SUPPLY_VALUES, Supply
 
 _FIT_COLUMNS = {
     "since_at": "origin",
@@ -58,19 +58,25 @@ class SlotObservation:
         return slot_key(self.supply.kind, self.supply.colour, self.supply.description)
 
 
+#: A supply's columns in a supply level and in a slot's latest state, in ``Supply``'s field
+#: order (its ``max`` is ``max_capacity``).
+SUPPLY_COLUMNS: Final = (
+    "kind",
+    "colour",
+    "description",
+    "level",
+    "max_capacity",
+    "percent",
+    "state",
+)
+
+
 def supply_columns(obs: SlotObservation) -> dict[str, Any]:
     """The columns a supply level and a slot's latest state share."""
-    supply = obs.supply
     return {
         "device_id": obs.device_id,
         "observed_at": obs.observed_at,
-        "kind": supply.kind,
-        "colour": supply.colour,
-        "description": supply.description,
-        "level": supply.level,
-        "max_capacity": supply.max,
-        "percent": supply.percent,
-        "state": supply.state,
+        **dict(zip(SUPPLY_COLUMNS, SUPPLY_VALUES(obs.supply), strict=True)),
     }
 
 
@@ -126,19 +132,7 @@ def fold_batch(session: Session, batch_id: int) -> int:
 
 #: A supply level as ``fold_batch`` reads it: whose, when, which, then the supply's fields in
 #: ``Supply``'s order.
-_LEVEL_COLUMNS: Final = (
-    "device_id",
-    "reading_id",
-    "observed_at",
-    "slot",
-    "kind",
-    "colour",
-    "description",
-    "level",
-    "max_capacity",
-    "percent",
-    "state",
-)
+_LEVEL_COLUMNS: Final = ("device_id", "reading_id", "observed_at", "slot", *SUPPLY_COLUMNS)
 
 
 def fold_observations(
@@ -226,16 +220,4 @@ def _state_update(new: Any) -> dict[str, Any]:
 
 
 #: Every column ``_next_state`` fills but the slot's key (device and slot).
-_STATE_UPDATED: Final = (
-    "position",
-    "observed_at",
-    "kind",
-    "colour",
-    "description",
-    "level",
-    "max_capacity",
-    "percent",
-    "state",
-    "reading_id",
-    *_FIT_COLUMNS,
-)
+_STATE_UPDATED: Final = ("position", "observed_at", *SUPPLY_COLUMNS, "reading_id", *_FIT_COLUMNS)
