@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, current_app, make_response, render_template, request
+from flask import Flask, Request, current_app, make_response, render_template, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.exc import DataError, OperationalError
@@ -62,6 +63,7 @@ def create_app(
         WTF_CSRF_TIME_LIMIT=None,
     )
     app.config["SCM_PUBLIC_URL"] = settings.public_url
+    app.session_interface = _PageSessions()
     app.config.update(overrides or {})
     database = db.init_app(app, settings.database_url)
     queue.init_app(app, database, settings.job_broker)
@@ -69,7 +71,7 @@ def create_app(
     csrf.init_app(app)
     auth.init_app(app)
     languages.init_app(app)
-    limits.init_app(app)
+    limits.init_app(app, unlimited_prefix=API_PREFIX)
     app.register_blueprint(api.blueprint)
     csrf.exempt(api.blueprint)
     read_api.init_app(app)
@@ -94,6 +96,16 @@ def create_app(
     app.after_request(_security_headers)
 
     return app
+
+
+class _PageSessions(SecureCookieSessionInterface):
+    """Cookie sessions for pages only: the agent and read APIs prove who calls by signature or
+    token, so no cookie is read or set there (and every upload skips the work)."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path.startswith(API_PREFIX):
+            return self.null_session_class()
+        return super().open_session(app, request)
 
 
 def _domain_error_page(err: DomainError) -> tuple[str, int]:

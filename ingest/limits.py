@@ -25,11 +25,13 @@ RESET_LIMIT = "5 per hour"
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
-def init_app(app: Flask) -> None:
-    """Attach the limiter with the configured storage."""
+def init_app(app: Flask, *, unlimited_prefix: str) -> None:
+    """Attach the limiter with the configured storage; paths under ``unlimited_prefix`` (the
+    APIs, whose callers sign or carry a token: nothing there is limited) skip its checks."""
     app.config.setdefault("RATELIMIT_STORAGE_URI", storage_uri(os.environ))
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)
+    limiter.request_filter(lambda: request.path.startswith(unlimited_prefix))
 
 
 def storage_uri(env: Mapping[str, str]) -> str:

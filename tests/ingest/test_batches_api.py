@@ -49,6 +49,7 @@ def test_batch_is_stored_with_device_reading_and_supplies(client, agent, session
     assert answer["duplicate"] is False
     assert answer["seq"] == 1
     assert "server_time" in answer
+    assert "Set-Cookie" not in response.headers  # agents sign; no session is opened for them
     assert stored(session) == (1, 2, 2, 2)
     row = session.scalar(select(DeviceReading).join(Device).where(Device.serial == "SN-1"))
     assert row.total == 1234
