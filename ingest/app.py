@@ -39,7 +39,7 @@ from ingest.jobs import queue
 csrf = CSRFProtect()
 #: Forms with attachments (tickets) need more than an agent batch; the API sets its own limit.
 MAX_PAGE_REQUEST_BYTES = 16 * 1024 * 1024
-API_PREFIX = "/api/"
+API_PREFIX = limits.API_PREFIX
 log = logging.getLogger(__name__)
 
 
@@ -71,7 +71,7 @@ def create_app(
     csrf.init_app(app)
     auth.init_app(app)
     languages.init_app(app)
-    limits.init_app(app, unlimited_prefix=API_PREFIX)
+    limits.init_app(app)
     app.register_blueprint(api.blueprint)
     csrf.exempt(api.blueprint)
     read_api.init_app(app)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import Final
 
 from flask import Flask, request
 from flask_limiter import Limiter
@@ -25,13 +26,21 @@ RESET_LIMIT = "5 per hour"
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
-def init_app(app: Flask, *, unlimited_prefix: str) -> None:
-    """Attach the limiter with the configured storage; paths under ``unlimited_prefix`` (the
-    APIs, whose callers sign or carry a token: nothing there is limited) skip its checks."""
+#: Where the APIs live: their callers sign (agents) or carry a token (read clients), and no
+#: limit applies there, so their requests skip the limiter's checks (``_api_request``).
+API_PREFIX: Final = "/api/"
+
+
+def init_app(app: Flask) -> None:
+    """Attach the limiter with the configured storage."""
     app.config.setdefault("RATELIMIT_STORAGE_URI", storage_uri(os.environ))
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)
-    limiter.request_filter(lambda: request.path.startswith(unlimited_prefix))
+
+
+@limiter.request_filter
+def _api_request() -> bool:
+    return request.path.startswith(API_PREFIX)
 
 
 def storage_uri(env: Mapping[str, str]) -> str:

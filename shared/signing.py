@@ -83,7 +83,7 @@ def public_key_text(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=20_000)
 def load_public_key(text: str) -> Ed25519PublicKey:
     """Parse ``public_key_text`` output; refuses anything that is not 32 bytes of base64.
     Remembered: the ingest verifies every upload with its agent's key."""

@@ -103,9 +103,9 @@ class SigningAgent:
 
 
 def signing_agent(session: Session, public_id: str) -> SigningAgent:
-    """An active agent by the id it signs with, as plain values: every upload starts here, and
-    loading an ORM object for it cost more than the query (requests that change the agent use
-    ``find_agent``)."""
+    """An active agent by the id it signs with, as plain values: each upload's agent is looked up
+    here once per process (``uploading_agent``); loading an ORM object for it cost more than the
+    query (requests that change the agent use ``find_agent``)."""
     row = core(session).execute(_signing_agent_statement(), {"public_id": public_id}).first()
     _refuse_unless_active(row)
     return SigningAgent(row.id, row.public_id, row.customer_id, row.public_key)
@@ -128,14 +128,21 @@ def uploading_agent(session: Session, public_id: str) -> SigningAgent:
     return agent
 
 
-def require_active(session: Session, agent_id: int) -> None:
-    """Refuse an agent that is no longer enrolled or has been disabled, as ``signing_agent``."""
-    _refuse_unless_active(session.execute(select(Agent.active).where(Agent.id == agent_id)).first())
+def refuse_unless_still_active(session: Session, agent: SigningAgent | Agent) -> None:
+    """Refuse, as ``signing_agent`` would, an agent that is no longer enrolled with this key or
+    has been disabled, and forget it, so its next upload is refused before its body is read."""
+    row = session.execute(
+        select(Agent.active).where(Agent.id == agent.id, Agent.public_key == agent.public_key)
+    ).first()
+    if row is None or not row.active:
+        _UPLOADING.of(session).pop(agent.public_id, None)
+    _refuse_unless_active(row)
 
 
-#: The agents each database's uploads came from; a web worker serves a few thousand at most.
+#: The agents each database's uploads came from (a few hundred bytes each; forgotten whole
+#: past the limit, which ``shared.signing.load_public_key``'s cache matches).
 _UPLOADING: Final = DatabaseMemory[dict[str, SigningAgent]](dict)
-_UPLOADING_LIMIT: Final = 50_000
+_UPLOADING_LIMIT: Final = 20_000
 
 
 def find_agent(session: Session, public_id: str) -> Agent:

@@ -4,8 +4,8 @@ The batch id is the idempotency key (Stripe's rule): the first request that carr
 together with the answer it got; a later request with the same id and the same bytes gets that
 same answer back and stores nothing; the same id with other bytes is a conflict.  Everything a
 batch holds is written in one transaction, so a batch is stored whole or not at all, and so is
-the outbox row of its follow-up job (meter reads, reorders: ``ingest.jobs.followup``), which
-therefore can never be lost.
+the outbox row of its follow-up job (supply levels and their latest state, meter reads,
+reorders: ``ingest.jobs.followup``), which therefore can never be lost.
 
 Per batch: claim the id (``insert ... on conflict do nothing``), reserve the readings' ids, move
 the agent's ``last_seq`` with ``greatest`` (no lost update under concurrency) and enqueue the
@@ -14,7 +14,8 @@ follow-up (on PostgreSQL all in one statement); resolve every device at once
 The follow-up job, off the request path, shreds that JSON into supply levels
 (``store_supply_levels``) and folds them into their latest state (``supply_state.fold_batch``).
 On PostgreSQL a batch of printers this process has already seen stored under their serials is
-four statements (the agent's lookup, the claim, the device upsert, the readings) and the commit.
+three statements (the claim, the device upsert, the readings) and the commit: the agent's key
+comes from this process's memory, and the claim checks that the agent is still active.
 
 On SQLite every upload waits for the one writer, so everything that needs no database (the
 rows in the driver's form) is made before the writer's turn, and the turn
@@ -59,10 +60,10 @@ from ingest.domain.bulk import (
     single_writer,
     take_ids,
 )
-from ingest.domain.enrollment import require_active
+from ingest.domain.enrollment import refuse_unless_still_active
 from ingest.domain.errors import DomainError
 from ingest.domain.registry import Sighting, resolve_devices
-from ingest.domain.supply_state import SUPPLY_COLUMNS
+from ingest.domain.supply_state import LEVEL_COLUMNS
 from ingest.jobs.outbox import enqueue, enqueue_from
 from ingest.models import Agent, DeviceReading, UploadBatch
 from shared.batch import Batch
@@ -89,7 +90,13 @@ class Uploader(Protocol):
     def id(self) -> int: ...
 
     @property
+    def public_id(self) -> str: ...
+
+    @property
     def customer_id(self) -> int: ...
+
+    @property
+    def public_key(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +171,7 @@ def store_batch(
         claimed = _claim(session, agent, batch, digest, signature, received_at, response)
         if claimed is None:  # stored before (a re-send), a twin committed first, or refused
             session.rollback()
-            require_active(session, agent.id)
+            refuse_unless_still_active(session, agent)
             earlier = previous_result(session, agent, batch.batch_id, digest)
             if earlier is None:
                 raise DomainError("retry", "a concurrent upload of this batch failed: retry", 503)
@@ -229,7 +236,7 @@ def store_supply_levels(session: Session, batch_pk: int) -> None:
 def _supply_levels_statement(postgres: bool) -> TextClause:
     """``insert ... select`` from the batch's readings and each one's ``supplies`` array: with
     ``json_to_recordset`` on PostgreSQL, ``json_each`` on SQLite (whose array index is the slot)."""
-    columns = ", ".join(_SUPPLY_COLUMNS)
+    columns = ", ".join(LEVEL_COLUMNS)
     if postgres:
         fields = ", ".join(f"s.{name}" for name in _SUPPLY_FIELDS)
         supplies = (
@@ -244,14 +251,12 @@ def _supply_levels_statement(postgres: bool) -> TextClause:
         slot = "s.key"
     return text(
         f"INSERT INTO supply_levels ({columns}) "  # noqa: S608
-        f"SELECT r.id, r.device_id, {slot}, r.observed_at, {fields} "
+        f"SELECT r.device_id, r.id, r.observed_at, {slot}, {fields} "
         f"FROM device_readings AS r {supplies} "
         "WHERE r.batch_id = :batch AND r.flag IS NULL ON CONFLICT DO NOTHING"
     )
 
 
-#: A supply level's columns: its reading, device, slot and moment, then the supply's fields.
-_SUPPLY_COLUMNS: Final = ("reading_id", "device_id", "slot", "observed_at", *SUPPLY_COLUMNS)
 #: A supply's fields in the contract's JSON (``max`` goes to ``max_capacity``), with the types
 #: PostgreSQL reads them as.
 _SUPPLY_FIELDS: Final = {
@@ -302,6 +307,7 @@ def _claim(
         "received_at": received_at,
         "reading_count": len(batch.readings),
         "response_json": json.dumps(response),
+        "agent_key": agent.public_key,
     }
     postgres = is_postgres(session)
     claimed = core(session).execute(_claim_statement(postgres), values).first()
@@ -324,9 +330,14 @@ def _claim_statement(postgres: bool) -> Any:
     table = UploadBatch.__table__
     columns = [c for c in table.c if c.name != "id"]
     agents = Agent.__table__
-    # Only an agent still enrolled and active claims: the upload took its key from memory.
+    # Only the agent still enrolled and active with the key that signed claims: the upload
+    # took that key from memory (``enrollment.uploading_agent``).
     values = select(*(bindparam(c.name, type_=c.type) for c in columns)).where(
-        exists().where(agents.c.id == bindparam("agent_id"), agents.c.active)
+        exists().where(
+            agents.c.id == bindparam("agent_id"),
+            agents.c.public_key == bindparam("agent_key", type_=agents.c.public_key.type),
+            agents.c.active,
+        )
     )
     claim = (
         backend_insert(postgres, table)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import Integer, Select, and_, literal, or_, select, union_all
 from sqlalchemy.orm import Session
@@ -162,7 +162,7 @@ def record_agent_reads(
         reads.append(read)
     session.add_all(reads)
     session.flush()
-    _close_answered_requests(session, {m.id: m for m, _ in ordered}, recorded)
+    _close_answered_requests(session, recorded)
     return reads
 
 
@@ -189,10 +189,21 @@ def _agent_read(machine: Machine, reading: AgentReading, now: datetime) -> Meter
 
 def _billable_from(session: Session, firsts: dict[int, datetime]) -> dict[int, list[MeterRead]]:
     """Per machine, oldest first: its latest billable read at or before ``firsts[machine]``
-    and every billable read after it, which is all a read from then on is judged by."""
+    and every billable read after it, which is all a read from then on is judged by.  A few
+    hundred machines a query: SQLite refuses a compound select of more than 500 parts."""
     found: dict[int, list[MeterRead]] = {machine_id: [] for machine_id in firsts}
-    if not firsts:
-        return found
+    machines = sorted(firsts)
+    for start in range(0, len(machines), _MACHINES_A_QUERY):
+        chunk = {m: firsts[m] for m in machines[start : start + _MACHINES_A_QUERY]}
+        for read in session.scalars(_billable_query(chunk)):
+            found[read.machine_id].append(read)
+    return found
+
+
+_MACHINES_A_QUERY: Final = 200
+
+
+def _billable_query(firsts: dict[int, datetime]) -> Select[tuple[MeterRead]]:
     ok = MeterRead.status == "ok"
     moment = MeterRead.taken_at.type
     pairs = union_all(
@@ -211,13 +222,11 @@ def _billable_from(session: Session, firsts: dict[int, datetime]) -> dict[int, l
     after = or_(
         *(and_(MeterRead.machine_id == m, MeterRead.taken_at > t) for m, t in firsts.items())
     )
-    for read in session.scalars(
+    return (
         select(MeterRead)
         .where(ok, or_(MeterRead.id.in_(select(latest_before).select_from(pairs)), after))
         .order_by(MeterRead.taken_at, MeterRead.id)
-    ):
-        found[read.machine_id].append(read)
-    return found
+    )
 
 
 def _latest_billable(
@@ -232,9 +241,7 @@ def _latest_billable(
     return latest
 
 
-def _close_answered_requests(
-    session: Session, machines: dict[int, Machine], recorded: dict[int, list[MeterRead]]
-) -> None:
+def _close_answered_requests(session: Session, recorded: dict[int, list[MeterRead]]) -> None:
     """Each open request of these machines closed by the first valid read that answers it."""
     answering = {machine_id: reads for machine_id, reads in recorded.items() if reads}
     if not answering:
@@ -562,7 +569,9 @@ def assign_device(session: Session, device: Device, machine: Machine) -> int:
         raise DomainError("machine_linked", "this machine is already linked to another device", 409)
     machine.device_id = device.id
     session.flush()
-    done = select(MeterRead.device_reading_id).where(MeterRead.machine_id == machine.id)
+    done = select(MeterRead.device_reading_id).where(
+        MeterRead.machine_id == machine.id, MeterRead.device_reading_id.is_not(None)
+    )  # typed reads have none: a NULL in ``not in`` would match no reading at all
     readings = session.execute(
         agent_readings(DeviceReading.device_id == device.id, DeviceReading.id.not_in(done))
     )

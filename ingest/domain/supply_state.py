@@ -103,7 +103,7 @@ def fold_batch(session: Session, batch_id: int) -> int:
     """
     levels, readings = SupplyLevel.__table__.c, DeviceReading.__table__.c
     rows = session.execute(
-        select(*(levels[name] for name in _LEVEL_COLUMNS), readings.total)
+        select(*(levels[name] for name in LEVEL_COLUMNS), readings.total)
         .join_from(
             SupplyLevel.__table__,
             DeviceReading.__table__,
@@ -130,9 +130,10 @@ def fold_batch(session: Session, batch_id: int) -> int:
     return len(changes)
 
 
-#: A supply level as ``fold_batch`` reads it: whose, when, which, then the supply's fields in
-#: ``Supply``'s order.
-_LEVEL_COLUMNS: Final = ("device_id", "reading_id", "observed_at", "slot", *SUPPLY_COLUMNS)
+#: A supply level's columns: whose, from which reading, when, which slot, then the supply's
+#: fields in ``Supply``'s order (as ``intake.store_supply_levels`` writes and ``fold_batch``
+#: reads them).
+LEVEL_COLUMNS: Final = ("device_id", "reading_id", "observed_at", "slot", *SUPPLY_COLUMNS)
 
 
 def fold_observations(
@@ -142,7 +143,7 @@ def fold_observations(
 
     One query loads the slots of the batch's devices, one statement writes the slots that
     moved; the caller stores the changes (``insert_rows``).  The caller holds the devices' row
-    locks (the device upsert), so two batches never fold the same slot at once.
+    locks (``fold_batch`` takes them first), so two batches never fold the same slot at once.
     """
     if not observations:
         return []

@@ -8,7 +8,7 @@ latest supply state, so running late, twice, or after a newer batch's job decide
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -55,15 +55,19 @@ def batch_followup(session: Session, args: dict[str, Any], now: datetime) -> Non
         .order_by(Machine.id)
         .with_for_update()
     ).all()
-    _meter_reads(session, batch, machines)
+    _meter_reads(session, batch, machines, now)
     close_answered_reorders(session, batch.id, machines)
     slots = current_slots(session, sorted(machines))
     for device_id, machine in sorted(machines.items()):
         reorder_machine(session, machine, slots[device_id])
 
 
-def _meter_reads(session: Session, batch: UploadBatch, machines: dict[int, Machine]) -> None:
-    done = select(MeterRead.device_reading_id).where(MeterRead.batch_id == batch.id)
+def _meter_reads(
+    session: Session, batch: UploadBatch, machines: dict[int, Machine], now: datetime
+) -> None:
+    done = select(MeterRead.device_reading_id).where(
+        MeterRead.batch_id == batch.id, MeterRead.device_reading_id.is_not(None)
+    )
     readings = session.execute(
         agent_readings(
             DeviceReading.batch_id == batch.id,
@@ -73,4 +77,4 @@ def _meter_reads(session: Session, batch: UploadBatch, machines: dict[int, Machi
         ).add_columns(DeviceReading.device_id)
     )
     pairs = [(machines[row[-1]], AgentReading(*row[:-1])) for row in readings]
-    record_agent_reads(session, pairs, datetime.now(UTC))
+    record_agent_reads(session, pairs, now)

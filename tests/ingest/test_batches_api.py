@@ -23,7 +23,7 @@ from support.ingest import (
 
 from ingest.models import Agent, Device, DeviceReading, Job, SupplyLevel, UploadBatch
 from shared.batch import MAX_BODY_BYTES, SCHEMA, new_batch_id
-from shared.signing import generate_private_key
+from shared.signing import generate_private_key, public_key_text
 
 
 def stored(session) -> tuple[int, int, int, int]:
@@ -178,6 +178,21 @@ def test_an_agent_disabled_after_uploading_is_refused_at_its_next_batch(client, 
     batch_id, body = agent.batch(reading(total=300))
     assert agent.post(client, batch_id, body).status_code == 200
     assert stored(session) == (2, 1, 2, 2)
+
+
+def test_a_remembered_agent_whose_row_now_holds_another_key_is_refused(client, agent, session):
+    """What the upload route remembers is checked by the claim against the agent's row, key
+    included: were the row ever to hold another agent (an id reused after a restore), the
+    remembered one could not store a batch under it."""
+    batch_id, body = agent.batch(reading(total=100))
+    assert agent.post(client, batch_id, body).status_code == 200
+    row = session.scalar(select(Agent))
+    row.public_key = public_key_text(generate_private_key())
+    session.commit()
+    for _ in range(2):  # remembered, then looked up again
+        batch_id, body = agent.batch(reading(total=200))
+        assert agent.post(client, batch_id, body).status_code == 401
+    assert stored(session) == (1, 1, 1, 1)
 
 
 def test_other_agents_key_cannot_upload_as_this_agent(app, client, agent, session):

@@ -11,6 +11,7 @@ from ingest.db import database
 from ingest.domain.accounts import create_user
 from ingest.domain.errors import DomainError
 from ingest.domain.meters import (
+    _billable_from,
     assign_device,
     billable_points,
     flagged_reads,
@@ -123,6 +124,37 @@ def test_serial_swap_is_flagged(app, client, agent, session):
     assert swapped.status == "flagged"
     assert swapped.flags == "serial_swap"
     assert swapped.reported_serial == "ZZ-9999"
+
+
+def test_assigning_a_device_backfills_its_readings_beside_typed_reads(
+    app, client, agent, session, staff
+):
+    """A machine that already has reads typed by people (which come from no device reading)
+    still gets every earlier reading of the device it is linked to."""
+    push(client, agent, utc(2026, 11, 1), 1000, serial=None)
+    push(client, agent, utc(2026, 11, 3), 1100, serial=None)
+    device = session.scalar(select(Device))
+    machine_id = add_machine(app, serial="SN-0001", colour=False)
+    with database(app).session() as db:
+        machine = db.get(Machine, machine_id)
+        record_manual_read(db, machine, taken_at=utc(2026, 11, 2), mono=1050, colour=None,
+                           user=staff, now=NOW)  # fmt: skip
+        assert assign_device(db, db.get(Device, device.id), machine) == 2
+        db.commit()
+    assert [(r.source, r.mono) for r in reads(session, machine_id)] == [
+        ("agent", 1000),
+        ("manual", 1050),
+        ("agent", 1100),
+    ]
+
+
+def test_many_machines_neighbours_are_read_in_bounded_queries(session):
+    """One batch may hold readings of a thousand machines; SQLite refuses a compound select of
+    more than 500 parts, so the neighbours are read a few hundred machines a query."""
+    firsts = {machine_id: utc(2026, 11, 1) for machine_id in range(1, 1001)}
+    found = _billable_from(session, firsts)
+    assert sorted(found) == list(range(1, 1001))
+    assert not any(found.values())
 
 
 def test_manual_read_records_who_entered_it(app, session, staff):
