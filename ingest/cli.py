@@ -27,6 +27,7 @@ from ingest.domain.accounts import (
 from ingest.domain.enrollment import create_token
 from ingest.i18n import LANGUAGES
 from ingest.jobs.queue import JobQueue, utc_now
+from ingest.jobs_cli import jobs_group
 from ingest.mail import mailer_from_env, try_send
 from ingest.migrate import upgrade
 from ingest.monitoring_cli import COMMANDS as MONITORING_COMMANDS
@@ -191,5 +192,6 @@ def serve(host: str, port: int) -> None:
 
 
 main.add_command(agent_group)
+main.add_command(jobs_group)
 for _command in (*BILLING_COMMANDS, *SUPPLIES_COMMANDS, *MONITORING_COMMANDS, post_group):
     main.add_command(_command)

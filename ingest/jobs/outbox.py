@@ -9,7 +9,7 @@ counts the attempt and sets the next try with exponential backoff; the sweeper r
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from ingest.domain.bulk import core
 from ingest.models import Job
 
-#: After this many failures a job stays in the table with its error, for staff to look at.
+#: After this many failures a job stays in the table with its error, for staff to look at
+#: (``scm-ingest jobs failed``) and run again once its cause is mended (``jobs retry``).
 MAX_ATTEMPTS: Final = 12
 #: A pending job not run this long after it was sent is sent again (its message was lost).
 LEASE: Final = timedelta(seconds=60)
@@ -128,6 +129,25 @@ def due_jobs(session: Session, now: datetime, limit: int = 500) -> list[int]:
     if ids:
         session.execute(update(Job).where(Job.id.in_(ids)).values(run_after=now + LEASE))
     session.commit()
+    return ids
+
+
+def given_up(session: Session) -> list[Job]:
+    """Jobs that failed ``MAX_ATTEMPTS`` times, oldest first: nothing runs them again until
+    staff have looked (their work waits: a batch's follow-up holds its supply levels)."""
+    return list(
+        session.scalars(
+            select(Job).where(Job.done_at.is_(None), Job.attempts >= MAX_ATTEMPTS).order_by(Job.id)
+        )
+    )
+
+
+def retry_given_up(session: Session, job_ids: Sequence[int] | None, now: datetime) -> list[int]:
+    """Give jobs that gave up (all of them, or those of ``job_ids``) their attempts back, due
+    now; their ids.  Their last error stays on the row, as a record."""
+    ids = [job.id for job in given_up(session) if job_ids is None or job.id in job_ids]
+    if ids:
+        session.execute(update(Job).where(Job.id.in_(ids)).values(attempts=0, run_after=now))
     return ids
 
 

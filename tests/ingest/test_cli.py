@@ -7,8 +7,13 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from ingest.cli import main
+from ingest.db import Database
 from ingest.domain.enrollment import hash_token
-from ingest.models import EnrollmentToken, User
+from ingest.jobs import all_jobs
+from ingest.jobs.outbox import MAX_ATTEMPTS, enqueue, run_job
+from ingest.jobs.queue import utc_now
+from ingest.jobs.registry import job
+from ingest.models import EnrollmentToken, Job, User
 
 
 @pytest.fixture
@@ -83,3 +88,37 @@ def test_user_invite_without_mail_prints_the_link(run, session):
     assert result.exit_code == 0, result.output
     assert "give them this link: http://127.0.0.1:8000/password/reset/" in result.output
     assert session.scalar(select(User)).email == "nuovo@rossi.example"
+
+
+#: A job that fails until the test mends its cause.
+FLAKY: dict[str, bool] = {"mended": False}
+
+
+@job("test_flaky")
+def _flaky(session, args, now) -> None:
+    if not FLAKY["mended"]:
+        raise RuntimeError("the cause is not mended yet")
+
+
+def test_a_job_that_gave_up_is_listed_and_runs_again_when_retried(run, database_url, session):
+    FLAKY["mended"] = False
+    database = Database(database_url)
+    try:
+        with database.session() as db:
+            job_id = enqueue(db, "test_flaky", {"n": 1}, now=utc_now())
+            db.commit()
+        for _ in range(MAX_ATTEMPTS):
+            with pytest.raises(RuntimeError):
+                run_job(database.sessions, job_id, all_jobs(), utc_now())
+    finally:
+        database.dispose()
+    listed = run("jobs", "failed")
+    assert listed.exit_code == 0, listed.output
+    assert listed.output.split("\t")[:2] == [str(job_id), "test_flaky"]
+    assert "the cause is not mended yet" in listed.output
+    assert run("jobs", "retry").exit_code == 2  # neither ids nor --all: a usage error
+    FLAKY["mended"] = True
+    retried = run("jobs", "retry", "--all")
+    assert retried.output.strip() == "1 job(s) sent again"
+    assert session.get(Job, job_id).done_at is not None  # no broker: run by the command
+    assert run("jobs", "failed").output == ""
