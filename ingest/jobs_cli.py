@@ -32,11 +32,12 @@ def jobs_retry(job_ids: tuple[int, ...], every: bool) -> None:
     here, without a broker) at once."""
     if not job_ids and not every:
         raise click.UsageError("name the jobs to retry, or --all")
-    with cli_session() as session:
-        ids = retry_given_up(session, None if every else job_ids, utc_now())
     settings = load_settings()
     database = Database(settings.database_url)
     try:
+        with database.session() as session:
+            ids = retry_given_up(session, None if every else job_ids, utc_now())
+            session.commit()
         JobQueue(database, settings.job_broker).dispatch(ids)
     finally:
         database.dispose()

@@ -258,11 +258,17 @@ def json_rows(rows: Sequence[dict[str, Any]]) -> str:
     return orjson.dumps(list(rows), default=_json_default).decode()
 
 
-def recordset_columns(table: Table, names: Sequence[str]) -> str:
+def recordset_columns(
+    table: Table, names: Sequence[str], fields: Sequence[str] | None = None
+) -> str:
     """The column definitions of ``json_to_recordset(...) AS r(...)`` for ``names`` of
-    ``table``, for statements written as SQL text; each with its column's own type."""
+    ``table``, for statements written as SQL text; each with its column's own type, under the
+    JSON's own ``fields`` names where they differ from the columns'."""
     dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
-    return ", ".join(f"{name} {table.c[name].type.compile(dialect=dialect)}" for name in names)
+    return ", ".join(
+        f"{field} {table.c[name].type.compile(dialect=dialect)}"
+        for field, name in zip(fields or names, names, strict=True)
+    )
 
 
 def _driver_values(values: Iterable[Any], processors: tuple[Any, ...]) -> tuple[Any, ...]:

@@ -11,8 +11,8 @@ Per batch: claim the id (``insert ... on conflict do nothing``), reserve the rea
 the agent's ``last_seq`` with ``greatest`` (no lost update under concurrency) and enqueue the
 follow-up (on PostgreSQL all in one statement); resolve every device at once
 (``registry.resolve_devices``); insert the readings, each with the contract's JSON it came as.
-The follow-up job, off the request path, shreds that JSON into supply levels
-(``store_supply_levels``) and folds them into their latest state (``supply_state.fold_batch``).
+The follow-up job, off the request path, shreds that JSON into supply levels and folds them into
+their latest state (``supply_state.store_supply_levels``, ``fold_batch``).
 On PostgreSQL a batch of printers this process has already seen stored under their serials is
 three statements (the claim, the device upsert, the readings) and the commit: the agent's key
 comes from this process's memory, and the claim checks that the agent is still active.
@@ -63,7 +63,6 @@ from ingest.domain.bulk import (
 from ingest.domain.enrollment import refuse_unless_still_active
 from ingest.domain.errors import DomainError
 from ingest.domain.registry import Sighting, resolve_devices
-from ingest.domain.supply_state import LEVEL_COLUMNS
 from ingest.jobs.outbox import enqueue, enqueue_from
 from ingest.models import Agent, DeviceReading, UploadBatch
 from shared.batch import Batch
@@ -199,7 +198,7 @@ def _store_readings(
     device_ids: list[int],
 ) -> None:
     """The readings, each with the contract's JSON it came as (``payload``); their supply levels
-    are the follow-up's to write (``store_supply_levels``)."""
+    are the follow-up's to write (``supply_state.store_supply_levels``)."""
     late = [(i, d, batch_pk) for i, d in zip(reading_ids, device_ids, strict=True)]
     if is_postgres(session):
         rows = json_rows(completed_rows(readings, late))
@@ -218,56 +217,6 @@ def _readings_statement() -> TextClause:
         f"INSERT INTO device_readings ({names}) SELECT {names} "  # noqa: S608
         f"FROM json_to_recordset(CAST(:rows AS json)) AS r({definitions})"
     )
-
-
-def store_supply_levels(session: Session, batch_pk: int) -> None:
-    """The supply levels of a stored batch's readings that count, one row per supply, numbered
-    by its place in the reading (``slot``), taken from the payloads the readings were stored
-    with; levels already there are kept, so a retried follow-up writes nothing twice.
-
-    The batch's follow-up job writes them, off the upload path: on PostgreSQL they were 40 % of
-    the database's work for an upload (measured: 6.2 to 4.3 ms of server CPU a batch of 100).
-    The database shreds the JSON itself: no Python object or parameter per supply."""
-    postgres = is_postgres(session)
-    core(session).execute(_supply_levels_statement(postgres), {"batch": batch_pk})
-
-
-@lru_cache(maxsize=2)
-def _supply_levels_statement(postgres: bool) -> TextClause:
-    """``insert ... select`` from the batch's readings and each one's ``supplies`` array: with
-    ``json_to_recordset`` on PostgreSQL, ``json_each`` on SQLite (whose array index is the slot)."""
-    columns = ", ".join(LEVEL_COLUMNS)
-    if postgres:
-        fields = ", ".join(f"s.{name}" for name in _SUPPLY_FIELDS)
-        supplies = (
-            "CROSS JOIN LATERAL ROWS FROM (json_to_recordset(r.payload -> 'supplies') AS ("
-            + ", ".join(f"{name} {kind}" for name, kind in _SUPPLY_FIELDS.items())
-            + f")) WITH ORDINALITY AS s({', '.join(_SUPPLY_FIELDS)}, n)"
-        )
-        slot = "s.n - 1"
-    else:
-        fields = ", ".join(f"json_extract(s.value, '$.{name}')" for name in _SUPPLY_FIELDS)
-        supplies = ", json_each(r.payload, '$.supplies') AS s"
-        slot = "s.key"
-    return text(
-        f"INSERT INTO supply_levels ({columns}) "  # noqa: S608
-        f"SELECT r.device_id, r.id, r.observed_at, {slot}, {fields} "
-        f"FROM device_readings AS r {supplies} "
-        "WHERE r.batch_id = :batch AND r.flag IS NULL ON CONFLICT DO NOTHING"
-    )
-
-
-#: A supply's fields in the contract's JSON (``max`` goes to ``max_capacity``), with the types
-#: PostgreSQL reads them as.
-_SUPPLY_FIELDS: Final = {
-    "kind": "varchar",
-    "colour": "varchar",
-    "description": "varchar",
-    "level": "bigint",
-    "max": "bigint",
-    "percent": "integer",
-    "state": "varchar",
-}
 
 
 def _response(batch: Batch, flags: list[str | None], received_at: datetime) -> dict[str, Any]:

@@ -12,7 +12,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final
 
-from sqlalchemy import Integer, Select, and_, literal, or_, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    exists,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from ingest.domain.billing import MeterPoint
@@ -103,6 +113,7 @@ class AgentReading:
     """What a meter read takes from a stored device reading (``agent_readings``)."""
 
     id: int
+    device_id: int
     batch_id: int
     observed_at: datetime
     total: int | None
@@ -111,12 +122,13 @@ class AgentReading:
     reported_serial: str | None
 
 
-def agent_readings(*where: Any) -> Select[Any]:
-    """The readings matching ``where`` as ``AgentReading`` rows, oldest first: the columns a
-    meter read needs, the reported serial read out of the stored JSON by the database."""
-    return (
+def agent_readings(session: Session, *where: Any) -> list[AgentReading]:
+    """The readings matching ``where``, oldest first: the columns a meter read needs, the
+    reported serial read out of the stored JSON by the database."""
+    rows = session.execute(
         select(
             DeviceReading.id,
+            DeviceReading.device_id,
             DeviceReading.batch_id,
             DeviceReading.observed_at,
             DeviceReading.total,
@@ -127,6 +139,13 @@ def agent_readings(*where: Any) -> Select[Any]:
         .where(*where)
         .order_by(DeviceReading.observed_at, DeviceReading.id)
     )
+    return [AgentReading(*row) for row in rows]
+
+
+def not_yet_read(*where: Any) -> ColumnElement[bool]:
+    """Readings not yet turned into a meter read matching ``where`` (``not exists``: a typed
+    read, which comes from no reading, never hides one, as a NULL in ``not in`` would)."""
+    return ~exists().where(MeterRead.device_reading_id == DeviceReading.id, *where)
 
 
 def record_agent_reads(
@@ -242,7 +261,8 @@ def _latest_billable(
 
 
 def _close_answered_requests(session: Session, recorded: dict[int, list[MeterRead]]) -> None:
-    """Each open request of these machines closed by the first valid read that answers it."""
+    """Each open request of these machines closed by the first of their valid reads (oldest
+    first) that answers it."""
     answering = {machine_id: reads for machine_id, reads in recorded.items() if reads}
     if not answering:
         return
@@ -416,16 +436,7 @@ def _counter(read: MeterRead) -> Counter:
 
 def _close_requests(session: Session, machine: Machine, read: MeterRead) -> None:
     """A valid read closes the machine's open requests for periods it answers."""
-    if read.status != "ok":
-        return
-    for request in session.scalars(
-        select(MeterReadRequest).where(
-            MeterReadRequest.machine_id == machine.id, MeterReadRequest.closed_at.is_(None)
-        )
-    ):
-        if _answers(read, request):
-            request.closed_at = datetime.now(UTC)
-            request.closing_read_id = read.id
+    _close_answered_requests(session, {machine.id: [read] if read.status == "ok" else []})
 
 
 def _answers(read: MeterRead, request: MeterReadRequest) -> bool:
@@ -569,14 +580,12 @@ def assign_device(session: Session, device: Device, machine: Machine) -> int:
         raise DomainError("machine_linked", "this machine is already linked to another device", 409)
     machine.device_id = device.id
     session.flush()
-    done = select(MeterRead.device_reading_id).where(
-        MeterRead.machine_id == machine.id, MeterRead.device_reading_id.is_not(None)
-    )  # typed reads have none: a NULL in ``not in`` would match no reading at all
-    readings = session.execute(
-        agent_readings(DeviceReading.device_id == device.id, DeviceReading.id.not_in(done))
+    readings = agent_readings(
+        session,
+        DeviceReading.device_id == device.id,
+        not_yet_read(MeterRead.machine_id == machine.id),
     )
-    pairs = [(machine, AgentReading(*row)) for row in readings]
-    return len(record_agent_reads(session, pairs, datetime.now(UTC)))
+    return len(record_agent_reads(session, [(machine, r) for r in readings], datetime.now(UTC)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Final
 
-from sqlalchemy import and_, select
+from sqlalchemy import TextClause, and_, select, text
 from sqlalchemy.orm import Session
 
-from ingest.domain.bulk import insert_rows
+from ingest.domain.bulk import core, insert_rows, is_postgres, recordset_columns
 from ingest.domain.forecast import Forecast, LevelPoint, RunningFit, is_change
 from ingest.domain.registry import identity_order
 from ingest.models import CartridgeChange, Device, DeviceReading, SupplyLevel, SupplyState
@@ -91,11 +92,49 @@ def slot_forecast(state: SupplyState) -> Forecast:
     return fit_of(state).forecast(LevelPoint(state.observed_at, state.percent, state.state))
 
 
+def store_supply_levels(session: Session, batch_id: int) -> None:
+    """The supply levels of a stored batch's readings that count, one row per supply, numbered
+    by its place in the reading (``slot``), taken from the payloads the readings were stored
+    with; levels already there are kept, so a retried follow-up writes nothing twice.
+
+    The batch's follow-up job writes them, off the upload path: on PostgreSQL they were 40 % of
+    the database's work for an upload (measured: 6.2 to 4.3 ms of server CPU a batch of 100).
+    The database shreds the JSON itself: no Python object or parameter per supply."""
+    statement = _supply_levels_statement(is_postgres(session))
+    core(session).execute(statement, {"batch": batch_id})
+
+
+@lru_cache(maxsize=2)
+def _supply_levels_statement(postgres: bool) -> TextClause:
+    """``insert ... select`` from the batch's readings and each one's ``supplies`` array: with
+    ``json_to_recordset`` on PostgreSQL (each field read as its column's type), ``json_each``
+    on SQLite (whose array index is the slot)."""
+    fields = Supply.__struct_fields__  # the contract's names, in ``SUPPLY_COLUMNS``' order
+    if postgres:
+        values = ", ".join(f"s.{name}" for name in fields)
+        types = recordset_columns(SupplyLevel.__table__, SUPPLY_COLUMNS, fields)
+        supplies = (
+            f"CROSS JOIN LATERAL ROWS FROM (json_to_recordset(r.payload -> 'supplies') AS "
+            f"({types})) WITH ORDINALITY AS s({', '.join(fields)}, n)"
+        )
+        slot = "s.n - 1"
+    else:
+        values = ", ".join(f"json_extract(s.value, '$.{name}')" for name in fields)
+        supplies = ", json_each(r.payload, '$.supplies') AS s"
+        slot = "s.key"
+    return text(
+        f"INSERT INTO supply_levels ({', '.join(LEVEL_COLUMNS)}) "  # noqa: S608
+        f"SELECT r.device_id, r.id, r.observed_at, {slot}, {values} "
+        f"FROM device_readings AS r {supplies} "
+        "WHERE r.batch_id = :batch AND r.flag IS NULL ON CONFLICT DO NOTHING"
+    )
+
+
 def fold_batch(session: Session, batch_id: int) -> int:
     """Fold a stored batch's supply levels into ``supply_latest``; the cartridge changes seen.
 
     Run by the batch's follow-up job, off the upload path, once it has stored the levels
-    (``intake.store_supply_levels``).
+    (``store_supply_levels``).
     The batch's devices are locked first, in the order uploads lock them (``identity_order``),
     so two jobs never fold one slot at once and a job and an upload never deadlock; a job run
     twice folds nothing more (every level it would fold is then no newer than the slot's latest
@@ -131,8 +170,7 @@ def fold_batch(session: Session, batch_id: int) -> int:
 
 
 #: A supply level's columns: whose, from which reading, when, which slot, then the supply's
-#: fields in ``Supply``'s order (as ``intake.store_supply_levels`` writes and ``fold_batch``
-#: reads them).
+#: fields in ``Supply``'s order (as ``store_supply_levels`` writes and ``fold_batch`` reads them).
 LEVEL_COLUMNS: Final = ("device_id", "reading_id", "observed_at", "slot", *SUPPLY_COLUMNS)
 
 

@@ -14,15 +14,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ingest.domain.intake import FOLLOWUP_JOB, store_supply_levels
+from ingest.domain.intake import FOLLOWUP_JOB
 from ingest.domain.meters import (
-    AgentReading,
     agent_readings,
     machines_for_devices,
+    not_yet_read,
     record_agent_reads,
 )
 from ingest.domain.supplies import close_answered_reorders, current_slots, reorder_machine
-from ingest.domain.supply_state import fold_batch
+from ingest.domain.supply_state import fold_batch, store_supply_levels
 from ingest.jobs.registry import job
 from ingest.models import DeviceReading, Machine, MeterRead, UploadBatch
 
@@ -65,16 +65,11 @@ def batch_followup(session: Session, args: dict[str, Any], now: datetime) -> Non
 def _meter_reads(
     session: Session, batch: UploadBatch, machines: dict[int, Machine], now: datetime
 ) -> None:
-    done = select(MeterRead.device_reading_id).where(
-        MeterRead.batch_id == batch.id, MeterRead.device_reading_id.is_not(None)
+    readings = agent_readings(
+        session,
+        DeviceReading.batch_id == batch.id,
+        DeviceReading.device_id.in_(sorted(machines)),
+        DeviceReading.flag.is_(None),
+        not_yet_read(MeterRead.batch_id == batch.id),
     )
-    readings = session.execute(
-        agent_readings(
-            DeviceReading.batch_id == batch.id,
-            DeviceReading.device_id.in_(sorted(machines)),
-            DeviceReading.flag.is_(None),
-            DeviceReading.id.not_in(done),
-        ).add_columns(DeviceReading.device_id)
-    )
-    pairs = [(machines[row[-1]], AgentReading(*row[:-1])) for row in readings]
-    record_agent_reads(session, pairs, now)
+    record_agent_reads(session, [(machines[r.device_id], r) for r in readings], now)

@@ -135,20 +135,20 @@ def due_jobs(session: Session, now: datetime, limit: int = 500) -> list[int]:
 def given_up(session: Session) -> list[Job]:
     """Jobs that failed ``MAX_ATTEMPTS`` times, oldest first: nothing runs them again until
     staff have looked (their work waits: a batch's follow-up holds its supply levels)."""
-    return list(
-        session.scalars(
-            select(Job).where(Job.done_at.is_(None), Job.attempts >= MAX_ATTEMPTS).order_by(Job.id)
-        )
-    )
+    return list(session.scalars(select(Job).where(*_GAVE_UP).order_by(Job.id)))
 
 
 def retry_given_up(session: Session, job_ids: Sequence[int] | None, now: datetime) -> list[int]:
     """Give jobs that gave up (all of them, or those of ``job_ids``) their attempts back, due
     now; their ids.  Their last error stays on the row, as a record."""
-    ids = [job.id for job in given_up(session) if job_ids is None or job.id in job_ids]
+    chosen = () if job_ids is None else (Job.id.in_(job_ids),)
+    ids = list(session.scalars(select(Job.id).where(*_GAVE_UP, *chosen).order_by(Job.id)))
     if ids:
         session.execute(update(Job).where(Job.id.in_(ids)).values(attempts=0, run_after=now))
     return ids
+
+
+_GAVE_UP: Final = (Job.done_at.is_(None), Job.attempts >= MAX_ATTEMPTS)
 
 
 def queue_depth(session: Session, now: datetime) -> tuple[int, float]:
