@@ -24,10 +24,11 @@ from ingest.app import create_app
 from ingest.cli import main
 from ingest.config import Settings
 from ingest.db import database
+from ingest.domain.bulk import serial_sequence
 from ingest.domain.invoicing import commit_run, month_period
 from ingest.history import is_partitioned
 from ingest.migrate import alembic_config
-from ingest.models import Base, Device, Invoice, Machine, SupplyState
+from ingest.models import Base, Device, DeviceReading, Invoice, Machine, SupplyState
 
 PREVIOUS_RELEASE = "0004"  # the schema of the last release in production
 
@@ -111,4 +112,9 @@ def test_upgrade_keeps_every_row_and_invoice_total(upgrade_url, tmp_path, monkey
         if is_postgres(upgrade_url):  # history by month; every row moved into a partition
             assert is_partitioned(connection, "device_readings")
             assert is_partitioned(connection, "supply_levels")
+            # The upload path names the readings' id sequence (bulk.reserved_ids).
+            sequence = text("SELECT pg_get_serial_sequence('device_readings', 'id')")
+            assert (
+                connection.scalar(sequence) == f"public.{serial_sequence(DeviceReading.__table__)}"
+            )
     engine.dispose()
