@@ -30,16 +30,13 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, Final, Protocol
 
-import orjson
 from sqlalchemy import (
     String,
-    TextClause,
     bindparam,
     exists,
     func,
     literal,
     select,
-    text,
     true,
     update,
 )
@@ -48,14 +45,11 @@ from sqlalchemy.orm import Session
 from ingest.domain.bulk import (
     PreparedRows,
     backend_insert,
-    completed_rows,
     core,
     greatest,
     insert_prepared,
     is_postgres,
-    json_rows,
     prepare_rows,
-    recordset_columns,
     reserved_ids,
     single_writer,
     take_ids,
@@ -200,23 +194,7 @@ def _store_readings(
     """The readings, each with the contract's JSON it came as (``payload``); their supply levels
     are the follow-up's to write (``supply_state.store_supply_levels``)."""
     late = [(i, d, batch_pk) for i, d in zip(reading_ids, device_ids, strict=True)]
-    if is_postgres(session):
-        rows = json_rows(completed_rows(readings, late))
-        core(session).execute(_readings_statement(), {"rows": rows})
-        return
     insert_prepared(session, readings, late)
-
-
-@lru_cache(maxsize=1)
-def _readings_statement() -> TextClause:
-    """PostgreSQL: insert the readings, all given as one ``json`` parameter it shreds itself."""
-    columns = (*_READING_LATE, *READING_COLUMNS)
-    names = ", ".join(columns)
-    definitions = recordset_columns(DeviceReading.__table__, columns)
-    return text(
-        f"INSERT INTO device_readings ({names}) SELECT {names} "  # noqa: S608
-        f"FROM json_to_recordset(CAST(:rows AS json)) AS r({definitions})"
-    )
 
 
 def _response(batch: Batch, flags: list[str | None], received_at: datetime) -> dict[str, Any]:
@@ -368,7 +346,5 @@ def _reading_row(
         reading.clock,
         ",".join(reading.derived) or None,
         flag,
-        # The contract's JSON, written in C; orjson (the rows parameter, the JSON columns'
-        # serializer) embeds it as it is.
-        orjson.Fragment(reading.to_json()),
+        reading.to_json(),  # the contract's JSON, written in C, stored as it is
     )

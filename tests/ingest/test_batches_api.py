@@ -11,7 +11,7 @@ import time
 import zlib
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from support.ingest import (
     BATCHES_PATH,
     enroll_agent,
@@ -287,3 +287,40 @@ def test_deflate_bomb_in_raw_zlib_is_not_accepted_as_gzip(client, agent, session
     response = agent.post(client, new_batch_id(), body)
     assert response.status_code == 400
     assert stored(session) == NOTHING
+
+
+def test_a_value_refused_while_readings_are_copied_is_a_400_and_nothing_stays(
+    client, agent, session
+):
+    """PostgreSQL takes readings by ``COPY``, beside SQLAlchemy's statements: a value it refuses
+    there is still the documented JSON, the batch leaves nothing behind, and the next is stored."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("readings are copied on PostgreSQL only")
+    session.execute(
+        text(
+            "CREATE FUNCTION refuse_big_total() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "IF NEW.total > 1000000 THEN RAISE 'total too big' USING ERRCODE = '22003'; END IF; "
+            "RETURN NEW; END $$"
+        )
+    )
+    session.execute(
+        text(
+            "CREATE TRIGGER refuse_big_total BEFORE INSERT ON device_readings "
+            "FOR EACH ROW EXECUTE FUNCTION refuse_big_total()"
+        )
+    )
+    session.commit()
+    try:
+        batch_id, body = agent.batch(reading("SN-1", total=5), reading("SN-2", total=2_000_000))
+        response = agent.post(client, batch_id, body)
+        assert response.status_code == 400, response.get_json()
+        assert response.get_json()["error"] == "invalid_value"
+        assert stored(session) == NOTHING
+        batch_id, body = agent.batch(reading("SN-1", total=5))
+        assert agent.post(client, batch_id, body).status_code == 200
+        assert stored(session) == (1, 1, 1, 1)
+    finally:
+        session.rollback()
+        session.execute(text("DROP TRIGGER refuse_big_total ON device_readings"))
+        session.execute(text("DROP FUNCTION refuse_big_total"))
+        session.commit()
