@@ -207,7 +207,7 @@ def insert_rows(
         return []
     params = {"rows": json_rows(rows)}
     if returning:
-        return list(connection.execute(statement, params))
+        return list(connection.execute(statement, params).all())
     connection.execute(statement, params)
     return []
 
