@@ -234,7 +234,7 @@ def prepare_rows(
     late: Sequence[str],
 ) -> PreparedRows:
     """``rows`` (tuples in ``columns`` order) ready for ``insert_prepared``.  A JSON column's
-    value is the document already encoded (``bytes``): the caller wrote it once, in C."""
+    value is the document already encoded (``str``): the caller wrote it once, in C."""
     if rows and not is_postgres(session):
         processors = _processors(table, tuple(columns), session.get_bind().dialect)
         if any(processors):
@@ -286,7 +286,7 @@ def copy_rows(
 @lru_cache(maxsize=8)
 def _copy_statement(table: Table, columns: tuple[str, ...]) -> tuple[str, list[str]]:
     """The ``COPY`` and the binary form each column's values are sent in: the column's own
-    (``json``'s is its text, so a JSON column takes the encoded document as raw bytes)."""
+    (``json``'s is its text, so a JSON column takes the encoded document as a string)."""
     dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
     quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(name) for name in columns)
@@ -306,7 +306,7 @@ _COPY_TYPES: Final = {
     "TIMESTAMP WITH TIME ZONE": "timestamptz",
     "VARCHAR": "text",
     "TEXT": "text",
-    "JSON": "bytea",
+    "JSON": "text",
 }
 
 
@@ -335,14 +335,10 @@ def _driver_values(values: Iterable[Any], processors: tuple[Any, ...]) -> tuple[
 
 @lru_cache(maxsize=32)
 def _processors(table: Table, columns: tuple[str, ...], dialect: Any) -> tuple[Any, ...]:
-    """Each column's conversion of a prepared row's value (``prepare_rows``): a JSON column's
-    is already encoded, and SQLite stores it as text."""
+    """Each column's conversion of a prepared row's value (``prepare_rows``): none for a JSON
+    column, whose value is already encoded."""
     types = [table.c[name].type for name in columns]
-    return tuple(_decoded if isinstance(t, JSON) else _processor(t, dialect) for t in types)
-
-
-def _decoded(document: bytes) -> str:
-    return document.decode()
+    return tuple(None if isinstance(t, JSON) else _processor(t, dialect) for t in types)
 
 
 @lru_cache(maxsize=32)

@@ -346,5 +346,5 @@ def _reading_row(
         reading.clock,
         ",".join(reading.derived) or None,
         flag,
-        reading.to_json(),  # the contract's JSON, written in C, stored as it is
+        reading.to_json().decode(),  # the contract's JSON, written in C, stored as it is
     )
