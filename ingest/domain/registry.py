@@ -276,14 +276,18 @@ def _merged(
 ) -> list[dict[str, Any]]:
     """One row per device: the newest word on each field, the span of dates that count."""
     rows: dict[str, dict[str, Any]] = {}
-    order = sorted(range(len(sightings)), key=lambda i: sightings[i].seen_at or NEVER)
-    for i in order:
-        sighting = sightings[i]
-        row = rows.get(targets[i])
-        if row is None:
-            row = rows[targets[i]] = _empty_row(customer_id, targets[i], sighting.address, now)
-        for name in ("manufacturer", "model", "serial", "mac"):
-            row[name] = getattr(sighting.info, name) or row[name]
+    moments = [sighting.seen_at or NEVER for sighting in sightings]
+    for i in sorted(range(len(sightings)), key=moments.__getitem__):
+        sighting, target = sightings[i], targets[i]
+        row = rows.get(target)
+        if row is None:  # nearly always: a batch holds one reading of most devices
+            rows[target] = _first_row(customer_id, target, sighting, now)
+            continue
+        info = sighting.info
+        row["manufacturer"] = info.manufacturer or row["manufacturer"]
+        row["model"] = info.model or row["model"]
+        row["serial"] = info.serial or row["serial"]
+        row["mac"] = info.mac or row["mac"]
         if sighting.seen_at is not None:
             if row["last_seen_at"] == NEVER:
                 row["first_seen_at"] = sighting.seen_at  # sorted: the first that counts
@@ -293,18 +297,23 @@ def _merged(
     return [rows[identity] for identity in sorted(rows)]
 
 
-def _empty_row(customer_id: int, identity: str, address: str, now: datetime) -> dict[str, Any]:
+def _first_row(
+    customer_id: int, identity: str, sighting: Sighting, now: datetime
+) -> dict[str, Any]:
+    """A device's row from its first sighting in the batch (a sighting that does not count
+    names the device but dates nothing)."""
+    info, seen = sighting.info, sighting.seen_at
     return {
         "customer_id": customer_id,
         "identity": identity,
-        "manufacturer": None,
-        "model": None,
-        "serial": None,
-        "mac": None,
-        "last_address": address,
-        "first_seen_at": now,
-        "last_seen_at": NEVER,
-        "latest_reading_id": None,
+        "manufacturer": info.manufacturer or None,
+        "model": info.model or None,
+        "serial": info.serial or None,
+        "mac": info.mac or None,
+        "last_address": sighting.address,
+        "first_seen_at": seen or now,
+        "last_seen_at": seen or NEVER,
+        "latest_reading_id": sighting.reading_id if seen else None,
     }
 
 
