@@ -1,10 +1,11 @@
 """Set-based writes that work on SQLite and PostgreSQL: many rows per statement, never per row.
 
-On PostgreSQL a list of rows travels as **one** ``json`` parameter that the server shreds with
-``json_to_recordset`` (one round trip and almost no per-row work in the driver, the fastest way
-measured in notes/ingest-protocol.md; ``json``, not ``jsonb``: a ``json`` column such as a
-reading's payload is then stored as sent, not parsed into ``jsonb`` and printed back, which
-measured 5.2 against 3.4 ms per 100 readings); on SQLite ``executemany`` runs in C and is as fast.
+On PostgreSQL rows that only need inserting go by binary ``COPY`` (``copy_rows``: the least work
+for both sides, measured); rows that need ``ON CONFLICT`` or ``RETURNING`` travel as **one**
+``json`` parameter that the server shreds with ``json_to_recordset`` (one round trip and almost
+no per-row work in the driver; notes/ingest-protocol.md).  A ``json`` column, such as a
+reading's payload, is stored as sent, not parsed into ``jsonb`` and printed back (measured 5.2
+against 3.4 ms per 100 readings).  On SQLite ``executemany`` runs in C and is as fast.
 Ids that later rows must reference are taken up front (a sequence range on PostgreSQL, the
 next ids under SQLite's single writer lock), so no statement needs ``RETURNING`` per row.
 """

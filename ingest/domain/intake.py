@@ -10,7 +10,8 @@ reorders: ``ingest.jobs.followup``), which therefore can never be lost.
 Per batch: claim the id (``insert ... on conflict do nothing``), reserve the readings' ids, move
 the agent's ``last_seq`` with ``greatest`` (no lost update under concurrency) and enqueue the
 follow-up (on PostgreSQL all in one statement); resolve every device at once
-(``registry.resolve_devices``); insert the readings, each with the contract's JSON it came as.
+(``registry.resolve_devices``); write the readings, each with the contract's JSON it came as
+(on PostgreSQL by binary ``COPY``).
 The follow-up job, off the request path, shreds that JSON into supply levels and folds them into
 their latest state (``supply_state.store_supply_levels``, ``fold_batch``).
 On PostgreSQL a batch of printers this process has already seen stored under their serials is
