@@ -18,7 +18,7 @@ from ingest.domain.meters import (
     assign_device,
     fold_serial,
     has_real_serial,
-    latest_counters,
+    latest_counters_of,
 )
 from ingest.domain.pages import ListQuery, Page, like_pattern, paginate
 from ingest.domain.plausibility import DEFAULT_BOUNDS, ContractBounds, require_plausible
@@ -492,10 +492,11 @@ def _cards(
     }
     moment = now or datetime.now(UTC)
     default = timedelta(hours=DEFAULT_DEVICE_SILENT_HOURS)
+    counters = latest_counters_of(session, [machine.id for machine in machines])
     return [
         _card(
-            session,
             machine,
+            counters.get(machine.id),
             today,
             slots,
             seen.get(machine.device_id),
@@ -507,8 +508,8 @@ def _cards(
 
 
 def _card(
-    session: Session,
     machine: Machine,
+    counters: MachineCounters | None,
     today: date,
     slots: dict[int, list[SupplyState]],
     last_read_at: datetime | None,
@@ -517,7 +518,7 @@ def _card(
 ) -> MachineCard:
     return MachineCard(
         machine,
-        latest_counters(session, machine),
+        counters,
         slots.get(machine.device_id, []) if machine.device_id is not None else [],
         next(
             (

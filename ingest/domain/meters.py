@@ -599,8 +599,24 @@ class MachineCounters:
 
 def latest_counters(session: Session, machine: Machine) -> MachineCounters | None:
     """The newest billable read, offsets applied."""
-    read = _previous_ok(session, machine, datetime.max.replace(tzinfo=UTC))
-    if read is None:
-        return None
-    counter = _counter(read)
-    return MachineCounters(counter.at, counter.mono, counter.colour)
+    return latest_counters_of(session, [machine.id]).get(machine.id)
+
+
+def latest_counters_of(session: Session, machine_ids: list[int]) -> dict[int, MachineCounters]:
+    """``latest_counters`` of each machine that has a billable read, in one query (one index
+    probe per machine): a page of fifty machine cards asked fifty times before."""
+    if not machine_ids:
+        return {}
+    newest = (
+        select(MeterRead.id)
+        .where(MeterRead.machine_id == Machine.id, MeterRead.status == "ok")
+        .order_by(MeterRead.taken_at.desc(), MeterRead.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    newest_ids = select(newest).where(Machine.id.in_(machine_ids))
+    counters = {}
+    for read in session.scalars(select(MeterRead).where(MeterRead.id.in_(newest_ids))):
+        counter = _counter(read)
+        counters[read.machine_id] = MachineCounters(counter.at, counter.mono, counter.colour)
+    return counters

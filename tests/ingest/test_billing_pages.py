@@ -7,7 +7,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from support.fleet import add_machine, push, utc
 from support.ingest import enroll_agent, issue_token
 from support.web import add_user, csrf_token, enter_read, sign_in
@@ -253,3 +253,35 @@ def test_the_bank_import_report_speaks_the_staffs_language(client, fleet, sessio
     assert "riga 3: -10 è un addebito, non un pagamento" in page
     assert "riga 4: data illeggibile &#39;ieri&#39;" in page
     assert "paid on invoice" not in page and "Outcome" not in page
+
+
+def statements_of(app, client, path: str) -> int:
+    """How many SQL statements one GET of ``path`` runs."""
+    seen: list[str] = []
+    engine = database(app).engine
+
+    def count(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_the_machines_page_runs_as_many_queries_for_twelve_machines_as_for_one(app, client, agent):
+    """A page of cards reads its counters, toner and contracts together, never once per card."""
+    add_machine(app, "Rossi srl", scm_id="SCM-R00", serial="R-00")
+    push(client, agent, utc(2026, 12, 1), 1000, colour=100, serial="R-00")
+    add_user(app, "anna@rossi.example", "Rossi srl")
+    sign_in(client, "anna@rossi.example")
+    one = statements_of(app, client, "/machines")
+    for i in range(1, 12):
+        add_machine(app, "Rossi srl", scm_id=f"SCM-R{i:02d}", serial=f"R-{i:02d}")
+        push(client, agent, utc(2026, 12, 1), 1000 + i, colour=100, serial=f"R-{i:02d}")
+    assert statements_of(app, client, "/machines") == one
+    page = client.get("/machines").get_data(as_text=True)
+    card = page[page.index('data-scm-id="SCM-R11"') :]
+    assert "B/W 911 · colour 100" in card[: card.index("</article>")]
