@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 from pathlib import Path
@@ -172,4 +173,8 @@ def test_push_obeys_the_spool_cap_of_agent_toml(snmpsim, ingest_server, agent_ho
     with Spool(AgentHome(agent_home).spool_path) as spool:
         backlog = spool.backlog()
         assert spool.stored_bytes() <= 0.01 * 1024 * 1024
-    assert backlog.dropped > 0 and backlog.readings + backlog.dropped == 40
+    # Every reading taken is spooled or counted as dropped (on a loaded machine a simulated
+    # printer may not answer in time: it is then not read, which is not the cap's doing).
+    read = re.search(r"read (\d+)/40 devices", done.stdout)
+    assert read, done.stdout
+    assert backlog.dropped > 0 and backlog.readings + backlog.dropped == int(read.group(1))
