@@ -270,10 +270,13 @@ def copy_rows(
     ``json_to_recordset`` (which parses the whole document once as the parameter, once to
     shred it and each payload a third time), and the driver 0.75 ms against 1.0.  Every value
     arrives in its column's binary form, checked by the column's own type as an ``INSERT``
-    would (lengths, JSON).  Errors are raised as SQLAlchemy raises those of its statements.
+    would (lengths, JSON).  Errors are raised as SQLAlchemy raises those of its statements,
+    a lost connection thrown away as it would be, so a caller's rollback and retry (the upload's
+    ``_retrying``) get a new one.
     """
     sql, types = _copy_statement(table, columns)
-    driver = core(session).connection.driver_connection
+    connection = core(session)
+    driver = connection.connection.driver_connection
     assert driver is not None
     try:
         with driver.cursor() as cursor, cursor.copy(sql) as copy:
@@ -281,7 +284,12 @@ def copy_rows(
             for row in rows:
                 copy.write_row(row)
     except psycopg.Error as error:
-        raise DBAPIError.instance(sql, None, error, psycopg.Error) from error
+        lost = connection.dialect.is_disconnect(error, driver, None)
+        if lost:
+            connection.invalidate(error)
+        raise DBAPIError.instance(
+            sql, None, error, psycopg.Error, connection_invalidated=lost, dialect=connection.dialect
+        ) from error
 
 
 @lru_cache(maxsize=8)

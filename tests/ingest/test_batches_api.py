@@ -21,6 +21,7 @@ from support.ingest import (
     signed_headers,
 )
 
+from ingest.domain import bulk
 from ingest.models import Agent, Device, DeviceReading, Job, SupplyLevel, UploadBatch
 from shared.batch import MAX_BODY_BYTES, SCHEMA, new_batch_id
 from shared.signing import generate_private_key, public_key_text
@@ -324,3 +325,33 @@ def test_a_value_refused_while_readings_are_copied_is_a_400_and_nothing_stays(
         session.execute(text("DROP TRIGGER refuse_big_total ON device_readings"))
         session.execute(text("DROP FUNCTION refuse_big_total"))
         session.commit()
+
+
+def test_a_connection_lost_just_before_the_readings_are_copied_is_retried(
+    client, agent, session, monkeypatch
+):
+    """The server drops the upload's connection after its first statements, before the readings'
+    ``COPY``: that connection is thrown away and the next attempt stores the batch, once."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("readings are copied on PostgreSQL only")
+    copy_rows, dropped = bulk.copy_rows, []
+
+    def drop_the_first(upload, *args):
+        if not dropped:
+            pid = bulk.core(upload).exec_driver_sql("SELECT pg_backend_pid()").scalar()
+            dropped.append(pid)
+            with session.get_bind().connect() as other:
+                other.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
+                for _ in range(100):  # the backend ends within milliseconds
+                    gone = "SELECT count(*) FROM pg_stat_activity WHERE pid = %(pid)s"
+                    if not other.exec_driver_sql(gone, {"pid": pid}).scalar():
+                        break
+                    time.sleep(0.02)
+        return copy_rows(upload, *args)
+
+    monkeypatch.setattr(bulk, "copy_rows", drop_the_first)
+    batch_id, body = agent.batch(reading("SN-1", total=5), reading("SN-2", total=7))
+    response = agent.post(client, batch_id, body)
+    assert response.status_code == 200, response.get_json()
+    assert dropped
+    assert stored(session) == (1, 2, 2, 2)

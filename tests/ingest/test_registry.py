@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import event, func, select
 
+from ingest.domain import registry
 from ingest.domain.accounts import get_or_create_customer
 from ingest.domain.registry import (
     Sighting,
@@ -216,3 +217,17 @@ def test_printers_seen_stored_by_serial_need_no_lookup_and_the_rule_still_holds(
     assert stored["sn:ricoh:R0"] == ids[0]
     assert count(session) == 4
     assert session.get(Device, ids[0], populate_existing=True).last_seen_at == later
+
+
+def test_identity_keys_are_remembered_only_for_words_of_a_printers_length():
+    """The keys of a device are remembered, bounded in number and size: a device whose words are
+    longer than any printer's is worked out every time, and keyed the same way."""
+    registry._identity_keys.cache_clear()
+    printer = Info(manufacturer="Ricoh", model="IM C3000", serial="R1", mac="00:80:77:aa:bb:cc")
+    assert identity_keys(printer, "10.0.0.5:161") == identity_keys(printer, "10.0.0.5:161")
+    assert registry._identity_keys.cache_info().currsize == 1
+    wordy = Info(manufacturer="Ricoh " * 40, model="IM C3000", serial="R2")
+    keys = identity_keys(wordy, "10.0.0.6:161")
+    assert registry._identity_keys.cache_info().currsize == 1
+    assert keys.serial == "sn:" + "ricoh" * 40 + ":R2"
+    assert keys.primary == keys.serial
