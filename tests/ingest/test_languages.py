@@ -12,6 +12,7 @@ from decimal import Decimal
 from functools import cache
 
 import pytest
+from flask import render_template_string
 from pypdf import PdfReader
 from sqlalchemy import select
 from support.fleet import add_consumable, add_machine, push, utc
@@ -24,6 +25,7 @@ from ingest.domain.orders import CartItem, Shipping, dispatch, place_customer_or
 from ingest.domain.read_requests import RequestLinks, open_requests_for_period
 from ingest.domain.tickets import TicketRequest, open_ticket, ticket_mail_text
 from ingest.i18n import translations, wording
+from ingest.languages import page_translations, speak
 from ingest.models import (
     Consumable,
     Customer,
@@ -480,3 +482,13 @@ def test_billing_notes_are_worded_for_the_reader():
     assert worded("forecast empty in 3.5 days (lead time 7 days)", wording("es")) == (
         "agotamiento previsto en 3.5 días (antelación 7 días)"
     )
+
+
+def test_a_page_that_turns_to_the_customers_language_forgets_the_catalog_it_used(app):
+    """Templates look the page's catalog up once; ``speak`` (the meter-read link) changes it."""
+    heading = "{{ _('Meter reading') }}"
+    with app.test_request_context(headers={"Accept-Language": "it"}):
+        assert render_template_string(heading) == "Lettura contatori"
+        assert page_translations().ugettext("Meter reading") == "Lettura contatori"
+        speak("es")
+        assert render_template_string(heading) == "Introducción de lecturas"
