@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from babel.support import Translations
 from flask import Blueprint, Flask, g, redirect, request, session
-from flask_babel import Babel, get_locale, get_translations, refresh
+from flask_babel import Babel, get_locale, refresh
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -27,6 +27,7 @@ from ingest.i18n import (
     TRANSLATIONS_DIR,
     Wording,
     recipient_language,
+    translations,
     wording,
 )
 from ingest.models import Customer, User
@@ -35,7 +36,6 @@ from ingest.stored_texts import worded
 blueprint = Blueprint("languages", __name__)
 babel = Babel()
 _SESSION_KEY = "language"
-_TRANSLATIONS_KEY = "page_translations"
 
 
 class LanguageForm(FlaskForm):
@@ -53,8 +53,9 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
     babel.init_app(app, locale_selector=page_language)
-    # Flask-Babel's own callables look the page's catalog up again at every ``_()`` (a page of
-    # fifty machine cards makes 800 of them, a fifth of its rendering); these look it up once.
+    # Flask-Babel's own callables look its catalog up anew at every ``_()`` (a page of fifty
+    # machine cards makes 800 of them, a fifth of its rendering); these take the page's
+    # language, which Flask-Babel keeps for the request, and the catalogs ``i18n`` keeps loaded.
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda s: page_translations().ugettext(s),
         ngettext=lambda s, p, n: page_translations().ungettext(s, p, n),
@@ -95,12 +96,8 @@ def page_language() -> str:
 
 
 def page_translations() -> Translations:
-    """The current page's catalog, looked up once a page (``speak`` forgets it)."""
-    translations = g.get(_TRANSLATIONS_KEY)
-    if translations is None:
-        translations = get_translations()
-        setattr(g, _TRANSLATIONS_KEY, translations)
-    return translations
+    """The current page's catalog."""
+    return translations(str(get_locale()))
 
 
 def page_wording() -> Wording:
@@ -112,7 +109,6 @@ def speak(language: str | None) -> None:
     """Serve this request in ``language`` (a customer's, on pages without a sign-in)."""
     if language in LANGUAGES:
         g.spoken_language = language
-        g.pop(_TRANSLATIONS_KEY, None)
         refresh()  # a language already looked up in this request is looked up again
 
 

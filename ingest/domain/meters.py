@@ -231,13 +231,7 @@ def _billable_query(firsts: dict[int, datetime]) -> Select[tuple[MeterRead]]:
             for m, t in firsts.items()
         )
     ).subquery()
-    latest_before = (
-        select(MeterRead.id)
-        .where(MeterRead.machine_id == pairs.c.machine_id, ok, MeterRead.taken_at <= pairs.c.first)
-        .order_by(MeterRead.taken_at.desc(), MeterRead.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
+    latest_before = _latest_billable_id(pairs.c.machine_id, MeterRead.taken_at <= pairs.c.first)
     after = or_(
         *(and_(MeterRead.machine_id == m, MeterRead.taken_at > t) for m, t in firsts.items())
     )
@@ -245,6 +239,18 @@ def _billable_query(firsts: dict[int, datetime]) -> Select[tuple[MeterRead]]:
         select(MeterRead)
         .where(ok, or_(MeterRead.id.in_(select(latest_before).select_from(pairs)), after))
         .order_by(MeterRead.taken_at, MeterRead.id)
+    )
+
+
+def _latest_billable_id(machine_id: Any, *where: Any) -> Any:
+    """The id of a machine's latest billable read (by time, then entry order), narrowed by
+    ``where``: a subquery correlated to the outer query's ``machine_id``."""
+    return (
+        select(MeterRead.id)
+        .where(MeterRead.machine_id == machine_id, MeterRead.status == "ok", *where)
+        .order_by(MeterRead.taken_at.desc(), MeterRead.id.desc())
+        .limit(1)
+        .scalar_subquery()
     )
 
 
@@ -607,14 +613,7 @@ def latest_counters_of(session: Session, machine_ids: list[int]) -> dict[int, Ma
     probe per machine): a page of fifty machine cards asked fifty times before."""
     if not machine_ids:
         return {}
-    newest = (
-        select(MeterRead.id)
-        .where(MeterRead.machine_id == Machine.id, MeterRead.status == "ok")
-        .order_by(MeterRead.taken_at.desc(), MeterRead.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    newest_ids = select(newest).where(Machine.id.in_(machine_ids))
+    newest_ids = select(_latest_billable_id(Machine.id)).where(Machine.id.in_(machine_ids))
     counters = {}
     for read in session.scalars(select(MeterRead).where(MeterRead.id.in_(newest_ids))):
         counter = _counter(read)

@@ -485,7 +485,7 @@ def test_billing_notes_are_worded_for_the_reader():
 
 
 def test_a_page_that_turns_to_the_customers_language_forgets_the_catalog_it_used(app):
-    """Templates look the page's catalog up once; ``speak`` (the meter-read link) changes it."""
+    """Templates speak the page's language; ``speak`` (the meter-read link) changes it."""
     heading = "{{ _('Meter reading') }}"
     with app.test_request_context(headers={"Accept-Language": "it"}):
         assert render_template_string(heading) == "Lettura contatori"
