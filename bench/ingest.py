@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import http.client
 import multiprocessing
 import os
 import re
@@ -361,16 +360,16 @@ def _client(
         seq = first_batch + b + 1
         when = start + timedelta(seconds=60 * seq)
         chosen = [devices[(b * READINGS_PER_BATCH + k) % len(devices)] for k in range(100)]
-        requests_.append(_signed_batch(key, agent_id, seq, when, chosen))
+        requests_.append(_http_request(port, *_signed_batch(key, agent_id, seq, when, chosen)))
     # Warm-up, not timed: every device of this client is known and the workers' caches are
     # filled, as on a server that has been running (a cold start is tests/ingest's concern).
-    errors = [error for request in requests_[:warmup] if (error := _post(port, *request)[1])]
+    errors = [error for request in requests_[:warmup] if (error := _post(port, request)[1])]
     barrier.wait()
     latencies = []
     cpu = time.process_time()
     began = time.perf_counter()
     for request in requests_[warmup:]:
-        seconds, error = _post(port, *request)
+        seconds, error = _post(port, request)
         latencies.append(seconds)
         if error:
             errors.append(error)
@@ -388,16 +387,32 @@ def _client(
     )
 
 
-def _post(port: int, headers: dict[str, str], body: bytes) -> tuple[float, str | None]:
-    """One upload on a new connection, as an agent makes it: its time, and what went wrong."""
+def _http_request(port: int, headers: dict[str, str], body: bytes) -> bytes:
+    """A whole HTTP request, made before the clock starts."""
+    lines = [
+        f"POST {PATH} HTTP/1.1",
+        f"Host: 127.0.0.1:{port}",
+        f"Content-Length: {len(body)}",
+        "Connection: close",
+        *(f"{name}: {value}" for name, value in headers.items()),
+    ]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def _post(port: int, request: bytes) -> tuple[float, str | None]:
+    """One upload on a new connection, as an agent makes it: its time, and what went wrong.
+
+    Raw socket, no HTTP library: the clients share the service's two cores, and
+    ``http.client`` cost them 0.6 ms of CPU an upload (a tenth of what the service spends)."""
     sent = time.perf_counter()
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    connection.request("POST", PATH, body=body, headers=headers)
-    response = connection.getresponse()
-    payload = response.read()
-    connection.close()
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):  # gunicorn's sync workers close after answering
+            answer += chunk
     seconds = time.perf_counter() - sent
-    return seconds, None if response.status == 200 else f"{response.status} {payload[:200]!r}"
+    status = answer[9:12]
+    return seconds, None if status == b"200" else f"{status.decode()} {answer[:300]!r}"
 
 
 def _load_key(path: Path) -> Ed25519PrivateKey:

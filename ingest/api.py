@@ -123,7 +123,7 @@ def batches() -> tuple[Response, int]:
             received_at=ingest_now(),
         ),
     )
-    job_queue().dispatch(result.jobs)
+    job_queue().committed(result.jobs)
     if not result.duplicate:
         metrics.batch_stored(result.response)
         log.info(

@@ -57,8 +57,8 @@ def db_upgrade() -> None:
 @main.command("worker")
 @click.option("--threads", default=4, show_default=True, help="job threads in this process")
 def worker(threads: int) -> None:
-    """Run follow-up jobs until stopped: Dramatiq workers (``SCM_JOB_BROKER``) plus the sweeper
-    that re-sends pending jobs and starts scheduled ones; without a broker it runs them itself."""
+    """Run follow-up jobs until stopped: Dramatiq workers (``SCM_JOB_BROKER``) plus the relay
+    that sends the due jobs and starts scheduled ones; without a broker it runs them itself."""
     settings = load_settings()
     database = Database(settings.database_url)
     queue = JobQueue(database, settings.job_broker)

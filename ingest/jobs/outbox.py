@@ -24,6 +24,8 @@ from ingest.models import Job
 MAX_ATTEMPTS: Final = 12
 #: A pending job not run this long after it was sent is sent again (its message was lost).
 LEASE: Final = timedelta(seconds=60)
+#: Due jobs leased and sent at a time.
+DUE_PAGE: Final = 500
 log = logging.getLogger(__name__)
 
 JobFunction = Callable[[Session, dict[str, Any], datetime], None]
@@ -116,14 +118,18 @@ def _failed(session: Session, job_id: int, err: Exception, now: datetime) -> Non
     session.commit()
 
 
-def due_jobs(session: Session, now: datetime, limit: int = 500) -> list[int]:
-    """Pending jobs whose time has come, leased for ``LEASE`` so they are sent once a lease."""
+def due_jobs(session: Session, now: datetime, limit: int = DUE_PAGE) -> list[int]:
+    """Pending jobs whose time has come, leased for ``LEASE`` so they are sent once a lease.
+
+    Rows another worker's relay is leasing at this moment are skipped (PostgreSQL), not
+    waited for and sent twice."""
     ids = list(
         session.scalars(
             select(Job.id)
             .where(Job.done_at.is_(None), Job.run_after <= now, Job.attempts < MAX_ATTEMPTS)
             .order_by(Job.run_after)
             .limit(limit)
+            .with_for_update(skip_locked=True)
         )
     )
     if ids:

@@ -11,10 +11,15 @@ from sqlalchemy import func, select
 from support.fleet import add_consumable, add_machine
 from support.ingest import TestAgent, enroll_agent, issue_token, reading
 
+from ingest.app import create_app
+from ingest.config import Settings
 from ingest.db import database
 from ingest.domain.intake import store_batch
+from ingest.jobs import queue as queue_module
 from ingest.jobs.followup import batch_followup
-from ingest.jobs.queue import JobQueue, job_queue, utc_now
+from ingest.jobs.maintenance import PARTITIONS_JOB
+from ingest.jobs.outbox import LEASE, enqueue
+from ingest.jobs.queue import QUEUE_NAME, JobQueue, job_queue, utc_now
 from ingest.models import (
     Agent,
     Device,
@@ -173,6 +178,23 @@ def test_a_follow_up_never_run_is_run_by_the_sweeper(app, client, agent, session
     assert job_queue(app).sweep(later + timedelta(seconds=1)) == 0  # each period's run once
 
 
+def test_the_relay_drains_a_backlog_page_by_page_and_leases_what_it_sent(app, session, monkeypatch):
+    """After an outage the relay sends every due job, a page at a time (here pages of 2), and
+    leases each so a second relay inside the lease sends none of them again."""
+    moment = now()
+    with database(app).session() as db:
+        ids = [enqueue(db, PARTITIONS_JOB, {}, now=moment) for _ in range(5)]
+        db.commit()
+    sent: list[int] = []
+    queue = JobQueue(database(app), None)
+    monkeypatch.setattr(queue_module, "DUE_PAGE", 2)
+    monkeypatch.setattr(queue, "dispatch", sent.extend)  # sent, not run
+    assert queue.relay(moment) == 5
+    assert sorted(sent) == sorted(ids)
+    assert queue.relay(moment + LEASE - timedelta(seconds=1)) == 0
+    assert queue.relay(moment + LEASE + timedelta(seconds=1)) == 5  # their messages were lost
+
+
 def test_supply_levels_come_with_the_follow_up_from_the_stored_json_once(app, agent, session):
     """The upload stores the readings with their JSON; the follow-up writes their supply levels
     (every field as sent, numbered in the reading's order) with the slots' latest state, and a
@@ -205,17 +227,22 @@ def test_supply_levels_come_with_the_follow_up_from_the_stored_json_once(app, ag
     assert count(session, SupplyState) == 2
 
 
-def test_jobs_reach_a_dramatiq_worker_over_redis(app, agent, session):
-    """Production's path: the job id travels through Redis to ``scm-ingest worker``'s code."""
+def test_an_upload_leaves_its_follow_up_to_the_relay_of_a_dramatiq_worker(
+    app, agent, session, database_url, tmp_path
+):
+    """Production's path: the web worker only writes the batch and its job (nothing goes to
+    Redis on the upload's path); a worker's relay sends the job id through Redis to
+    ``scm-ingest worker``'s code, which runs it."""
     add_machine(app)
-    _, body = agent.batch(reading(total=777, observed_at=now() - timedelta(minutes=5)))
-    with database(app).session() as db:
-        owner = db.scalar(select(Agent))
-        result = store_batch(db, owner, decode_batch(body), digest="sha-256=:r:", signature="s",
-                             received_at=now())  # fmt: skip
+    settings = Settings(database_url, tmp_path / "web", "test-" * 8, job_broker=REDIS_URL)
+    web = create_app(settings, {"TESTING": True})
+    redis = job_queue(web).broker.client
+    job_queue(web).broker.flush_all()
+    batch_id, body = agent.batch(reading(total=777, observed_at=now() - timedelta(minutes=5)))
+    assert agent.post(web.test_client(), batch_id, body).status_code == 200
+    [job_id] = session.scalars(select(Job.id).where(Job.done_at.is_(None))).all()
+    assert redis.keys(f"dramatiq:{QUEUE_NAME}*") == []  # no message, no acknowledgement
     queue = JobQueue(database(app), REDIS_URL)
-    queue.broker.flush_all()
-    queue.dispatch(result.jobs)
     stop = threading.Event()
     worker = threading.Thread(target=queue.run_worker, args=(2, stop, utc_now))
     worker.start()
@@ -227,5 +254,6 @@ def test_jobs_reach_a_dramatiq_worker_over_redis(app, agent, session):
     finally:
         stop.set()
         worker.join(timeout=30)
+        database(web).dispose()
     assert [r.total for r in session.scalars(select(MeterRead))] == [777]
-    assert count(session, Job, Job.id.in_(result.jobs), Job.done_at.is_(None)) == 0
+    assert session.get(Job, job_id).done_at is not None
