@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import gc
 import os
-from typing import Any
+from typing import Any, Final
 
 from prometheus_client import multiprocess
 
 worker_class = "sync"
 timeout = 60
 accesslog = None  # the application logs one line per request, with its request id
+#: ``gc.set_threshold`` of a web worker (Python's default: 700, 10, 10): ``post_worker_init``.
+YOUNG_GC_THRESHOLD: Final = (100_000, 50, 100)
 
 
 def post_worker_init(_worker: Any) -> None:
@@ -25,9 +27,16 @@ def post_worker_init(_worker: Any) -> None:
     full collection walked again: measured 1.3 ms of each 100-reading upload, and a stall of
     about 130 ms on the request that triggered it.  Frozen, they are never scanned for cycles
     (they are still freed when their last reference goes); collections cost 0.2 ms an upload.
-    The start-up's own garbage is collected first, so none of it is kept for good."""
+    The start-up's own garbage is collected first, so none of it is kept for good.
+
+    Then the young generation is collected after 100,000 new objects instead of 700: an upload
+    makes tens of thousands (its readings, their rows) that reference counting frees, and the
+    collector ran a dozen times an upload to find no cycles in them (measured, paired blocks:
+    0.2-0.27 ms of each 100-reading upload, 4 % of its CPU).  Garbage in cycles waits longer,
+    at most that many objects (a few MB) a worker."""
     gc.collect()
     gc.freeze()
+    gc.set_threshold(*YOUNG_GC_THRESHOLD)
 
 
 def child_exit(_server: Any, worker: Any) -> None:

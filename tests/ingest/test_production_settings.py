@@ -3,6 +3,10 @@ HSTS, and rate-limit counts live where every worker sees them."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from ingest.app import create_app
@@ -71,3 +75,21 @@ def test_e_mailed_link_secrets_never_reach_a_log():
     )
     RedactSecrets().filter(record)
     assert "tok3n" not in record.getMessage() and "/letture/…" in record.getMessage()
+
+
+def test_a_web_worker_freezes_what_it_loaded_and_collects_the_young_generation_rarely(tmp_path):
+    """What gunicorn runs in each worker once the application is loaded (in a process of its
+    own: freezing is for good)."""
+    check = (
+        "import gc; from ingest.gunicorn_conf import YOUNG_GC_THRESHOLD, post_worker_init; "
+        "import ingest.wsgi; post_worker_init(None); "
+        "print(gc.get_freeze_count() > 100_000, gc.get_threshold() == YOUNG_GC_THRESHOLD, "
+        "gc.get_threshold()[0] > 700)"
+    )
+    env = {**os.environ, "SCM_INSTANCE_PATH": str(tmp_path), "SCM_JOB_BROKER": ""}
+    env["SCM_DATABASE_URL"] = f"sqlite:///{tmp_path / 'ingest.sqlite'}"
+    done = subprocess.run(
+        [sys.executable, "-c", check], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "True", "True"]
