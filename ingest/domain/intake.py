@@ -4,8 +4,9 @@ The batch id is the idempotency key (Stripe's rule): the first request that carr
 together with the answer it got; a later request with the same id and the same bytes gets that
 same answer back and stores nothing; the same id with other bytes is a conflict.  Everything a
 batch holds is written in one transaction, so a batch is stored whole or not at all, and so is
-the outbox row of its follow-up job (supply levels and their latest state, meter reads,
-reorders: ``ingest.jobs.followup``), which therefore can never be lost.
+the outbox row of its follow-up job (known devices' latest state, supply levels and their
+latest state, meter reads, reorders: ``ingest.jobs.followup``), which therefore can never be
+lost.
 
 Per batch: claim the id (``insert ... on conflict do nothing``), reserve the readings' ids, move
 the agent's ``last_seq`` with ``greatest`` (no lost update under concurrency) and enqueue the
@@ -15,8 +16,9 @@ follow-up (on PostgreSQL all in one statement); resolve every device at once
 The follow-up job, off the request path, shreds that JSON into supply levels and folds them into
 their latest state (``supply_state.store_supply_levels``, ``fold_batch``).
 On PostgreSQL a batch of printers this process has already seen stored under their serials is
-three statements (the claim, the device upsert, the readings) and the commit: the agent's key
-comes from this process's memory, and the claim checks that the agent is still active.
+two statements (the claim and the readings' ``COPY``) and the commit: the agent's key and the
+devices' ids come from this process's memory, the claim checks that the agent is still active,
+and the devices' latest state is the follow-up's to merge (``registry.merge_batch_devices``).
 
 On SQLite every upload waits for the one writer, so everything that needs no database (the
 rows in the driver's form) is made before the writer's turn, and the turn
@@ -179,6 +181,7 @@ def store_batch(
                 for r, flag, reading_id in zip(batch.readings, flags, reading_ids, strict=True)
             ],
             received_at,
+            state_later=True,  # the follow-up merges known devices' latest state
         )
         _store_readings(session, batch_pk, readings, reading_ids, device_ids)
         session.commit()

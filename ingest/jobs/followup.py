@@ -1,5 +1,5 @@
-"""An upload's follow-up: supply levels and their latest state, meter reads of machines under
-contract, reorders of their supplies.
+"""An upload's follow-up: its devices' latest state, supply levels and their latest state, meter
+reads of machines under contract, reorders of their supplies.
 
 Idempotent: a reading already turned into a meter read is skipped, a reorder already closed or
 opened stays as it is (``Reorder.open_slot`` is unique), and reorder decisions come from the
@@ -21,6 +21,7 @@ from ingest.domain.meters import (
     not_yet_read,
     record_agent_reads,
 )
+from ingest.domain.registry import merge_batch_devices
 from ingest.domain.supplies import close_answered_reorders, current_slots, reorder_machine
 from ingest.domain.supply_state import fold_batch, store_supply_levels
 from ingest.jobs.registry import job
@@ -34,6 +35,8 @@ def batch_followup(session: Session, args: dict[str, Any], now: datetime) -> Non
     batch = session.get(UploadBatch, int(args["batch_id"]))
     if batch is None:
         return
+    # First, as an upload locks devices before anything else: no lock-order cycle.
+    merge_batch_devices(session, batch.id, now)
     store_supply_levels(session, batch.id)
     fold_batch(session, batch.id)
     device_ids = sorted(

@@ -195,6 +195,44 @@ def test_the_relay_drains_a_backlog_page_by_page_and_leases_what_it_sent(app, se
     assert queue.relay(moment + LEASE + timedelta(seconds=1)) == 5  # their messages were lost
 
 
+def test_a_known_devices_latest_state_is_merged_by_the_follow_up_not_the_upload(
+    app, agent, session
+):
+    """A new device is written with its state at once; a batch of devices already stored
+    writes no device row (the request stays short), and its follow-up merges their latest
+    state: the newest sighting wins, whatever order follow-ups run in, and again changes
+    nothing."""
+    first, later = now() - timedelta(minutes=10), now() - timedelta(minutes=2)
+
+    def store(*readings):
+        _, body = agent.batch(*readings)
+        with database(app).session() as db:
+            owner = db.scalar(select(Agent))
+            return store_batch(db, owner, decode_batch(body), digest=f"sha-256=:{body.hex()[:8]}:",
+                               signature="s", received_at=now())  # fmt: skip
+
+    def follow_up(result):
+        [job_id] = result.jobs
+        with database(app).session() as db:
+            batch_followup(db, dict(db.get(Job, job_id).args), now())
+            db.commit()
+
+    def state():
+        session.expire_all()
+        device = session.scalar(select(Device))
+        return device.last_seen_at, device.last_address, device.latest_reading_id, device.model
+
+    store(reading(total=10, observed_at=first))
+    assert state()[:2] == (first, "10.0.0.5:161")
+    moved = store(reading(total=20, observed_at=later, address="10.0.0.9:161"))
+    older = store(reading(total=15, observed_at=first + timedelta(minutes=1)))
+    assert state()[:2] == (first, "10.0.0.5:161")  # not written by either upload
+    newest = session.scalar(select(DeviceReading.id).where(DeviceReading.total == 20))
+    for result in (moved, older, moved):
+        follow_up(result)
+        assert state() == (later, "10.0.0.9:161", newest, "Laser 1")
+
+
 def test_supply_levels_come_with_the_follow_up_from_the_stored_json_once(app, agent, session):
     """The upload stores the readings with their JSON; the follow-up writes their supply levels
     (every field as sent, numbered in the reading's order) with the slots' latest state, and a
