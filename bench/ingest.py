@@ -5,16 +5,16 @@
 What it does, on loopback only: creates its own database (PostgreSQL: ``--pg-admin`` +
 ``--db-name``, dropped and recreated; SQLite: a temporary file), migrates it, registers a
 customer with ``--devices`` colour printers, ``--machines`` of them under contract, one agent
-per connection and a portal user; starts gunicorn (2 sync workers, jobs sent to Redis so the
-measurement is the upload path); ``--conns`` processes post pre-signed gzip batches of 100
-readings (each with 4 toner levels) as fast as answers come, after ``--warmup`` untimed ones
-(steady state: the devices known, the workers warm); counts the stored rows (every
-batch stored once); times a raw COPY of the same rows into the same server (SQLite: a raw
-``executemany``); loads ``--history`` readings (with their supply levels) straight into the
-tables, then vacuums and checkpoints them as weeks of arrivals would have been; measures the
-upload again; times the customer's ``/machines`` page (p95).  Each measurement also prints
-(stderr) the CPU a batch cost the service, PostgreSQL and the clients: on a machine shared with
-others, throughput moves with the neighbours, that cost much less.
+per connection and a portal user; starts gunicorn (2 sync workers and a Redis broker, whose job
+workers do not run: the measurement is the upload path); ``--conns`` processes post pre-signed
+gzip batches of 100 readings (each with 4 toner levels) as fast as answers come, after
+``--warmup`` untimed ones (steady state: the devices known, the workers warm); counts the stored
+rows (every batch stored once); times a raw COPY of the same rows into the same server
+(SQLite: a raw ``executemany``); loads ``--history`` readings (with their supply levels)
+straight into the tables, then vacuums and checkpoints them as weeks of arrivals would have
+been; measures the upload again; times the customer's ``/machines`` page (p95).  Each
+measurement also prints (stderr) the CPU a batch cost the service, PostgreSQL and the clients:
+on a machine shared with others, throughput moves with the neighbours, that cost much less.
 """
 
 from __future__ import annotations

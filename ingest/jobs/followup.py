@@ -35,7 +35,8 @@ def batch_followup(session: Session, args: dict[str, Any], now: datetime) -> Non
     batch = session.get(UploadBatch, int(args["batch_id"]))
     if batch is None:
         return
-    # First, as an upload locks devices before anything else: no lock-order cycle.
+    # First: devices before the supply states and machines locked below, and uploads lock
+    # no supply state or machine, so no two transactions take these locks in opposite orders.
     merge_batch_devices(session, batch.id, now)
     store_supply_levels(session, batch.id)
     fold_batch(session, batch.id)

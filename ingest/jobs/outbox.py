@@ -121,8 +121,8 @@ def _failed(session: Session, job_id: int, err: Exception, now: datetime) -> Non
 def due_jobs(session: Session, now: datetime, limit: int = DUE_PAGE) -> list[int]:
     """Pending jobs whose time has come, leased for ``LEASE`` so they are sent once a lease.
 
-    Rows another worker's relay is leasing at this moment are skipped (PostgreSQL), not
-    waited for and sent twice."""
+    Rows another relay is leasing, or a worker running (``run_job`` locks its row), at this
+    moment are skipped (PostgreSQL), not waited for and sent twice."""
     ids = list(
         session.scalars(
             select(Job.id)
