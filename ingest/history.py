@@ -29,9 +29,11 @@ PARTITION_FKS: Final = {
     "fk_meter_reads_device_reading_id_device_readings": "meter_reads",
 }
 #: Foreign keys *of* the partitioned history tables, not checked on PostgreSQL (migration
-#: 0011): the intake writes ids it has just upserted or inserted in the same transaction (the
-#: follow-up copies supply levels' ids from readings already stored, taking no lock), and
-#: devices, agents and batches are never deleted, so the references hold by construction; each
+#: 0011): the intake writes ids it has just upserted or inserted in the same transaction, or
+#: device ids it read from committed rows (remembered per database: ``registry._stored_serials``;
+#: a restored backup means restarting the web workers), the follow-up copies supply levels' ids
+#: from readings already stored, taking no lock, and devices, agents and batches are never
+#: deleted, so the references hold by construction; each
 #: check cost ~65 µs per row (a ``FOR KEY SHARE`` probe), ~700 a batch: more than the inserts.
 UNCHECKED_FKS: Final = {
     "fk_device_readings_agent_id_agents": ("device_readings", "agent_id", "agents"),

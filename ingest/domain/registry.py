@@ -436,13 +436,20 @@ _MERGED_WORDS: Final = ("manufacturer", "model", "serial", "mac")
 
 
 def _merge(new: Any) -> dict[str, Any]:
-    """A stored device updated with a batch's word on it: the newest sighting wins; the first
+    """A stored device updated with a batch's word on it: the newest sighting wins (its words
+    too, so follow-ups merging out of order never put an older MAC or model back); the first
     sighting that counts is the earliest ever."""
     old = Device.__table__.c
     newer = new.last_seen_at >= old.last_seen_at
     counts_earlier = and_(new.last_seen_at > NEVER, new.first_seen_at < old.first_seen_at)
     return {
-        **{name: func.coalesce(new[name], old[name]) for name in _MERGED_WORDS},
+        **{
+            name: case(
+                (newer, func.coalesce(new[name], old[name])),
+                else_=func.coalesce(old[name], new[name]),
+            )
+            for name in _MERGED_WORDS
+        },
         "last_address": case((newer, new.last_address), else_=old.last_address),
         "last_seen_at": case((newer, new.last_seen_at), else_=old.last_seen_at),
         "latest_reading_id": case((newer, new.latest_reading_id), else_=old.latest_reading_id),

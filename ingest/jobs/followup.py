@@ -35,9 +35,10 @@ def batch_followup(session: Session, args: dict[str, Any], now: datetime) -> Non
     batch = session.get(UploadBatch, int(args["batch_id"]))
     if batch is None:
         return
-    # First: devices before the supply states and machines locked below, and uploads lock
-    # no supply state or machine, so no two transactions take these locks in opposite orders.
+    # First, and committed on its own: a device's liveness (last seen, newest reading) never
+    # waits for the rest of the follow-up to succeed; run again, the merge changes nothing.
     merge_batch_devices(session, batch.id, now)
+    session.commit()
     store_supply_levels(session, batch.id)
     fold_batch(session, batch.id)
     device_ids = sorted(

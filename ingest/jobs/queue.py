@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 import dramatiq
@@ -40,6 +40,9 @@ ACTOR_NAME: Final = "scm_run_job"
 SWEEP_SECONDS: Final = 5.0
 #: How often a worker sends the due jobs to the broker: a follow-up waits at most this long.
 RELAY_SECONDS: Final = 0.5
+#: Without a broker, how late a job must be before a worker runs it (the web process that
+#: committed it runs it at once; a worker takes what a dying web process left).
+INLINE_GRACE: Final = timedelta(seconds=5)
 #: Pages of due jobs one relay sends at most (``outbox.due_jobs`` pages), so a backlog after an
 #: outage drains in turns with the schedule instead of holding the loop.
 RELAY_PAGES: Final = 20
@@ -87,7 +90,10 @@ class JobQueue:
             self.dispatch(job_ids)
 
     def dispatch(self, job_ids: tuple[int, ...] | list[int]) -> None:
-        """Run (inline) or send (broker) these committed jobs; a failure here loses nothing."""
+        """Run (inline) or send (broker) these committed jobs; a failure here loses nothing.
+
+        A broker that refuses one message is down: the rest are not tried (one log line, not
+        one a job), and wait for the relay that follows their lease."""
         for job_id in job_ids:
             try:
                 if self._actor is None:
@@ -95,7 +101,9 @@ class JobQueue:
                 else:
                     self._actor.send(job_id)
             except Exception:
-                log.exception("job %s not run now; the sweeper will retry it", job_id)
+                log.exception("job %s not run now; the relay will retry it", job_id)
+                if self._actor is not None:
+                    return
 
     def ping(self) -> None:
         """Raise when the broker cannot be reached (``/readyz``)."""
@@ -124,15 +132,18 @@ class JobQueue:
                     continue
             session.commit()
 
-    def relay(self, now: datetime) -> int:
-        """Send (or run, without a broker) the jobs that are due, page by page; how many."""
+    def relay(self, now: datetime, stop: threading.Event | None = None) -> int:
+        """Send (or run, without a broker) the jobs that are due, page by page, until ``stop``;
+        how many.  Without a broker the web process runs its jobs itself right after their
+        commit: this takes only those left over (``INLINE_GRACE``), not race it for the rest."""
+        due = now - INLINE_GRACE if self.inline else now
         sent = 0
         for _ in range(RELAY_PAGES):
             with self.database.session() as session:
-                ids = due_jobs(session, now, limit=DUE_PAGE)
+                ids = due_jobs(session, due, limit=DUE_PAGE)
             self.dispatch(ids)
             sent += len(ids)
-            if len(ids) < DUE_PAGE:
+            if len(ids) < DUE_PAGE or (stop is not None and stop.is_set()):
                 break
         return sent
 
@@ -154,7 +165,7 @@ class JobQueue:
                     if started - scheduled_at >= SWEEP_SECONDS:
                         self.schedule(clock())
                         scheduled_at = started
-                    self.relay(clock())
+                    self.relay(clock(), stop)
                 except Exception:
                     log.exception("relay failed; trying again")
                 stop.wait(max(RELAY_SECONDS - (time.monotonic() - started), 0.05))

@@ -7,6 +7,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 from support.fleet import add_consumable, add_machine
 from support.ingest import TestAgent, enroll_agent, issue_token, reading
@@ -19,7 +20,7 @@ from ingest.jobs import queue as queue_module
 from ingest.jobs.followup import batch_followup
 from ingest.jobs.maintenance import PARTITIONS_JOB
 from ingest.jobs.outbox import LEASE, enqueue
-from ingest.jobs.queue import QUEUE_NAME, JobQueue, job_queue, utc_now
+from ingest.jobs.queue import INLINE_GRACE, QUEUE_NAME, JobQueue, job_queue, utc_now
 from ingest.models import (
     Agent,
     Device,
@@ -169,13 +170,18 @@ def test_a_follow_up_never_run_is_run_by_the_sweeper(app, client, agent, session
                     received_at=now())  # fmt: skip
     assert count(session, Job, Job.done_at.is_(None)) == 1
     assert count(session, MeterRead) == 0
-    # Two sweeps inside one minute (so inside every schedule's period): the second finds nothing.
+    # Sweeps inside one minute (so inside every schedule's period): the first runs the
+    # follow-up and enqueues the period's scheduled jobs, which run once INLINE_GRACE is over
+    # (without a broker); later sweeps of the period enqueue and run nothing more.
     later = (now() + timedelta(minutes=1)).replace(second=10)
-    assert job_queue(app).sweep(later) >= 1  # the follow-up, with the scheduled jobs
+    assert job_queue(app).sweep(later) == 1  # the follow-up
     session.expire_all()
     assert [r.total for r in session.scalars(select(MeterRead))] == [4321]
+    jobs = count(session, Job)
+    assert job_queue(app).sweep(later + INLINE_GRACE) == jobs - 1  # the scheduled ones
     assert count(session, Job, Job.done_at.is_(None)) == 0
-    assert job_queue(app).sweep(later + timedelta(seconds=1)) == 0  # each period's run once
+    assert job_queue(app).sweep(later + INLINE_GRACE + timedelta(seconds=1)) == 0
+    assert count(session, Job) == jobs  # each period's run once
 
 
 def test_the_relay_drains_a_backlog_page_by_page_and_leases_what_it_sent(app, session, monkeypatch):
@@ -189,10 +195,13 @@ def test_the_relay_drains_a_backlog_page_by_page_and_leases_what_it_sent(app, se
     queue = JobQueue(database(app), None)
     monkeypatch.setattr(queue_module, "DUE_PAGE", 2)
     monkeypatch.setattr(queue, "dispatch", sent.extend)  # sent, not run
-    assert queue.relay(moment) == 5
+    # Without a broker the web process runs a job at its commit: a worker waits INLINE_GRACE.
+    assert queue.relay(moment) == 0
+    assert queue.relay(moment + INLINE_GRACE) == 5
     assert sorted(sent) == sorted(ids)
-    assert queue.relay(moment + LEASE - timedelta(seconds=1)) == 0
-    assert queue.relay(moment + LEASE + timedelta(seconds=1)) == 5  # their messages were lost
+    late = moment + INLINE_GRACE + LEASE
+    assert queue.relay(late - timedelta(seconds=1)) == 0
+    assert queue.relay(late + timedelta(seconds=1)) == 5  # their messages were lost
 
 
 def test_a_known_devices_latest_state_is_merged_by_the_follow_up_not_the_upload(
@@ -222,15 +231,47 @@ def test_a_known_devices_latest_state_is_merged_by_the_follow_up_not_the_upload(
         device = session.scalar(select(Device))
         return device.last_seen_at, device.last_address, device.latest_reading_id, device.model
 
-    store(reading(total=10, observed_at=first))
+    store(reading(total=10, observed_at=first, mac="00:11:22:33:44:55"))
     assert state()[:2] == (first, "10.0.0.5:161")
-    moved = store(reading(total=20, observed_at=later, address="10.0.0.9:161"))
-    older = store(reading(total=15, observed_at=first + timedelta(minutes=1)))
+    moved = store(reading(total=20, observed_at=later, address="10.0.0.9:161", mac=None))
+    older = store(
+        reading(total=15, observed_at=first + timedelta(minutes=1), mac="00:00:00:00:00:01")
+    )
     assert state()[:2] == (first, "10.0.0.5:161")  # not written by either upload
     newest = session.scalar(select(DeviceReading.id).where(DeviceReading.total == 20))
     for result in (moved, older, moved):
         follow_up(result)
         assert state() == (later, "10.0.0.9:161", newest, "Laser 1")
+        # The newest sighting said no MAC: the stored one stays; the older batch's never wins.
+        assert session.scalar(select(Device.mac)) == "00:11:22:33:44:55"
+
+
+def test_a_devices_state_is_merged_even_when_the_rest_of_its_follow_up_fails(
+    app, agent, session, monkeypatch
+):
+    """A device's liveness never waits for its batch's supply levels, meter reads or reorders:
+    the merge is committed first, and the failing job is retried later."""
+    from ingest.jobs import all_jobs, followup
+    from ingest.jobs.outbox import run_job
+
+    first, later = now() - timedelta(minutes=10), now() - timedelta(minutes=2)
+    for moment in (first, later):
+        _, body = agent.batch(reading(total=10, observed_at=moment))
+        with database(app).session() as db:
+            owner = db.scalar(select(Agent))
+            result = store_batch(db, owner, decode_batch(body), digest=f"sha-256=:{moment}:",
+                                 signature="s", received_at=now())  # fmt: skip
+
+    def broken(*_args):
+        raise RuntimeError("supply levels unavailable")
+
+    monkeypatch.setattr(followup, "store_supply_levels", broken)
+    [job_id] = result.jobs
+    with pytest.raises(RuntimeError):
+        run_job(database(app).sessions, job_id, all_jobs(), now())
+    session.expire_all()
+    assert session.scalar(select(Device.last_seen_at)) == later
+    assert session.get(Job, job_id).done_at is None  # retried later
 
 
 def test_supply_levels_come_with_the_follow_up_from_the_stored_json_once(app, agent, session):
