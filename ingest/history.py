@@ -30,7 +30,7 @@ PARTITION_FKS: Final = {
 }
 #: Foreign keys *of* the partitioned history tables, not checked on PostgreSQL (migration
 #: 0011): the intake writes ids it has just upserted or inserted in the same transaction, or
-#: device ids it read from committed rows (remembered per database: ``registry._stored_serials``;
+#: device ids it read from committed rows (remembered per database: ``registry._serial_ids``;
 #: a restored backup means restarting the web workers), the follow-up copies supply levels' ids
 #: from readings already stored, taking no lock, and devices, agents and batches are never
 #: deleted, so the references hold by construction; each

@@ -165,12 +165,12 @@ def _load(session: Session, customer_id: int, keys: list[IdentityKeys]) -> _Inde
 
     First by serial alone (one index probe per device: nearly every reading of a known printer
     stops here, and on PostgreSQL a batch of printers seen stored by serial needs no query at
-    all: ``_stored_serials``); then every key of the readings still unmatched (new devices,
+    all: ``_serial_ids``); then every key of the readings still unmatched (new devices,
     devices known by MAC or address), whose rule needs them all.
     """
     index = _Index()
     serials = sorted({key.serial for key in keys if key.serial})
-    stored = _stored_serials(session)
+    stored = _serial_ids(session)
     if stored is not None and all(key.serial for key in keys):
         ids = stored.ids(customer_id, serials)
         if ids is not None:
@@ -193,7 +193,7 @@ def _load(session: Session, customer_id: int, keys: list[IdentityKeys]) -> _Inde
 
 
 @dataclass(slots=True)
-class _StoredSerials:
+class _SerialIds:
     """The serial identities a database was seen to hold, with their device ids, by customer
     (bounded: forgotten whole past ``limit``: about 150 bytes an entry, 30 MB at the limit)."""
 
@@ -224,10 +224,10 @@ class _StoredSerials:
 
 
 #: Per database, on PostgreSQL only: see ``_load``.
-_STORED_SERIALS: Final = DatabaseMemory(_StoredSerials)
+_SERIAL_IDS: Final = DatabaseMemory(_SerialIds)
 
 
-def _stored_serials(session: Session) -> _StoredSerials | None:
+def _serial_ids(session: Session) -> _SerialIds | None:
     """PostgreSQL: the serial identities this database holds and their devices' ids, as far as
     lookups have seen.
 
@@ -242,7 +242,7 @@ def _stored_serials(session: Session) -> _StoredSerials | None:
     could store a second device beside one known by MAC, or readings of a device that is
     gone.  SQLite always looks up (in-process, cheap).
     """
-    return _STORED_SERIALS.of(session) if is_postgres(session) else None
+    return _SERIAL_IDS.of(session) if is_postgres(session) else None
 
 
 def _add_found(

@@ -16,10 +16,11 @@ from ingest.app import create_app
 from ingest.config import Settings
 from ingest.db import database
 from ingest.domain.intake import store_batch
+from ingest.jobs import all_jobs, followup
 from ingest.jobs import queue as queue_module
 from ingest.jobs.followup import batch_followup
 from ingest.jobs.maintenance import PARTITIONS_JOB
-from ingest.jobs.outbox import LEASE, enqueue
+from ingest.jobs.outbox import LEASE, enqueue, run_job
 from ingest.jobs.queue import INLINE_GRACE, QUEUE_NAME, JobQueue, job_queue, utc_now
 from ingest.models import (
     Agent,
@@ -251,9 +252,6 @@ def test_a_devices_state_is_merged_even_when_the_rest_of_its_follow_up_fails(
 ):
     """A device's liveness never waits for its batch's supply levels, meter reads or reorders:
     the merge is committed first, and the failing job is retried later."""
-    from ingest.jobs import all_jobs, followup
-    from ingest.jobs.outbox import run_job
-
     first, later = now() - timedelta(minutes=10), now() - timedelta(minutes=2)
     for moment in (first, later):
         _, body = agent.batch(reading(total=10, observed_at=moment))
