@@ -126,7 +126,7 @@ def _arguments() -> argparse.Namespace:
         "--batches", type=int, default=300, help="timed batches per connection, per measurement"
     )
     parser.add_argument(
-        "--warmup", type=int, default=10, help="untimed batches per connection, first"
+        "--warmup", type=int, default=10, help="untimed batches per connection, before each"
     )
     parser.add_argument("--history", type=int, default=2_000_000)
     parser.add_argument("--page-requests", type=int, default=40)
