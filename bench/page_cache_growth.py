@@ -29,6 +29,8 @@ import os
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
 
 REPORTING = Path("/sys/module/page_reporting/parameters/page_reporting_order")
 
@@ -40,10 +42,11 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000, help="rows of the other table")
     parser.add_argument("--batches", type=int, default=1500, help="COPY transactions a measure")
     args = parser.parse_args()
+    name = sql.Identifier(args.db_name)
     with psycopg.connect(args.admin, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {args.db_name}")
-        admin.execute(f"CREATE DATABASE {args.db_name}")
-    dsn = args.admin.replace("dbname=postgres", f"dbname={args.db_name}")
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(name))
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(name))
+    dsn = make_conninfo(args.admin, dbname=args.db_name)
     try:
         with psycopg.connect(dsn) as connection:
             connection.execute("CREATE TABLE target (id bigserial PRIMARY KEY, k int, body text)")
@@ -56,7 +59,7 @@ def main() -> None:
         after = _measure(dsn, args.batches)
     finally:
         with psycopg.connect(args.admin, autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {args.db_name}")
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(name))
     order = REPORTING.read_text().strip() if REPORTING.exists() else "absent"
     print(
         f"page_cache_growth: backend_cpu_ms_per_batch_before={before:.3f} "
