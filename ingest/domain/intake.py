@@ -177,7 +177,7 @@ def store_batch(
             session,
             agent.customer_id,
             [
-                Sighting(r.device, r.address, None if flag else r.observed_at, reading_id)
+                Sighting.of_reading(r.device, r.address, r.observed_at, flag, reading_id)
                 for r, flag, reading_id in zip(batch.readings, flags, reading_ids, strict=True)
             ],
             received_at,

@@ -91,6 +91,18 @@ class Sighting:
     seen_at: datetime | None
     reading_id: int | None = None
 
+    @classmethod
+    def of_reading(
+        cls,
+        info: DeviceInfo,
+        address: str,
+        observed_at: datetime,
+        flag: str | None,
+        reading_id: int | None,
+    ) -> Sighting:
+        """What a stored reading says: a flagged one (``intake.reading_flag``) dates nothing."""
+        return cls(info, address, None if flag else observed_at, reading_id)
+
 
 @dataclass(slots=True)
 class _Known:
@@ -400,13 +412,12 @@ def merge_batch_devices(session: Session, batch_id: int, now: datetime) -> None:
     if not rows:
         return
     sightings = []
-    for reading_id, address, observed_at, flag, _, _, said_text in rows:
-        said = orjson.loads(said_text)
+    for row in rows:
+        said = orjson.loads(row.said)
         info = DeviceInfo(**{name: said.get(name) for name in _MERGED_WORDS})
-        sightings.append(Sighting(info, address, None if flag else observed_at, reading_id))
-    customer_id = rows[0].customer_id
+        sightings.append(Sighting.of_reading(info, row.address, row.observed_at, row.flag, row.id))
     targets = [row.identity for row in rows]
-    _write_rows(session, _merged(customer_id, sightings, targets, now))
+    _write_rows(session, _merged(rows[0].customer_id, sightings, targets, now))
 
 
 @lru_cache(maxsize=1)
@@ -424,7 +435,7 @@ def _batch_sightings() -> Any:
             reading.flag,
             Device.identity,
             Device.customer_id,
-            reading.payload["device"].as_string(),
+            reading.payload["device"].as_string().label("said"),
         )
         .join(Device, Device.id == reading.device_id)
         .where(reading.batch_id == bindparam("batch"))
